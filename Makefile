@@ -1,0 +1,100 @@
+# socktrace - build, test, demo, bench, install. Read top to bottom.
+#   make            build/libsocktrace.so and build/socktrace
+#   make test       unit and integration tests (preload built with ASan+UBSan)
+#   make demo       runs an example under the tracer and shows its table
+#   make bench      overhead figures (not a test)
+#   make install    PREFIX=/usr/local, DESTDIR honoured
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+MANDIR   ?= $(PREFIX)/share/man
+DESTDIR  ?=
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+BASE      = -std=gnu11 $(WARN) -MMD -MP -DST_VERSION_STRING='"$(VERSION)"'
+SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
+B         = build
+
+PRELOAD_SRC = $(wildcard preload/*.c)
+VIEWER_SRC  = $(wildcard viewer/*.c) preload/tracedir.c preload/sockaddr_conv.c
+PRELOAD_OBJ = $(PRELOAD_SRC:%.c=$(B)/obj/%.o)
+PRELOAD_SAN = $(PRELOAD_SRC:%.c=$(B)/san/%.o)
+VIEWER_OBJ  = $(VIEWER_SRC:%.c=$(B)/obj/%.o)
+EXAMPLES    = $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+UNIT_TESTS  = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/*.c))
+HELPERS     = $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
+
+all: $(B)/libsocktrace.so $(B)/socktrace
+
+# The preload: hidden by default, only the interposed names exported.
+PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
+PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
+                  -Wl,-z,now -Wl,-soname,libsocktrace.so
+
+$(B)/obj/preload/%.o: preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
+
+$(B)/san/preload/%.o: preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_CFLAGS) $(SAN) -c $< -o $@
+
+$(B)/libsocktrace.so: $(PRELOAD_OBJ) preload/libsocktrace.map
+	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) $(PRELOAD_OBJ) -o $@ -ldl -lpthread
+
+$(B)/san/libsocktrace.so: $(PRELOAD_SAN) preload/libsocktrace.map
+	$(CC) $(CFLAGS) $(SAN) $(PRELOAD_LDFLAGS) $(PRELOAD_SAN) -o $@ -ldl -lpthread
+
+# The viewer.
+$(B)/obj/viewer/%.o: viewer/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) -Ipreload -c $< -o $@
+
+$(B)/socktrace: $(VIEWER_OBJ)
+	$(CC) $(CFLAGS) $(VIEWER_OBJ) -o $@
+
+$(B)/examples/%: examples/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) $< -o $@
+
+$(B)/tests/%: tests/unit/%.c $(filter-out $(B)/obj/viewer/main.o,$(VIEWER_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) -Ipreload -Iviewer $^ -o $@
+
+$(B)/tests/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) $< -o $@ -lpthread
+
+check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS)
+
+test: check-build
+	@tests/run.sh
+
+demo: all $(EXAMPLES)
+	@tests/demo.sh
+
+bench: all $(EXAMPLES) $(HELPERS)
+	@tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(B)/socktrace $(DESTDIR)$(BINDIR)/socktrace
+	install -m 755 $(B)/libsocktrace.so $(DESTDIR)$(LIBDIR)/libsocktrace.so
+	install -m 644 man/socktrace.1 $(DESTDIR)$(MANDIR)/man1/socktrace.1
+	install -m 644 man/libsocktrace.7 $(DESTDIR)$(MANDIR)/man7/libsocktrace.7
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
+	      $(DESTDIR)$(MANDIR)/man1/socktrace.1 $(DESTDIR)$(MANDIR)/man7/libsocktrace.7
+	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check-build test demo bench install uninstall clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,22 @@
+/* hooks.h - what the hook files share: how a hook reaches the real call,
+ * and the export marker. Only hooks_*.c define libc names. */
+#ifndef SOCKTRACE_HOOKS_H
+#define SOCKTRACE_HOOKS_H
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+
+#define ST_EXPORT __attribute__((visibility("default")))
+
+/* True when st_real.fn can be called; false only while dlsym is running on
+ * this thread, when the hook falls back to the raw system call. */
+#define NEED(fn) (st_real.fn || (st_real_resolve() == 0 && st_real.fn))
+
+/* Failed calls whose failure says nothing about endpoints: recorded as
+ * events they would only flood the ring (a non-blocking server meets
+ * EAGAIN on every wake-up). */
+#define ST_QUIET_ERR(e) ((e) == EAGAIN || (e) == EWOULDBLOCK || (e) == EINTR)
+
+#endif

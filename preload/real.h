@@ -1,0 +1,54 @@
+/* real.h - the libc functions the hooks stand in front of. Found with
+ * dlsym(RTLD_NEXT) on first use, so a call that arrives before our
+ * constructor (another library's constructor, a malloc) still works. */
+#ifndef SOCKTRACE_REAL_H
+#define SOCKTRACE_REAL_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct st_real {
+    int (*socket)(int, int, int);
+    int (*socketpair)(int, int, int, int[2]);
+    int (*bind)(int, const struct sockaddr *, socklen_t);
+    int (*listen)(int, int);
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+    int (*getsockname)(int, struct sockaddr *, socklen_t *);
+    int (*getpeername)(int, struct sockaddr *, socklen_t *);
+    int (*getsockopt)(int, int, int, void *, socklen_t *);
+    int (*setsockopt)(int, int, int, const void *, socklen_t);
+    int (*shutdown)(int, int);
+    int (*close)(int);
+    int (*dup)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    int (*fcntl)(int, int, ...);
+    int (*fcntl64)(int, int, ...);
+    int (*close_range)(unsigned int, unsigned int, int);
+    void (*closefrom)(int);
+    ssize_t (*sendto)(int, const void *, size_t, int,
+                      const struct sockaddr *, socklen_t);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
+                        socklen_t *);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+};
+
+extern struct st_real st_real;
+
+/* Fills st_real. Returns 0 when every pointer is set; -1 while a
+ * resolution is already running on this thread (dlsym can call back into
+ * us through malloc): the caller then uses the raw system call. */
+int st_real_resolve(void);
+
+/* The tracer's own uses of these calls: errno is preserved, the hooks are
+ * never entered, and close never calls dlsym. */
+int st_sys_close(int fd);
+int st_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
+int st_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
+int st_sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+
+#endif

@@ -1,0 +1,34 @@
+/* tracedir.h - where trace files live, shared by the preload and the viewer
+ * so both agree: $SOCKTRACE_DIR, else $XDG_RUNTIME_DIR/socktrace, else
+ * /tmp/socktrace-UID. The directory must be the user's own, not writable
+ * by group or others. */
+#ifndef SOCKTRACE_TRACEDIR_H
+#define SOCKTRACE_TRACEDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ST_PATH_MAX 512
+
+/* Writes the directory to use into buf. `override` (may be NULL) wins over
+ * the environment. Returns 0, or -1 when the path does not fit. */
+int st_dir_path(char *buf, size_t size, const char *override);
+
+/* Creates the directory when missing (mode 0700, only the last component),
+ * then checks it is a real directory owned by us and not group/world
+ * writable. Returns 0, or -1 with *why set to a static reason. */
+int st_dir_prepare(const char *dir, int create, const char **why);
+
+/* "DIR/PID-START.trace". Returns 0, or -1 when it does not fit. */
+int st_trace_name(char *buf, size_t size, const char *dir, int pid,
+                  uint64_t proc_start);
+
+/* Parses a trace file name; returns 0 and sets pid/start, or -1. */
+int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start);
+
+/* Reads starttime (field 22) and ppid of /proc/PID/stat; pid 0 = self.
+ * Returns 0, or -1 when the process does not exist. Uses no malloc. */
+int st_proc_stat(int pid, uint64_t *start, int *ppid);
+
+#endif

@@ -1,0 +1,298 @@
+/* tracer.c - the lock and the table operations the hooks are built from.
+ * The lock is a spinlock with a bound: a hook never waits for long, it
+ * drops its record and counts the drop (DESIGN.md, "never in the way"). */
+#define _GNU_SOURCE
+#include "tracer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdindex.h"
+#include "real.h"
+#include "sockaddr_conv.h"
+#include "tracefile.h"
+
+int st_on;
+
+static int lockword;
+static __thread int inside __attribute__((tls_model("initial-exec")));
+static __thread int cached_tid __attribute__((tls_model("initial-exec")));
+static uint64_t next_sock_id;
+
+#define SPINS 1000
+#define YIELDS 200
+#define PENDING 64
+static int pending[PENDING];    /* fd + 1 of queued closes, 0 = empty */
+
+static bool try_lock(void)
+{
+    return __atomic_exchange_n(&lockword, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void drop(void)
+{
+    struct st_header *h = st_hdr();
+    if (h)
+        __atomic_add_fetch(&h->dropped, 1, __ATOMIC_RELAXED);
+}
+
+bool st_enter(void)
+{
+    if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED))
+        return false;
+    if (inside) {
+        drop();
+        return false;
+    }
+    for (int i = 0; i < SPINS + YIELDS; i++) {
+        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock()) {
+            inside = 1;
+            return true;
+        }
+        if (i < SPINS)
+            __builtin_ia32_pause();
+        else
+            sched_yield();
+    }
+    drop();
+    return false;
+}
+
+static bool pending_any(void)
+{
+    for (int i = 0; i < PENDING; i++)
+        if (__atomic_load_n(&pending[i], __ATOMIC_SEQ_CST))
+            return true;
+    return false;
+}
+
+static void drain_pending(void)
+{
+    for (int i = 0; i < PENDING; i++) {
+        int v = __atomic_exchange_n(&pending[i], 0, __ATOMIC_SEQ_CST);
+        if (v) {
+            struct st_sock *s = st_find(v - 1);
+            if (s) {
+                st_emit(ST_CALL_CLOSE, v - 1, -1, 0, 0, s);
+                st_close_entry(v - 1, 0);
+            }
+        }
+    }
+}
+
+/* The queue is drained before every unlock, and checked again after it:
+ * a close queued while we held the lock is applied by us, one queued
+ * after our check by its own thread, which then finds the lock free. */
+void st_leave(void)
+{
+    for (;;) {
+        drain_pending();
+        inside = 0;
+        __atomic_store_n(&lockword, 0, __ATOMIC_SEQ_CST);
+        if (!pending_any() || !try_lock())
+            return;
+        inside = 1;
+    }
+}
+
+void st_defer_close(int fd)
+{
+    if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED) || fd < 0)
+        return;
+    for (int i = 0; i < PENDING; i++) {
+        int expect = 0;
+        if (__atomic_compare_exchange_n(&pending[i], &expect, fd + 1, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            /* not inside: the holder is another thread, or nobody */
+            if (!inside && try_lock()) {
+                inside = 1;
+                st_leave();
+            }
+            return;
+        }
+    }
+    drop();
+}
+
+void st_tracer_after_fork(void)
+{
+    lockword = 0;
+    inside = 0;
+    cached_tid = 0;
+}
+
+
+uint64_t st_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int st_tid(void)
+{
+    if (!cached_tid)
+        cached_tid = (int)syscall(SYS_gettid);
+    return cached_tid;
+}
+
+struct st_sock *st_find(int fd)
+{
+    int64_t id = st_index_find(fd);
+    return id < 0 ? NULL : st_slot((uint32_t)id);
+}
+
+void st_edit(struct st_sock *s)
+{
+    st_rec_begin(&s->seq);
+}
+
+void st_done(struct st_sock *s)
+{
+    st_rec_end(&s->seq);
+}
+
+void st_close_entry(int fd, uint32_t flags)
+{
+    int64_t id = st_index_remove(fd);
+    if (id >= 0)
+        st_close_slot((uint32_t)id, flags);
+}
+
+void st_close_slot(uint32_t id, uint32_t flags)
+{
+    struct st_sock *s = st_slot(id);
+    st_edit(s);
+    s->flags = (s->flags | flags) & ~ST_SF_CLOSING;
+    s->closed_ns = st_now();
+    s->state = ST_STATE_CLOSED;
+    st_done(s);
+    st_history_push(s);
+    st_slot_release(id);
+    st_hdr()->open_count--;
+}
+
+struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
+                              int origin)
+{
+    struct st_sock *old = st_find(fd);
+    if (old) {
+        /* a close in progress on another thread is a real close */
+        uint32_t unseen = (old->flags & ST_SF_CLOSING) ? 0 : ST_SF_CLOSED_UNSEEN;
+        if (unseen)
+            st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, old);
+        st_close_entry(fd, unseen);
+    }
+    int64_t id = st_slot_alloc();
+    if (id < 0) {
+        drop();
+        return NULL;
+    }
+    if (st_index_add(fd, (uint32_t)id) != 0) {
+        st_slot_release((uint32_t)id);
+        drop();
+        return NULL;
+    }
+    struct st_sock *s = st_slot((uint32_t)id);
+    st_edit(s);
+    s->fd = fd;
+    s->sock_id = ++next_sock_id;
+    s->opened_ns = st_now();
+    s->family = (uint16_t)family;
+    s->type = (uint16_t)type;
+    s->protocol = (uint16_t)protocol;
+    s->state = ST_STATE_CREATED;
+    s->origin = (uint8_t)origin;
+    st_done(s);
+    struct st_header *h = st_hdr();
+    h->open_count++;
+    h->socks_total++;
+    return s;
+}
+
+bool st_nested(void)
+{
+    return inside;
+}
+
+void st_emit(int call, int fd, int fd2, long ret, int err,
+             const struct st_sock *s)
+{
+    static const struct st_addr none;
+    st_emit_addrs(call, fd, fd2, ret, err, s ? &s->local : &none,
+                  s ? &s->peer : &none);
+}
+
+void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
+                   const struct st_addr *local, const struct st_addr *peer)
+{
+    struct st_event ev;
+    memset(&ev, 0, offsetof(struct st_event, local));
+    ev.call = (uint16_t)call;
+    ev.ns = st_now();
+    ev.ret = ret;
+    ev.err = ret < 0 ? err : 0;
+    ev.tid = st_tid();
+    ev.fd = fd;
+    ev.fd2 = fd2;
+    ev.local = *local;
+    ev.peer = *peer;
+    st_event_push(&ev);
+}
+
+void st_ask_local(struct st_sock *s, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (st_sys_getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        st_addr_from(&s->local, (struct sockaddr *)&ss, len, s->family);
+}
+
+void st_ask_peer(struct st_sock *s, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (st_sys_getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+        st_addr_from(&s->peer, (struct sockaddr *)&ss, len, s->family);
+}
+
+struct st_sock *st_adopt(int fd, int origin)
+{
+    int family = 0, type = 0, protocol = 0, listening = 0;
+    socklen_t l = sizeof(int);
+    if (st_sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0)
+        return NULL;        /* not a socket */
+    l = sizeof(int);
+    st_sys_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &l);
+    l = sizeof(int);
+    st_sys_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &l);
+    l = sizeof(int);
+    st_sys_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l);
+    struct st_sock *s = st_open_entry(fd, family, type, protocol, origin);
+    if (!s)
+        return NULL;
+    st_edit(s);
+    st_ask_local(s, fd);
+    st_ask_peer(s, fd);
+    if (listening)
+        s->state = ST_STATE_LISTENING;
+    else if (s->peer.kind != ST_ADDR_NONE)
+        s->state = ST_STATE_CONNECTED;
+    else if ((s->local.kind != ST_ADDR_NONE && s->local.kind != ST_ADDR_UNNAMED &&
+              !(st_addr_is_wildcard(&s->local) && s->local.port == 0)))
+        s->state = ST_STATE_BOUND;
+    s->flags |= ST_SF_LOCAL_DONE;
+    int saved = errno;
+    int fdflags = (int)syscall(SYS_fcntl, fd, F_GETFD);
+    errno = saved;
+    if (fdflags > 0 && (fdflags & FD_CLOEXEC))
+        s->flags |= ST_SF_CLOEXEC;
+    st_done(s);
+    return s;
+}

@@ -1,0 +1,280 @@
+/* cmd_show.c - `socktrace show PID`: one process's sockets, open now (or
+ * when it ended), with --all the closed ones from history; text or JSON. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "describe.h"
+#include "output.h"
+#include "tracedb.h"
+
+static const char usage[] =
+    "usage: socktrace show PID [--all] [--json]\n"
+    "  Prints the sockets of a traced process: open now, or open when it ended.\n"
+    "  -a, --all     add the sockets it closed (from history), with open and\n"
+    "                close times and lifetime\n"
+    "  -j, --json    one JSON object (schema in README.md)\n"
+    "  -h, --help    this text\n";
+
+void cmdline_text(const struct st_header *h, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (uint32_t i = 0; i < h->cmdline_len && o + 1 < size; i++) {
+        char c = h->cmdline[i];
+        buf[o++] = c ? ((unsigned char)c < 0x20 ? '?' : c) : ' ';
+    }
+    while (o > 0 && buf[o - 1] == ' ')
+        o--;
+    buf[o] = 0;
+}
+
+static void json_addr(FILE *f, bool *first, const char *key, const struct st_addr *a)
+{
+    char buf[ADDR_TEXT_MAX];
+    json_key(f, first, key);
+    json_str(f, addr_text(a, buf, sizeof buf) ? buf : NULL);
+}
+
+static void json_time(FILE *f, bool *first, const char *key, uint64_t ns)
+{
+    char buf[64];
+    json_key(f, first, key);
+    if (!ns) {
+        fputs("null", f);
+        return;
+    }
+    time_text(ns, buf, sizeof buf);
+    json_str(f, buf);
+}
+
+void json_socket(FILE *f, const struct st_sock *s)
+{
+    bool first = true;
+    fputc('{', f);
+    json_key(f, &first, "fd");
+    fprintf(f, "%d", s->fd);
+    json_key(f, &first, "family");
+    json_str(f, family_name(s->family));
+    json_key(f, &first, "type");
+    json_str(f, type_name(s->type));
+    json_key(f, &first, "proto");
+    json_str(f, proto_name(s));
+    json_key(f, &first, "state");
+    json_str(f, state_name(s->state));
+    json_addr(f, &first, "local", &s->local);
+    json_addr(f, &first, "peer", &s->peer);
+    json_key(f, &first, "origin");
+    json_str(f, origin_name(s->origin));
+    json_key(f, &first, "port_chosen_by_kernel");
+    fputs(s->flags & ST_SF_PORT_CHOSEN ? "true" : "false", f);
+    json_key(f, &first, "cloexec");
+    fputs(s->flags & ST_SF_CLOEXEC ? "true" : "false", f);
+    json_key(f, &first, "nonblocking");
+    fputs(s->flags & ST_SF_NONBLOCK ? "true" : "false", f);
+    if (s->flags & (ST_SF_SHUT_RD | ST_SF_SHUT_WR)) {
+        json_key(f, &first, "shutdown");
+        json_str(f, (s->flags & ST_SF_SHUT_RD) && (s->flags & ST_SF_SHUT_WR) ? "rdwr" :
+                    (s->flags & ST_SF_SHUT_RD) ? "rd" : "wr");
+    }
+    json_time(f, &first, "opened", s->opened_ns);
+    json_time(f, &first, "closed", s->closed_ns);
+    if (s->closed_ns) {
+        json_key(f, &first, "close_seen");
+        json_str(f, s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
+                    s->flags & ST_SF_CLOSED_EXEC ? "exec" : "close");
+        json_key(f, &first, "duration_ms");
+        fprintf(f, "%.3f", s->closed_ns > s->opened_ns ?
+                (double)(s->closed_ns - s->opened_ns) / 1e6 : 0.0);
+    }
+    if (s->flags & ST_SF_TCPINFO) {
+        json_key(f, &first, "bytes_sent");
+        fprintf(f, "%" PRIu64, s->bytes_sent);
+        json_key(f, &first, "bytes_received");
+        fprintf(f, "%" PRIu64, s->bytes_received);
+        json_key(f, &first, "rtt_us");
+        fprintf(f, "%u", s->rtt_us);
+        json_key(f, &first, "retrans");
+        fprintf(f, "%u", s->retrans);
+    }
+    fputc('}', f);
+}
+
+static const char *state_color(const struct st_sock *s)
+{
+    switch (s->state) {
+    case ST_STATE_LISTENING: return C_CYAN;
+    case ST_STATE_CONNECTED: return C_GREEN;
+    case ST_STATE_FAILED: return C_RED;
+    case ST_STATE_CLOSED: return C_DIM;
+    default: return NULL;
+    }
+}
+
+static void add_row(struct table *t, const struct st_sock *s, bool all)
+{
+    char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[48];
+    char opened[64] = "", closed[64] = "", life[32] = "";
+    snprintf(fd, sizeof fd, "%d", s->fd);
+    if (!addr_text(&s->local, local, sizeof local))
+        snprintf(local, sizeof local, s->local.kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
+    if (!addr_text(&s->peer, peer, sizeof peer))
+        snprintf(peer, sizeof peer, s->peer.kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
+    snprintf(state, sizeof state, "%s%s", state_name(s->state),
+             s->flags & ST_SF_CLOSED_UNSEEN ? " (unseen)" :
+             s->flags & ST_SF_CLOSED_EXEC ? " (exec)" : "");
+    if (s->flags & ST_SF_PORT_CHOSEN) {
+        size_t l = strlen(local);
+        snprintf(local + l, sizeof local - l, " *");
+    }
+    if (all) {
+        time_text(s->opened_ns, opened, sizeof opened);
+        if (s->closed_ns) {
+            time_text(s->closed_ns, closed, sizeof closed);
+            duration_text(s->closed_ns - (s->opened_ns < s->closed_ns ? s->opened_ns : s->closed_ns),
+                          life, sizeof life);
+        }
+    }
+    const char *cells[] = {fd, proto_name(s), state, local, peer,
+                           origin_name(s->origin), opened, closed, life};
+    const char *colors[] = {NULL, NULL, state_color(s), NULL, NULL, NULL, NULL, NULL, NULL};
+    table_add(t, cells, colors);
+}
+
+static void print_text(const struct snapshot *s, bool all)
+{
+    char cmd[ST_CMDLINE_MAX], start[64], end[64];
+    cmdline_text(&s->h, cmd, sizeof cmd);
+    time_text(s->h.start_ns, start, sizeof start);
+    printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"), cmd);
+    printf("  ppid %d, started %s, ", s->h.ppid, start);
+    if (s->alive) {
+        printf("running");
+    } else if (s->h.flags & ST_HF_EXITED) {
+        time_text(s->h.end_ns, end, sizeof end);
+        printf("exited %s", end);
+    } else {
+        printf("ended without exit (killed, or _exit)");
+    }
+    printf(", %zu open%s\n", s->n_open, s->alive ? "" : " at the end");
+    if (s->h.dropped || s->torn)
+        printf("  %s%" PRIu64 " records dropped by the tracer, %" PRIu64
+               " unreadable%s\n", color(C_YELLOW), s->h.dropped, s->torn, color("0"));
+    if (all && s->closed_lost)
+        printf("  %s%" PRIu64 " older closed sockets overwritten in the history ring%s\n",
+               color(C_YELLOW), s->closed_lost, color("0"));
+    static const char *const hdr[] = {"FD", "PROTO", "STATE", "LOCAL", "PEER",
+                                      "ORIGIN", "OPENED", "CLOSED", "LIFETIME"};
+    struct table *t = table_new(all ? 9 : 6, hdr);
+    for (size_t i = 0; i < s->n_open; i++)
+        add_row(t, &s->open[i], all);
+    if (all)
+        for (size_t i = 0; i < s->n_closed; i++)
+            add_row(t, &s->closed[i], all);
+    table_print(t, stdout);
+    table_free(t);
+    bool chosen = false;
+    for (size_t i = 0; i < s->n_open && !chosen; i++)
+        chosen = s->open[i].flags & ST_SF_PORT_CHOSEN;
+    if (chosen)
+        printf("  * port chosen by the kernel\n");
+}
+
+static void print_json(const struct snapshot *s, bool all)
+{
+    bool first = true;
+    FILE *f = stdout;
+    fputc('{', f);
+    json_key(f, &first, "pid");
+    fprintf(f, "%d", s->h.pid);
+    json_key(f, &first, "ppid");
+    fprintf(f, "%d", s->h.ppid);
+    json_key(f, &first, "command");
+    fputc('[', f);
+    for (uint32_t o = 0, i = 0; o < s->h.cmdline_len; i++) {
+        size_t l = strnlen(s->h.cmdline + o, s->h.cmdline_len - o);
+        char arg[ST_CMDLINE_MAX];
+        memcpy(arg, s->h.cmdline + o, l);
+        arg[l] = 0;
+        if (i)
+            fputc(',', f);
+        json_str(f, arg);
+        o += (uint32_t)l + 1;
+    }
+    fputc(']', f);
+    json_key(f, &first, "state");
+    json_str(f, s->alive ? "running" : "exited");
+    json_key(f, &first, "source");
+    json_str(f, "trace");
+    json_time(f, &first, "started", s->h.start_ns);
+    json_time(f, &first, "ended", s->alive ? 0 : s->h.end_ns);
+    json_key(f, &first, "dropped");
+    fprintf(f, "%" PRIu64, s->h.dropped + s->torn);
+    json_key(f, &first, "sockets");
+    fputc('[', f);
+    for (size_t i = 0; i < s->n_open; i++) {
+        if (i)
+            fputc(',', f);
+        json_socket(f, &s->open[i]);
+    }
+    for (size_t i = 0; all && i < s->n_closed; i++) {
+        if (i || s->n_open)
+            fputc(',', f);
+        json_socket(f, &s->closed[i]);
+    }
+    fputc(']', f);
+    if (all) {
+        json_key(f, &first, "history_overwritten");
+        fprintf(f, "%" PRIu64, s->closed_lost);
+    }
+    fputs("}\n", f);
+}
+
+int cmd_show(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    bool all = false, json = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'a': all = true; break;
+        case 'j': json = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: return usage_error(usage, NULL, NULL);
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error(usage, optind >= argc ? "a PID is needed" : "one PID only", NULL);
+    int pid = parse_pid(argv[optind]);
+    if (pid < 0)
+        return usage_error(usage, "not a process id: %s", argv[optind]);
+    color_init(stdout, json);
+    struct trace_ref ref;
+    if (tracedb_find(c->dir, pid, &ref) != 0) {
+        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
+        return 1;
+    }
+    struct snapshot s;
+    char err[256];
+    if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &s, err, sizeof err)) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
+        return 1;
+    }
+    if (json)
+        print_json(&s, all);
+    else
+        print_text(&s, all);
+    snap_free(&s);
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* commands.h - the viewer's verbs and what they share: the trace
+ * directory chosen by -d or the environment. */
+#ifndef SOCKTRACE_COMMANDS_H
+#define SOCKTRACE_COMMANDS_H
+
+#include <stdio.h>
+
+#include "snapshot.h"
+#include "tracedir.h"
+
+struct ctx {
+    char dir[ST_PATH_MAX];
+    const char *prog;
+};
+
+/* Each returns the exit status: 0 ok, 1 failure, 2 usage error. */
+int cmd_show(struct ctx *c, int argc, char **argv);
+int cmd_ps(struct ctx *c, int argc, char **argv);
+
+/* Usage errors: print the verb's usage to stderr, return 2. */
+int usage_error(const char *usage, const char *fmt, const char *arg);
+
+/* A pid argument: returns it, or -1 when it is not a number > 0. */
+int parse_pid(const char *s);
+
+/* The command line of a header as one string: "curl -s http://x/". */
+void cmdline_text(const struct st_header *h, char *buf, size_t size);
+/* One socket as a JSON object. */
+void json_socket(FILE *f, const struct st_sock *s);
+
+#endif

@@ -1,0 +1,36 @@
+/* describe.h - words and text for what the trace file stores as numbers:
+ * addresses, families, protocols, states, calls, errno values, times. */
+#ifndef SOCKTRACE_DESCRIBE_H
+#define SOCKTRACE_DESCRIBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_format.h"
+
+#define ADDR_TEXT_MAX 480
+
+/* "1.2.3.4:80", "[::1]:80" (v4-mapped shown as IPv4), "/path", "@name".
+ * Returns false (and writes "") when there is no address to show: none
+ * known, a unix socket without a name, an inet socket not bound. */
+bool addr_text(const struct st_addr *a, char *buf, size_t size);
+bool addr_is_loopback(const struct st_addr *a);
+bool addr_is_wildcard(const struct st_addr *a);
+
+const char *family_name(int family);
+const char *type_name(int type);
+/* "tcp", "udp", "unix", ... from family, type and protocol */
+const char *proto_name(const struct st_sock *s);
+const char *state_name(int state);
+const char *origin_name(int origin);
+const char *call_name(int call);
+/* "ECONNREFUSED"; "E123" for one we do not know */
+const char *errno_name(int err, char *buf, size_t size);
+
+/* Local time, ISO-8601 with milliseconds: 2026-11-24T18:09:11.123+00:00 */
+void time_text(uint64_t ns, char *buf, size_t size);
+/* "1.5s", "120ms", "3m12s", "2h05m" */
+void duration_text(uint64_t ns, char *buf, size_t size);
+
+#endif

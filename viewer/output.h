@@ -1,0 +1,31 @@
+/* output.h - the two ways the viewer prints: aligned text tables (colour
+ * only on a terminal without NO_COLOR) and JSON. */
+#ifndef SOCKTRACE_OUTPUT_H
+#define SOCKTRACE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Colour: decided once from the stream and NO_COLOR; off with --json. */
+void color_init(FILE *f, bool json);
+const char *color(const char *code);   /* "" when colour is off */
+#define C_BOLD  "1"
+#define C_DIM   "2"
+#define C_RED   "31"
+#define C_GREEN "32"
+#define C_YELLOW "33"
+#define C_CYAN  "36"
+
+/* A table: cells are copied; print aligns each column to its widest
+ * cell. A cell may carry a colour code that does not count as width. */
+struct table;
+struct table *table_new(int ncols, const char *const *headers);
+void table_add(struct table *t, const char *const *cells, const char *const *colors);
+void table_print(struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* JSON: strings escaped; NULL as null. */
+void json_str(FILE *f, const char *s);
+void json_key(FILE *f, bool *first, const char *key);
+
+#endif

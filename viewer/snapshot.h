@@ -1,0 +1,40 @@
+/* snapshot.h - a consistent copy of one trace file, taken by the reader
+ * protocol of trace_format.h. Every offset, count and size is checked
+ * before use; a bad file gives a one-line reason, never a crash. */
+#ifndef SOCKTRACE_SNAPSHOT_H
+#define SOCKTRACE_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace_format.h"
+
+enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4 };
+
+struct snapshot {
+    struct st_header h;
+    struct st_sock *open;       /* sorted by fd */
+    size_t n_open;
+    struct st_sock *closed;     /* oldest first */
+    size_t n_closed;
+    uint64_t closed_lost;       /* overwritten in the ring */
+    struct st_event *events;    /* oldest first */
+    size_t n_events;
+    uint64_t events_lost;
+    uint64_t torn;              /* records skipped: written mid-copy */
+    bool alive;                 /* the process runs now */
+};
+
+/* Loads path (what: SNAP_* bits). Returns 0, or -1 with a reason in err. */
+int snap_load(const char *path, unsigned what, struct snapshot *out,
+              char *err, size_t errlen);
+/* Same, from bytes in memory (the fuzz target and unit tests). */
+int snap_load_mem(const void *data, size_t size, unsigned what,
+                  struct snapshot *out, char *err, size_t errlen);
+void snap_free(struct snapshot *s);
+
+/* Whether the process a header describes is running now. */
+bool snap_is_alive(const struct st_header *h);
+
+#endif

@@ -1,0 +1,23 @@
+/* tracedb.h - the trace files of a directory: which exist, which belong to
+ * a pid, in an order a person reads (parents before their children). */
+#ifndef SOCKTRACE_TRACEDB_H
+#define SOCKTRACE_TRACEDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct trace_ref {
+    int pid;
+    uint64_t proc_start;
+    char path[600];
+};
+
+/* All trace files in dir; *n set. Returns NULL with *n == 0 when none
+ * (errno set when the directory could not be read). */
+struct trace_ref *tracedb_list(const char *dir, size_t *n);
+
+/* The file for pid: the running process's when it runs, else the one
+ * that started last. Returns 0, or -1 when there is none. */
+int tracedb_find(const char *dir, int pid, struct trace_ref *out);
+
+#endif
