@@ -59,7 +59,7 @@ $(B)/socktrace: $(VIEWER_OBJ)
 
 $(B)/examples/%: examples/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(CFLAGS) $< -o $@
+	$(CC) $(BASE) $(CFLAGS) -D_GNU_SOURCE $< -o $@
 
 $(B)/tests/%: tests/unit/%.c $(filter-out $(B)/obj/viewer/main.o,$(VIEWER_OBJ))
 	@mkdir -p $(@D)

@@ -77,12 +77,16 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
 static void fork_prepare(void)
 {
     fork_locked = st_enter();
+    if (fork_locked)
+        st_trace_fork_prepare();
 }
 
 static void fork_parent(void)
 {
-    if (fork_locked)
+    if (fork_locked) {
+        st_trace_fork_release();
         st_leave();
+    }
     fork_locked = false;
 }
 
@@ -98,6 +102,7 @@ static void fork_child(void)
         return;
     }
     fork_locked = false;
+
     int saved = errno;
     struct st_procinfo p;
     procinfo(&p, 0, NULL);

@@ -275,15 +275,43 @@ void st_trace_close(void)
     unmap_all(&T);
 }
 
+/* Segment k holds ids [CAP0 * (2^k - 1), CAP0 * (2^(k+1) - 1)). */
 static struct st_sock *slot_in(struct st_trace *t, uint32_t id)
 {
-    uint32_t k = 0;
-    while (k + 1 < ST_MAX_SEGS && id >= seg_first(k + 1))
-        k++;
+    uint32_t k = 31u - (uint32_t)__builtin_clz(id / CAP0 + 1);
+    if (k >= ST_MAX_SEGS)
+        k = ST_MAX_SEGS - 1;
     return &t->seg[k][id - seg_first(k)];
 }
 
 static struct st_trace parent_T;
+
+/* The table as it was at fork, in private memory: the child must copy
+ * from this, because the shared mapping is the parent's, and the parent
+ * runs on (and closes fds) while the child copies. */
+static struct st_sock *fork_copy;
+static uint64_t fork_copy_bytes;
+
+void st_trace_fork_prepare(void)
+{
+    uint32_t segs = T.hdr->table_segs;
+    uint64_t bytes = (uint64_t)seg_first(segs) * sizeof(struct st_sock);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    for (uint32_t k = 0; k < segs && k < ST_MAX_SEGS; k++)
+        memcpy((struct st_sock *)p + seg_first(k), T.seg[k], seg_bytes(k));
+    fork_copy = p;
+    fork_copy_bytes = bytes;
+}
+
+void st_trace_fork_release(void)
+{
+    if (fork_copy)
+        munmap(fork_copy, fork_copy_bytes);
+    fork_copy = NULL;
+}
 
 static uint32_t copy_from_parent(int fd, uint32_t slot, void *arg)
 {
@@ -293,7 +321,7 @@ static uint32_t copy_from_parent(int fd, uint32_t slot, void *arg)
     if (id < 0)
         return UINT32_MAX;
     struct st_sock *dst = st_slot((uint32_t)id);
-    memcpy(dst, slot_in(&parent_T, slot), sizeof *dst);
+    memcpy(dst, &fork_copy[slot], sizeof *dst);
     dst->seq = 0;
     T.hdr->open_count++;
     T.hdr->socks_total++;
@@ -303,6 +331,11 @@ static uint32_t copy_from_parent(int fd, uint32_t slot, void *arg)
 int st_trace_fork(const char *dir, const struct st_procinfo *p,
                   const char **why)
 {
+    if (!fork_copy) {
+        /* no private copy of the table: the shared one is changing */
+        *why = "no memory for the table copy at fork";
+        return -1;
+    }
     uint32_t hist = T.hdr->history_cap, ev = T.hdr->events_cap;
     uint64_t history_bytes = (uint64_t)hist * sizeof(struct st_sock) +
                              (uint64_t)ev * sizeof(struct st_event);
@@ -312,6 +345,7 @@ int st_trace_fork(const char *dir, const struct st_procinfo *p,
     if (r == 0)
         st_index_remap(copy_from_parent, NULL);
     unmap_all(&parent_T);
+    st_trace_fork_release();
     return r;
 }
 

@@ -28,6 +28,11 @@ int st_trace_open(const char *dir, const struct st_procinfo *p,
 int st_trace_fork(const char *dir, const struct st_procinfo *p,
                   const char **why);
 
+/* Around fork(), with the lock held: a private copy of the table for the
+ * child to start from; released in both processes after the fork. */
+void st_trace_fork_prepare(void);
+void st_trace_fork_release(void);
+
 /* Unmaps everything (the tracer is off from now on). */
 void st_trace_close(void);
 

@@ -1,0 +1,164 @@
+# tests/lib.sh - sourced by every tests/tNNNN-*.sh. TAP output, starting a
+# program under the tracer, and the three views a test holds side by side:
+# the program's own (its SOCK lines), the tracer's (socktrace show --json)
+# and the kernel's (ss -p).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$ROOT/build
+EX=$B/examples
+SOCKTRACE=$B/socktrace
+LIB=$B/san/libsocktrace.so
+# an ASan-built library preloaded into an uninstrumented program needs the
+# ASan runtime loaded first
+ASAN_RT=$(${CC:-cc} -print-file-name=libasan.so)
+PRELOAD="$ASAN_RT $LIB"
+export ASAN_OPTIONS=detect_leaks=0:exitcode=86:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87
+T=$(mktemp -d /tmp/socktrace-test.XXXXXX)
+export SOCKTRACE_DIR=$T/traces
+mkdir -m 700 "$SOCKTRACE_DIR"
+n=0
+failed=0
+declare -A IN_FD PIDS
+
+cleanup() {
+    for k in "${!IN_FD[@]}"; do eval "exec ${IN_FD[$k]}>&-" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
+done_testing() { echo "1..$n"; [ "$failed" -eq 0 ]; }
+
+# check DESC EXPECTED ACTUAL: equal strings, else a diff under the line
+check() {
+    if [ "$2" == "$3" ]; then
+        ok "$1"
+    else
+        not_ok "$1"
+        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/#   /'
+    fi
+}
+
+# check_cmd DESC CMD...: the command succeeds
+check_cmd() {
+    local d=$1; shift
+    if "$@" >"$T/check.out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/#   /' "$T/check.out"; fi
+}
+
+# start NAME [--traced] CMD...: runs CMD in the background with stdin from
+# a pipe we hold, waits for READY, sets PID_NAME from the READY line.
+start() {
+    local name=$1; shift
+    local pre=""
+    if [ "$1" = "--traced" ]; then pre=$PRELOAD; shift; fi
+    mkfifo "$T/$name.in"
+    # the child must not hold the write ends of the other programs' pipes,
+    # or they would never see end-of-file
+    (
+        for k in "${!IN_FD[@]}"; do eval "exec ${IN_FD[$k]}>&-"; done
+        if [ -n "$pre" ]; then export LD_PRELOAD="$pre"; fi
+        exec "$@"
+    ) <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
+    PIDS[$name]=$!
+    local fd
+    exec {fd}>"$T/$name.in"
+    IN_FD[$name]=$fd
+    wait_for "$name" READY
+}
+
+# wait_for NAME PATTERN [COUNT]: until NAME's output has COUNT such lines
+wait_for() {
+    local i
+    for i in $(seq 1 200); do
+        [ "$(cat "$T/$1.out" "$T/$1.err" 2>/dev/null | grep -c "$2")" -ge "${3:-1}" ] && return 0
+        sleep 0.05
+    done
+    echo "# timed out waiting for '$2' from $1:"; sed 's/^/#   /' "$T/$1.out" "$T/$1.err"
+    return 1
+}
+
+# what a program printed, on stdout or stderr
+said() { cat "$T/$1.out" "$T/$1.err" 2>/dev/null; }
+ready_pid() { said "$1" | grep -m1 '^READY' | sed 's/.*pid=//'; }
+
+# finish NAME: close its stdin, wait for it; returns its exit status
+finish() {
+    eval "exec ${IN_FD[$1]}>&-"
+    unset "IN_FD[$1]"
+    wait "${PIDS[$1]}"
+    local rc=$?
+    unset "PIDS[$1]"
+    return $rc
+}
+
+# own_view NAME [PID]: "fd local peer" from the program's SOCK lines
+own_view() {
+    said "$1" | grep '^SOCK' | { if [ -n "${2:-}" ]; then grep "pid=$2 "; else cat; fi; } |
+        sed -E 's/^SOCK pid=[0-9]+ fd=([0-9]+) local=([^ ]*) peer=([^ ]*) .*/\1 \2 \3/' | sort -n
+}
+
+# tracer_view PID [FDS]: "fd local peer" for open sockets, from the viewer
+tracer_view() {
+    "$SOCKTRACE" show "$1" --json | python3 -c '
+import json, sys
+fds = set(sys.argv[1].split()) if len(sys.argv) > 1 and sys.argv[1] else None
+d = json.load(sys.stdin)
+for s in sorted(d["sockets"], key=lambda s: s["fd"]):
+    if fds is None or str(s["fd"]) in fds:
+        print(s["fd"], s["local"] or "-", s["peer"] or "-")' "${2:-}"
+}
+
+# tracer_field PID FD FIELD: one JSON field of one open socket
+tracer_field() {
+    "$SOCKTRACE" show "$1" --all --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for s in d["sockets"]:
+    if str(s["fd"]) == sys.argv[1] and s["closed"] is None:
+        v = s.get(sys.argv[2]); print("null" if v is None else v)' "$2" "$3"
+}
+
+# tracer_closed PID FD FIELD: a field of the last closed socket of fd
+tracer_closed() {
+    "$SOCKTRACE" show "$1" --all --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = [s.get(sys.argv[2]) for s in d["sockets"] if str(s["fd"]) == sys.argv[1] and s["closed"]]
+print("none" if not v else "null" if v[-1] is None else v[-1])' "$2" "$3"
+}
+
+# kernel_view PID [FDS]: "fd local peer" from ss for the inet sockets of
+# PID, and "fd local -" for its named unix sockets (ss shows no unix peer
+# name). Addresses normalised to the viewer's text form.
+kernel_view() {
+    ss -H -n -a -p -A inet,unix 2>/dev/null | awk -v pid="$1" -v fds="${2:-}" '
+    function norm(a) {
+        if (a ~ /^\*:\*$/ || a ~ /^0\.0\.0\.0:\*$/ || a ~ /^\[::\]:\*$/) return "-"
+        if (a ~ /^\*:/) sub(/^\*/, "[::]", a)
+        if (a ~ /^\[::ffff:[0-9.]+\]:/) { sub(/^\[::ffff:/, "", a); sub(/\]:/, ":", a) }
+        if (a ~ /%[a-z0-9]+\]?:/) sub(/%[a-z0-9]+/, "", a)
+        return a
+    }
+    BEGIN { split(fds, f, " "); for (i in f) want[f[i]] = 1 }
+    {
+        line = $0
+        while (match(line, "pid=" pid ",fd=[0-9]+")) {
+            fd = substr(line, RSTART, RLENGTH); sub(/.*fd=/, "", fd)
+            line = substr(line, RSTART + RLENGTH)
+            if (fds != "" && !(fd in want)) continue
+            if ($1 ~ /^u_/) { if ($5 != "*") print fd, $5, "-" }
+            else print fd, norm($5), norm($6)
+        }
+    }' | sort -n -u
+}
+
+# fds_of VIEW: the fd column
+fds_of() { awk '{print $1}' <<<"$1" | tr '\n' ' '; }
+
+# the peer column blanked for unix sockets, to compare with kernel_view
+unix_peer_blank() { awk '$2 ~ /^[\/@]/ {$3 = "-"} {print}' <<<"$1"; }
