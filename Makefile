@@ -61,9 +61,10 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -D_GNU_SOURCE $< -o $@
 
-$(B)/tests/%: tests/unit/%.c $(filter-out $(B)/obj/viewer/main.o,$(VIEWER_OBJ))
+UNIT_OBJ = $(filter-out $(B)/obj/viewer/main.o,$(VIEWER_OBJ)) $(B)/obj/preload/fdindex.o
+$(B)/tests/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(CFLAGS) -Ipreload -Iviewer $^ -o $@
+	$(CC) $(BASE) $(CFLAGS) $(SAN) -Ipreload -Iviewer $< $(UNIT_OBJ) -o $@
 
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)

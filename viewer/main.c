@@ -28,27 +28,6 @@ static const char usage[] =
     "\n"
     "Trace a program: LD_PRELOAD=libsocktrace.so PROGRAM\n";
 
-int usage_error(const char *text, const char *fmt, const char *arg)
-{
-    if (fmt) {
-        fputs("socktrace: ", stderr);
-        fprintf(stderr, fmt, arg);
-        fputc('\n', stderr);
-    }
-    fputs(text, stderr);
-    return 2;
-}
-
-int parse_pid(const char *s)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v <= 0 || v > 0x7fffffffL)
-        return -1;
-    return (int)v;
-}
-
 int main(int argc, char **argv)
 {
     struct ctx c = {.prog = "socktrace"};
