@@ -15,7 +15,7 @@ DESTDIR  ?=
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
-BASE      = -std=gnu11 $(WARN) -MMD -MP -DST_VERSION_STRING='"$(VERSION)"'
+BASE      = -std=gnu11 $(WARN) -MMD -MP -DST_VERSION_STRING='"$(VERSION)"' -DST_LIBDIR='"$(LIBDIR)"'
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
 B         = build
 

@@ -16,6 +16,10 @@ struct ctx {
 /* Each returns the exit status: 0 ok, 1 failure, 2 usage error. */
 int cmd_show(struct ctx *c, int argc, char **argv);
 int cmd_ps(struct ctx *c, int argc, char **argv);
+int cmd_events(struct ctx *c, int argc, char **argv);
+int cmd_ports(struct ctx *c, int argc, char **argv);
+int cmd_clean(struct ctx *c, int argc, char **argv);
+int cmd_run(struct ctx *c, int argc, char **argv);
 
 /* Usage errors: print the verb's usage to stderr, return 2. */
 int usage_error(const char *usage, const char *fmt, const char *arg);

@@ -18,7 +18,13 @@ static const char usage[] =
     "\n"
     "Verbs:\n"
     "  show PID [--all] [--json]   sockets of one process\n"
-    "  ps [--json]                 traced processes\n"
+    "  ps [--json]                 traced processes, children under parents\n"
+    "  events PID [--json] [-f]    every recorded call, in order; -f follows\n"
+    "  ports [--json] [--all]      listening and bound ports of all traced\n"
+    "                              processes, exposure, ephemeral ports used\n"
+    "  run [--quiet] [--json] -- CMD [ARGS...]\n"
+    "                              runs CMD traced, then summarises its sockets\n"
+    "  clean [--all]               removes trace files of ended processes\n"
     "\n"
     "Options:\n"
     "  -d, --dir DIR   trace directory (default: $SOCKTRACE_DIR, else\n"
@@ -64,5 +70,13 @@ int main(int argc, char **argv)
         return cmd_show(&c, argc, argv);
     if (!strcmp(verb, "ps"))
         return cmd_ps(&c, argc, argv);
+    if (!strcmp(verb, "events"))
+        return cmd_events(&c, argc, argv);
+    if (!strcmp(verb, "ports"))
+        return cmd_ports(&c, argc, argv);
+    if (!strcmp(verb, "clean"))
+        return cmd_clean(&c, argc, argv);
+    if (!strcmp(verb, "run"))
+        return cmd_run(&c, argc, argv);
     return usage_error(usage, "unknown verb: %s", verb);
 }

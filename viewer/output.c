@@ -27,6 +27,7 @@ const char *color(const char *code)
 }
 
 struct table {
+    bool no_header;
     int ncols;
     size_t nrows, cap;
     char **cells;       /* nrows * ncols, row 0 = headers */
@@ -86,7 +87,7 @@ void table_print(struct table *t, FILE *f)
 {
     if (!t)
         return;
-    for (size_t r = 0; r < t->nrows; r++) {
+    for (size_t r = t->no_header ? 1 : 0; r < t->nrows; r++) {
         for (int i = 0; i < t->ncols; i++) {
             size_t at = r * (size_t)t->ncols + (size_t)i;
             const char *v = t->cells[at] ? t->cells[at] : "";
@@ -103,6 +104,19 @@ void table_print(struct table *t, FILE *f)
         }
         fputc('\n', f);
     }
+}
+
+void table_min_widths(struct table *t, const unsigned *w)
+{
+    for (int i = 0; t && i < t->ncols; i++)
+        if (t->width[i] < w[i])
+            t->width[i] = w[i];
+}
+
+void table_skip_header(struct table *t)
+{
+    if (t)
+        t->no_header = true;
 }
 
 void table_free(struct table *t)

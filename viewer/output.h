@@ -22,6 +22,11 @@ struct table;
 struct table *table_new(int ncols, const char *const *headers);
 void table_add(struct table *t, const char *const *cells, const char *const *colors);
 void table_print(struct table *t, FILE *f);
+/* Columns at least this wide (one per column): rows printed in batches,
+ * as `events -f` does, stay aligned. */
+void table_min_widths(struct table *t, const unsigned *w);
+/* Prints no header row (the widths still count it). */
+void table_skip_header(struct table *t);
 void table_free(struct table *t);
 
 /* JSON: strings escaped; NULL as null. */

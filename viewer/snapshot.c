@@ -145,10 +145,13 @@ static int load_table(const char *base, uint64_t size, struct snapshot *s,
 
 /* Copies a ring oldest first; *lost counts what it overwrote. */
 static void *load_ring(const char *base, uint64_t off, uint32_t cap, uint64_t head,
-                       size_t rec, size_t *n, uint64_t *lost, uint64_t *torn)
+                       uint64_t since, size_t rec, size_t *n, uint64_t *lost,
+                       uint64_t *torn)
 {
     uint64_t first = head > cap ? head - cap : 0;
-    *lost = first;
+    *lost = first > since ? first - since : 0;
+    if (since > first)
+        first = since < head ? since : head;
     *n = 0;
     char *out = malloc((size_t)(head - first) * rec + 1);
     if (!out)
@@ -174,7 +177,7 @@ static void *load_ring(const char *base, uint64_t off, uint32_t cap, uint64_t he
 _Static_assert(offsetof(struct st_sock, serial) == 8, "serial at offset 8");
 _Static_assert(offsetof(struct st_event, serial) == 8, "serial at offset 8");
 
-static int load(const char *base, uint64_t size, unsigned what,
+static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
                 struct snapshot *s, char *err, size_t errlen)
 {
     if (size < sizeof(struct st_header)) {
@@ -197,7 +200,7 @@ static int load(const char *base, uint64_t size, unsigned what,
     if ((what & SNAP_TABLE) && load_table(base, size, s, err, errlen) != 0)
         return -1;
     if (what & SNAP_HISTORY) {
-        s->closed = load_ring(base, h->history_off, h->history_cap, hist_head,
+        s->closed = load_ring(base, h->history_off, h->history_cap, hist_head, 0,
                               sizeof(struct st_sock), &s->n_closed,
                               &s->closed_lost, &s->torn);
         if (!s->closed) {
@@ -206,7 +209,7 @@ static int load(const char *base, uint64_t size, unsigned what,
         }
     }
     if (what & SNAP_EVENTS) {
-        s->events = load_ring(base, h->events_off, h->events_cap, ev_head,
+        s->events = load_ring(base, h->events_off, h->events_cap, ev_head, since,
                               sizeof(struct st_event), &s->n_events,
                               &s->events_lost, &s->torn);
         if (!s->events) {
@@ -222,7 +225,7 @@ int snap_load_mem(const void *data, size_t size, unsigned what,
                   struct snapshot *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    int r = load(data, size, what, out, err, errlen);
+    int r = load(data, size, what, 0, out, err, errlen);
     if (r != 0)
         snap_free(out);
     return r;
@@ -241,6 +244,12 @@ static void on_bus(int sig)
 
 int snap_load(const char *path, unsigned what, struct snapshot *out,
               char *err, size_t errlen)
+{
+    return snap_load_since(path, what, 0, out, err, errlen);
+}
+
+int snap_load_since(const char *path, unsigned what, uint64_t since,
+                    struct snapshot *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -278,7 +287,7 @@ int snap_load(const char *path, unsigned what, struct snapshot *out,
     int r;
     if (sigsetjmp(bus_jmp, 1) == 0) {
         bus_armed = 1;
-        r = load(map, size, what, out, err, errlen);
+        r = load(map, size, what, since, out, err, errlen);
     } else {
         fail(err, errlen, "file shrank while it was read");
         r = -1;

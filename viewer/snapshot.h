@@ -29,6 +29,9 @@ struct snapshot {
 /* Loads path (what: SNAP_* bits). Returns 0, or -1 with a reason in err. */
 int snap_load(const char *path, unsigned what, struct snapshot *out,
               char *err, size_t errlen);
+/* Same, copying only the events numbered `since` and later (follow mode). */
+int snap_load_since(const char *path, unsigned what, uint64_t since,
+                    struct snapshot *out, char *err, size_t errlen);
 /* Same, from bytes in memory (the fuzz target and unit tests). */
 int snap_load_mem(const void *data, size_t size, unsigned what,
                   struct snapshot *out, char *err, size_t errlen);

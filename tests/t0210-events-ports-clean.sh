@@ -1,0 +1,69 @@
+# events (with failures, JSON Lines, follow), ports (exposure, who chose the
+# port, ephemeral ranges) and clean.
+. "$(dirname "$0")/lib.sh"
+start srv --traced "$EX/fork_server" 0 2
+pid=$(ready_pid srv)
+port=$(said srv | sed -n 's/^PORT //p')
+timeout 10 "$SOCKTRACE" events "$pid" -f --json >"$T/follow.jsonl" &
+PIDS[follow]=$!
+sleep 0.3
+start c1 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
+start c2 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
+wait_for srv 'what=served' 2
+LD_PRELOAD="$PRELOAD" "$EX/client_ephemeral" 127.0.0.1 1 </dev/null >/dev/null 2>&1
+refused=$(ls -t "$SOCKTRACE_DIR" | head -1 | cut -d- -f1)
+sleep 0.4
+accepts=$(python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["call"] == "accept": n += 1
+print(n)' "$T/follow.jsonl")
+check "events -f printed each connection as it was accepted" "2" "$accepts"
+peers=$(python3 -c '
+import json, sys
+print(" ".join(e["peer"] for e in map(json.loads, open(sys.argv[1])) if e["call"] == "accept"))' "$T/follow.jsonl")
+check "  ... with the clients' own local addresses as peers" \
+    "$(own_view c1 | awk '{print $2}') $(own_view c2 | awk '{print $2}')" "$peers"
+check "a refused connect is an event with its errno name" "connect ECONNREFUSED 127.0.0.1:1" \
+    "$("$SOCKTRACE" events "$refused" --json | python3 -c '
+import json, sys
+for e in map(json.loads, sys.stdin):
+    if e["call"] == "connect": print(e["call"], e["errno"], e["peer"])')"
+check_cmd "every events --json line parses" python3 -c '
+import json, sys
+[json.loads(l) for l in open(sys.argv[1])]' "$T/follow.jsonl"
+check_cmd "text events show the refused connect" sh -c "'$SOCKTRACE' events $refused | grep -q 'connect .*ECONNREFUSED'"
+
+ports=$("$SOCKTRACE" ports --json)
+check "ports lists the server's listener, port chosen by the kernel, loopback only" \
+    "127.0.0.1:$port kernel False $pid" "$(python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for p in d["ports"]:
+    print(p["address"], p["port_chosen_by"], p["reachable_from_other_hosts"], p["pid"])' "$ports")"
+check "ephemeral ports of each client, as they saw them" \
+    "$(own_view c1 | awk '{split($2,a,":"); print a[2]}') $(own_view c2 | awk '{split($2,a,":"); print a[2]}')" \
+    "$(python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print(" ".join(str(e["lowest"]) for e in sorted(d["ephemeral"], key=lambda e: e["pid"])))' "$ports")"
+start w --traced "$EX/wildcard_server"
+check "a wildcard listener is marked reachable from other hosts" "True" "$("$SOCKTRACE" ports --json | python3 -c '
+import json, sys
+print(any(p["reachable_from_other_hosts"] and p["pid"] == '"$(ready_pid w)"' for p in json.load(sys.stdin)["ports"]))')"
+check_cmd "text ports says REACHABLE visibly" sh -c "'$SOCKTRACE' ports | grep -q 'REACHABLE: all interfaces'"
+finish w; finish c1; finish c2; finish srv
+kill "${PIDS[follow]}" 2>/dev/null; wait "${PIDS[follow]}" 2>/dev/null; unset "PIDS[follow]"
+
+start live --traced "$EX/bind_port_zero"
+before=$(ls "$SOCKTRACE_DIR" | wc -l)
+"$SOCKTRACE" clean >/dev/null
+check "clean keeps only the running process's file" "$(ls "$SOCKTRACE_DIR")" \
+    "$(ls "$SOCKTRACE_DIR" | grep "^$(ready_pid live)-")"
+check "  ... having removed the others" "1" "$([ "$before" -gt 1 ] && echo 1)"
+"$SOCKTRACE" clean --all >/dev/null
+check "clean --all removes every file" "0" "$(ls "$SOCKTRACE_DIR" | wc -l)"
+finish live
+done_testing

@@ -1,0 +1,185 @@
+/* cmd_events.c - `socktrace events PID`: every recorded call of a process
+ * in order, failures included; -f follows new ones until the process
+ * ends. --json prints JSON Lines, one object per call. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "describe.h"
+#include "output.h"
+#include "tracedb.h"
+
+static const char usage[] =
+    "usage: socktrace events PID [--json] [-f|--follow]\n"
+    "  Prints every intercepted call of a traced process, in order: time,\n"
+    "  thread, call, fd, result (value or errno name), local and peer after it.\n"
+    "  -f, --follow  keep printing new calls until the process ends (or Ctrl-C)\n"
+    "  -j, --json    JSON Lines: one object per call\n"
+    "  -h, --help    this text\n";
+
+static void result_text(const struct st_event *e, char *buf, size_t size)
+{
+    char tmp[16];
+    if (e->ret < 0 && e->err)
+        snprintf(buf, size, "-1 %s", errno_name(e->err, tmp, sizeof tmp));
+    else
+        snprintf(buf, size, "%" PRId64, e->ret);
+}
+
+static void fd_text(const struct st_event *e, char *buf, size_t size)
+{
+    bool two = e->fd2 >= 0 && (e->call == ST_CALL_ACCEPT || e->call == ST_CALL_ACCEPT4 ||
+                               e->call == ST_CALL_DUP || e->call == ST_CALL_DUP2 ||
+                               e->call == ST_CALL_DUP3 || e->call == ST_CALL_SOCKETPAIR ||
+                               (e->call == ST_CALL_FCNTL && e->ret >= 0 && e->fd2 == e->ret) ||
+                               e->call == ST_CALL_RECVMSG);
+    if (e->fd < 0)
+        snprintf(buf, size, "-");
+    else if (two)
+        snprintf(buf, size, "%d→%d", e->fd, e->fd2);
+    else
+        snprintf(buf, size, "%d", e->fd);
+}
+
+static void print_json(int pid, const struct st_event *e)
+{
+    char t[64], a[ADDR_TEXT_MAX], tmp[16];
+    bool first = true;
+    FILE *f = stdout;
+    fputc('{', f);
+    json_key(f, &first, "pid");
+    fprintf(f, "%d", pid);
+    json_key(f, &first, "seq");
+    fprintf(f, "%" PRIu64, e->serial);
+    json_key(f, &first, "time");
+    time_text(e->ns, t, sizeof t);
+    json_str(f, t);
+    json_key(f, &first, "tid");
+    fprintf(f, "%d", e->tid);
+    json_key(f, &first, "call");
+    json_str(f, call_name(e->call));
+    json_key(f, &first, "fd");
+    fprintf(f, "%d", e->fd);
+    json_key(f, &first, "fd2");
+    if (e->fd2 >= 0)
+        fprintf(f, "%d", e->fd2);
+    else
+        fputs("null", f);
+    json_key(f, &first, "ret");
+    fprintf(f, "%" PRId64, e->ret);
+    json_key(f, &first, "errno");
+    json_str(f, e->ret < 0 && e->err ? errno_name(e->err, tmp, sizeof tmp) : NULL);
+    json_key(f, &first, "local");
+    json_str(f, addr_text(&e->local, a, sizeof a) ? a : NULL);
+    json_key(f, &first, "peer");
+    json_str(f, addr_text(&e->peer, a, sizeof a) ? a : NULL);
+    fputs("}\n", f);
+}
+
+static void text_row(struct table *t, const struct st_event *e)
+{
+    char tm[64], tid[16], fd[32], res[48], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
+    time_text(e->ns, tm, sizeof tm);
+    snprintf(tid, sizeof tid, "%d", e->tid);
+    fd_text(e, fd, sizeof fd);
+    result_text(e, res, sizeof res);
+    if (!addr_text(&e->local, local, sizeof local))
+        strcpy(local, "-");
+    if (!addr_text(&e->peer, peer, sizeof peer))
+        strcpy(peer, "-");
+    const char *cells[] = {tm, tid, call_name(e->call), fd, res, local, peer};
+    const char *colors[] = {NULL, NULL, NULL, NULL, e->ret < 0 ? C_RED : NULL, NULL, NULL};
+    table_add(t, cells, colors);
+}
+
+static const char *const headers[] = {"TIME", "TID", "CALL", "FD", "RESULT", "LOCAL", "PEER"};
+
+static volatile sig_atomic_t stop;
+static void on_int(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+int cmd_events(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"follow", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    bool json = false, follow = false;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "jfh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'j': json = true; break;
+        case 'f': follow = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: return usage_error(usage, NULL, NULL);
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error(usage, optind >= argc ? "a PID is needed" : "one PID only", NULL);
+    int pid = parse_pid(argv[optind]);
+    if (pid < 0)
+        return usage_error(usage, "not a process id: %s", argv[optind]);
+    color_init(stdout, json);
+    struct trace_ref ref;
+    if (tracedb_find(c->dir, pid, &ref) != 0) {
+        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
+        return 1;
+    }
+    uint64_t next = 0;
+    bool header = true;
+    if (follow) {
+        signal(SIGINT, on_int);
+        signal(SIGTERM, on_int);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    }
+    for (;;) {
+        struct snapshot s;
+        char err[256];
+        if (snap_load_since(ref.path, SNAP_EVENTS, next, &s, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
+            return 1;
+        }
+        if (s.events_lost && !json)
+            fprintf(stderr, "%s: %" PRIu64 " earlier calls overwritten in the ring\n",
+                    c->prog, s.events_lost);
+        struct table *t = json ? NULL : table_new(7, headers);
+        static const unsigned follow_widths[] = {29, 7, 12, 7, 16, 24, 24};
+        if (follow)
+            table_min_widths(t, follow_widths);
+        for (size_t i = 0; i < s.n_events; i++) {
+            if (json)
+                print_json(pid, &s.events[i]);
+            else
+                text_row(t, &s.events[i]);
+        }
+        if (t && (s.n_events || header)) {
+            /* in follow mode each batch is its own table; the header once */
+            if (!header)
+                table_skip_header(t);
+            table_print(t, stdout);
+            header = false;
+        }
+        table_free(t);
+        next = s.h.events_head;
+        bool alive = s.alive;
+        snap_free(&s);
+        if (!follow || !alive || stop)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
