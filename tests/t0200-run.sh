@@ -1,7 +1,7 @@
 # socktrace run: preloads the library, follows the process tree, exits with
 # the command's status, and summarises every socket on stderr. A real
 # client (curl) against a real server (python3 http.server): curl's
-# ephemeral port in the summary must be the one the server logged.
+# ephemeral port in the summary must be the one the server saw.
 . "$(dirname "$0")/lib.sh"
 if ! command -v curl >/dev/null; then skip "curl is not installed"; done_testing; exit; fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

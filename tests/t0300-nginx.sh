@@ -1,0 +1,61 @@
+# nginx (master plus workers, IPv4 and IPv6 listeners) under the tracer:
+# `ports` lists every listener with the pids `ss -p` gives for it, and each
+# process's table equals the kernel's view. Workers are forked children
+# that inherit the listeners.
+. "$(dirname "$0")/lib.sh"
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$NGINX" ]; then skip "nginx is not installed (apt-get install nginx-light)"; done_testing; exit; fi
+port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::",0)); print(s.getsockname()[1])')
+mkdir -p "$T/ng/logs"
+cat >"$T/ng/nginx.conf" <<CONF
+worker_processes 2;
+pid $T/ng/nginx.pid;
+error_log $T/ng/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log $T/ng/logs/access.log;
+    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
+    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
+    server { listen 127.0.0.1:$port; listen [::1]:$port; location / { return 200 "hi\n"; } }
+}
+CONF
+[ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
+LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
+PIDS[nginx]=$!
+for _ in $(seq 100); do [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && break; sleep 0.05; done
+sleep 0.3
+master=${PIDS[nginx]}
+workers=$(pgrep -P "$master" | sort -n | tr '\n' ' ')
+check "two workers started" "2" "$(wc -w <<<"$workers")"
+for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$port/"; curl -s -g -o /dev/null "http://[::1]:$port/"; done
+# ss: pid and listening address of every socket listening on our port
+kernel=$(ss -H -n -l -t -p "sport = :$port" | awk '{
+    a = $4; line = $0
+    while (match(line, /pid=[0-9]+/)) { print a, substr(line, RSTART + 4, RLENGTH - 4); line = substr(line, RSTART + RLENGTH) }
+}' | sort -u)
+traced=$("$SOCKTRACE" ports --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["ports"]:
+    if p["address"].endswith(":'"$port"'"): print(p["address"], p["pid"])' | sort -u)
+check "ports lists every nginx listener with the pids ss gives" "$kernel" "$traced"
+for p in $master $workers; do
+    check "pid $p: table equals the kernel's view" "$(kernel_view "$p")" "$(tracer_view "$p" "$(fds_of "$(kernel_view "$p")")")"
+done
+accepts=0
+for w in $workers; do
+    accepts=$((accepts + $("$SOCKTRACE" events "$w" --json | grep -c '"call":"accept4\?"')))
+done
+check "the workers' events hold the 6 accepted connections" "6" "$accepts"
+locals=$(for w in $workers; do "$SOCKTRACE" show "$w" --all --json; done | python3 -c '
+import json, sys
+dec = json.JSONDecoder(); text = sys.stdin.read(); i = 0; out = set()
+while i < len(text):
+    while i < len(text) and text[i].isspace(): i += 1
+    if i >= len(text): break
+    d, i = dec.raw_decode(text, i)
+    for s in d["sockets"]:
+        if s["origin"] == "accept": out.add(s["local"])
+print(" ".join(sorted(out)))')
+check "accepted connections show the listener addresses as local" "127.0.0.1:$port [::1]:$port" "$locals"
+kill "$master"; wait "$master" 2>/dev/null; unset "PIDS[nginx]"
+done_testing
