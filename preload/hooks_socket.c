@@ -191,8 +191,10 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
         memset(&s->peer, 0, sizeof s->peer);
         if (is_inet(s))
             st_ask_local(s, fd);
-        s->state = (s->local.kind != ST_ADDR_NONE && s->local.port) ?
-                   ST_STATE_BOUND : ST_STATE_CREATED;
+        bool bound = s->local.kind != ST_ADDR_NONE && s->local.port;
+        if (!bound)     /* the port the kernel chose went back to it */
+            s->flags &= ~(ST_SF_PORT_CHOSEN | ST_SF_LOCAL_DONE);
+        s->state = bound ? ST_STATE_BOUND : ST_STATE_CREATED;
         st_done(s);
         return;
     }
