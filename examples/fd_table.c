@@ -6,6 +6,7 @@
  * Prints every socket it still holds, as it sees them. */
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sys/syscall.h>
 
 #include "example.h"
 
@@ -105,10 +106,14 @@ int main(void)
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
     connect(u2, &unspec, sizeof unspec);
 
+    /* closed by a raw system call: no libc function, no hook */
+    int raw = socket(AF_INET, SOCK_STREAM, 0);
+    syscall(SYS_close, raw);
+
     int fds[] = {l, c, a, victim, d2, d3, reuse, 42, sv[0], sv[1], got, np, a2, u, u2};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         ex_print_sock("held", fds[i]);
-    printf("FDS victim=%d d2=%d d3=%d reuse=%d got=%d np=%d a2=%d u=%d u2=%d\n", victim, d2,
+    printf("FDS raw=%d victim=%d d2=%d d3=%d reuse=%d got=%d np=%d a2=%d u=%d u2=%d\n", raw, victim, d2,
            d3, reuse, got, np, a2, u, u2);
     ex_ready_and_wait();
     return 0;

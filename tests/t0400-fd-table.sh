@@ -7,10 +7,16 @@ start f --traced "$EX/fd_table"
 pid=$(ready_pid f)
 eval "$(said f | sed -n 's/^FDS //p')"
 own=$(own_view f)
-check "the open table equals the program's own view, fd by fd" "$own" "$(tracer_view "$pid")"
+check "the open table equals the program's own view, fd by fd" "$own" "$(tracer_view "$pid" "$(fds_of "$own")")"
 check "and the kernel's view" "$(kernel_view "$pid")" "$(tracer_view "$pid" "$(fds_of "$(kernel_view "$pid")")")"
 check "nothing else is open in the table (closed fds gone)" "$(fds_of "$own" | tr ' ' '\n' | sort -n | tr '\n' ' ')" \
-    "$(fds_of "$(tracer_view "$pid")" | tr ' ' '\n' | sort -n | tr '\n' ' ')"
+    "$("$SOCKTRACE" show "$pid" --json | python3 -c '
+import json, sys
+print(" ".join(str(s["fd"]) for s in json.load(sys.stdin)["sockets"] if s["state"] != "closed"), end=" ")')"
+check "closed by a raw syscall: the viewer finds fd $raw is no socket now" "closed unseen" \
+    "$(tracer_field "$pid" "$raw" state) $("$SOCKTRACE" show "$pid" --json | python3 -c '
+import json, sys
+print([("unseen" if s["closed"] is None else s["close_seen"]) for s in json.load(sys.stdin)["sockets"] if s["fd"] == '"$raw"'][0])')"
 check "dup2 onto the UDP socket: fd $victim is now the TCP client" "dup tcp" \
     "$(tracer_field "$pid" "$victim" origin) $(tracer_field "$pid" "$victim" proto)"
 check "dup2 closed the UDP socket it replaced" "udp close" \

@@ -271,6 +271,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
         fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
         return 1;
     }
+    snap_check_live(&s);
     if (json)
         print_json(&s, all);
     else

@@ -311,6 +311,27 @@ void snap_free(struct snapshot *s)
     s->events = NULL;
 }
 
+void snap_check_live(struct snapshot *s)
+{
+    if (!s->alive)
+        return;
+    for (size_t i = 0; i < s->n_open; i++) {
+        struct st_sock *so = &s->open[i];
+        char path[64], link[64];
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", s->h.pid, so->fd);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n < 0 && errno == EACCES)
+            return;     /* not ours to look at: leave the table as written */
+        if (n > 0) {
+            link[n] = 0;
+            if (strncmp(link, "socket:", 7) == 0)
+                continue;
+        }
+        so->state = ST_STATE_CLOSED;
+        so->flags |= ST_SF_CLOSED_UNSEEN;
+    }
+}
+
 bool snap_is_alive(const struct st_header *h)
 {
     uint64_t start;

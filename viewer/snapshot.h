@@ -37,6 +37,11 @@ int snap_load_mem(const void *data, size_t size, unsigned what,
                   struct snapshot *out, char *err, size_t errlen);
 void snap_free(struct snapshot *s);
 
+/* For a running process: an entry whose fd is no longer a socket in
+ * /proc/PID/fd was closed behind the tracer's back (a raw syscall): it is
+ * shown as closed, unseen. */
+void snap_check_live(struct snapshot *s);
+
 /* Whether the process a header describes is running now. */
 bool snap_is_alive(const struct st_header *h);
 
