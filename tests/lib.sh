@@ -57,18 +57,38 @@ start() {
     local pre=""
     if [ "$1" = "--traced" ]; then pre=$PRELOAD; shift; fi
     mkfifo "$T/$name.in"
-    # the child must not hold the write ends of the other programs' pipes,
-    # or they would never see end-of-file
-    (
-        for k in "${!IN_FD[@]}"; do eval "exec ${IN_FD[$k]}>&-"; done
-        if [ -n "$pre" ]; then export LD_PRELOAD="$pre"; fi
-        exec "$@"
-    ) <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
-    PIDS[$name]=$!
+    run_bg "$name" "$pre" "$T/$name.in" "$@"
     local fd
     exec {fd}>"$T/$name.in"
     IN_FD[$name]=$fd
     wait_for "$name" READY
+}
+
+# run_bg NAME PRELOAD STDIN CMD...: CMD in the background, PIDS[NAME] set.
+# The child must not hold the write ends of the other programs' pipes, or
+# they would never see end-of-file.
+run_bg() {
+    local name=$1 pre=$2 in=$3; shift 3
+    (
+        for k in "${!IN_FD[@]}"; do eval "exec ${IN_FD[$k]}>&-"; done
+        if [ -n "$pre" ]; then export LD_PRELOAD="$pre"; fi
+        exec "$@"
+    ) <"$in" >"$T/$name.out" 2>"$T/$name.err" &
+    PIDS[$name]=$!
+}
+
+# spawn NAME [--traced] CMD...: a server in the background, stdin closed
+spawn() {
+    local name=$1 pre=""; shift
+    if [ "$1" = "--traced" ]; then pre=$PRELOAD; shift; fi
+    run_bg "$name" "$pre" /dev/null "$@"
+}
+
+# stop NAME: kill a spawned program and reap it
+stop() {
+    kill "${PIDS[$1]}" 2>/dev/null
+    wait "${PIDS[$1]}" 2>/dev/null
+    unset "PIDS[$1]"
 }
 
 # wait_for NAME PATTERN [COUNT]: until NAME's output has COUNT such lines
