@@ -27,6 +27,7 @@ VIEWER_OBJ  = $(VIEWER_SRC:%.c=$(B)/obj/%.o)
 EXAMPLES    = $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/*.c))
 HELPERS     = $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
+BENCHES     = $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
 all: $(B)/libsocktrace.so $(B)/socktrace
 
@@ -66,6 +67,10 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $(SAN) -Ipreload -Iviewer $< $(UNIT_OBJ) -o $@
 
+$(B)/bench/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) $< -o $@
+
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $< -o $@ -lpthread
@@ -78,7 +83,7 @@ test: check-build
 demo: all $(EXAMPLES)
 	@tests/demo.sh
 
-bench: all $(EXAMPLES) $(HELPERS)
+bench: all $(BENCHES)
 	@tests/bench/run.sh
 
 install: all

@@ -19,7 +19,7 @@
 /* One getsockopt before the close, for tcplife-style byte counts. */
 static void tcp_counters(struct st_sock *s, int fd)
 {
-    if (s->protocol != IPPROTO_TCP || s->type != SOCK_STREAM ||
+    if (!st_tcpinfo || s->protocol != IPPROTO_TCP || s->type != SOCK_STREAM ||
         (s->state != ST_STATE_CONNECTED && s->state != ST_STATE_CONNECTING))
         return;
     struct tcp_info ti;

@@ -149,6 +149,8 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
         goto out;
     const char *q = secure_getenv("SOCKTRACE_QUIET");
     quiet = q && *q && strcmp(q, "0") != 0;
+    const char *ti = secure_getenv("SOCKTRACE_TCPINFO");
+    st_tcpinfo = !(ti && strcmp(ti, "0") == 0);
     const char *why = NULL;
     if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
         warn("trace directory path too long", NULL);

@@ -19,6 +19,7 @@
 #include "tracefile.h"
 
 int st_on;
+int st_tcpinfo = 1;
 
 static int lockword;
 static __thread int inside __attribute__((tls_model("initial-exec")));
@@ -29,6 +30,10 @@ static uint64_t next_sock_id;
 #define YIELDS 200
 #define PENDING 64
 static int pending[PENDING];    /* fd + 1 of queued closes, 0 = empty */
+/* How many are queued: every unlock reads this one word instead of
+ * sweeping the queue. Raised after a slot is filled, lowered when one is
+ * taken, so it can dip below zero for a moment: only "not zero" matters. */
+static int pending_n;
 
 static bool try_lock(void)
 {
@@ -66,17 +71,17 @@ bool st_enter(void)
 
 static bool pending_any(void)
 {
-    for (int i = 0; i < PENDING; i++)
-        if (__atomic_load_n(&pending[i], __ATOMIC_SEQ_CST))
-            return true;
-    return false;
+    return __atomic_load_n(&pending_n, __ATOMIC_SEQ_CST) != 0;
 }
 
 static void drain_pending(void)
 {
+    if (!pending_any())
+        return;
     for (int i = 0; i < PENDING; i++) {
         int v = __atomic_exchange_n(&pending[i], 0, __ATOMIC_SEQ_CST);
         if (v) {
+            __atomic_sub_fetch(&pending_n, 1, __ATOMIC_SEQ_CST);
             struct st_sock *s = st_find(v - 1);
             if (s) {
                 st_emit(ST_CALL_CLOSE, v - 1, -1, 0, 0, s);
@@ -109,6 +114,7 @@ void st_defer_close(int fd)
         int expect = 0;
         if (__atomic_compare_exchange_n(&pending[i], &expect, fd + 1, false,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            __atomic_add_fetch(&pending_n, 1, __ATOMIC_SEQ_CST);
             /* not inside: the holder is another thread, or nobody */
             if (!inside && try_lock()) {
                 inside = 1;
@@ -123,6 +129,8 @@ void st_defer_close(int fd)
 void st_tracer_after_fork(void)
 {
     lockword = 0;
+    pending_n = 0;
+    memset(pending, 0, sizeof pending);
     inside = 0;
     cached_tid = 0;
 }

@@ -11,6 +11,8 @@
 #include "trace_format.h"
 
 extern int st_on;
+/* SOCKTRACE_TCPINFO=0: no TCP_INFO read at close (no byte counts) */
+extern int st_tcpinfo;
 
 /* Takes the tracer lock; false when tracing is off, when this thread is
  * already inside the tracer (a signal handler interrupting a hook), or when

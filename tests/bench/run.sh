@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh - `make bench`: overhead figures, not a test. Each
+# workload runs untraced, traced and under strace, interleaved (A B C A B
+# C ...), RUNS times; the table shows medians and traced/untraced ratios.
+set -u
+cd "$(dirname "$0")/../.."
+B=build
+RUNS=${RUNS:-7}
+LIB=$PWD/$B/libsocktrace.so
+T=$(mktemp -d /tmp/socktrace-bench.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SOCKTRACE_DIR=$T/traces
+have_strace=$(command -v strace >/dev/null && echo 1 || echo 0)
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+# interleave NAME CMD...: prints "untraced traced strace" medians of the
+# number CMD prints (seconds)
+interleave() {
+    local name=$1; shift
+    : >"$T/$name.u"; : >"$T/$name.t"; : >"$T/$name.s"
+    for _ in $(seq "$RUNS"); do
+        "$@" >>"$T/$name.u"
+        LD_PRELOAD=$LIB "$@" >>"$T/$name.t"
+        rm -rf "$SOCKTRACE_DIR"
+        if [ "$have_strace" = 1 ]; then
+            strace -f -qq -e trace=network -o /dev/null "$@" >>"$T/$name.s"
+        fi
+    done
+    echo "$(median <"$T/$name.u") $(median <"$T/$name.t") $( [ -s "$T/$name.s" ] && median <"$T/$name.s" || echo nan)"
+}
+
+row() { # NAME UNIT UNTRACED TRACED STRACE (lower is better)
+    printf '%-34s %12s %12s %12s %8s %8s\n' "$1" "$3" "$4" "$5" "$(ratio "$4" "$3")" \
+        "$( [ "$5" = nan ] && echo - || ratio "$5" "$3")"
+}
+
+echo "socktrace bench, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "medians of $RUNS interleaved runs; times in seconds (lower is better)"
+printf '%-34s %12s %12s %12s %8s %8s\n' WORKLOAD UNTRACED TRACED STRACE RATIO STRACE/x
+N=${CONNS:-20000}
+read -r u t s <<<"$(interleave conn $B/bench/connloop "$N")"
+row "connloop ($N connections)" s "$u" "$t" "$s"
+: >"$T/floor"
+for _ in $(seq "$RUNS"); do $B/bench/connloop "$N" --floor >>"$T/floor"; done
+f=$(median <"$T/floor")
+printf '%-34s %12s %12s %12s %8s\n' "  floor: same + the budget's calls" "$f" "" "" "$(ratio "$f" "$u")"
+printf '%-34s %12s %12s %12s %8s\n' "  traced / floor" "" "" "" "$(ratio "$t" "$f")"
+read -r u t s <<<"$(interleave udp $B/bench/udpbench 50000 5000)"
+row "udp (50k datagrams, 5k sockets)" s "$u" "$t" "$s"
+
+# nginx under wrk with Connection: close (requests/s; higher is better)
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ -x "$NGINX" ] && command -v wrk >/dev/null; then
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir -p "$T/ng/logs"
+    cat >"$T/ng/nginx.conf" <<CONF
+worker_processes 2;
+pid $T/ng/nginx.pid;
+error_log /dev/null;
+events { worker_connections 1024; }
+http { access_log off; server { listen 127.0.0.1:$port; location / { return 200 "hi\n"; } } }
+CONF
+    [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
+    rps() { # PRELOAD-or-empty
+        local pre=$1 out
+        if [ "$pre" = strace ]; then
+            strace -f -qq -e trace=network -o /dev/null "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' &
+        else
+            LD_PRELOAD=$pre "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' &
+        fi
+        local pid=$!
+        for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+        out=$(wrk -t2 -c32 -d${WRK_SECONDS:-5}s -H 'Connection: close' "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
+        kill "$pid"; wait "$pid" 2>/dev/null
+        pkill -f "nginx: worker" 2>/dev/null
+        rm -rf "$SOCKTRACE_DIR"
+        echo "$out"
+    }
+    : >"$T/ng.u"; : >"$T/ng.t"; : >"$T/ng.s"
+    for _ in $(seq "${NGINX_RUNS:-3}"); do
+        rps "" >>"$T/ng.u"; rps "$LIB" >>"$T/ng.t"
+        [ "$have_strace" = 1 ] && rps strace >>"$T/ng.s"
+    done
+    u=$(median <"$T/ng.u"); t=$(median <"$T/ng.t"); s=$(median <"$T/ng.s")
+    printf '%-34s %12s %12s %12s %8s %8s\n' "nginx+wrk Connection: close (req/s)" "$u" "$t" "${s:-nan}" \
+        "$(ratio "$t" "$u")" "$( [ -n "$s" ] && ratio "$s" "$u" || echo -)"
+else
+    echo "nginx+wrk: skipped (apt-get install nginx-light wrk)"
+fi
+
+# the viewer on 100,000 open sockets
+mkfifo "$T/hold.in"
+LD_PRELOAD=$LIB $B/bench/holdsocks 100000 <"$T/hold.in" >"$T/hold.out" &
+exec 3>"$T/hold.in"
+for _ in $(seq 600); do grep -q READY "$T/hold.out" && break; sleep 0.05; done
+read -r _ hpid hn <"$T/hold.out"
+for mode in "" "--json"; do
+    : >"$T/show"
+    for _ in $(seq "$RUNS"); do
+        s0=$(date +%s%N); $B/socktrace show "$hpid" $mode >/dev/null; s1=$(date +%s%N)
+        echo $(( (s1 - s0) / 1000 )) >>"$T/show"
+    done
+    printf '%-34s %12s\n' "show ${mode:-text} on $hn sockets (ms)" "$(awk '{print $1/1000}' "$T/show" | median)"
+done
+exec 3>&-
+wait
+
+# ps and ports over 1,000 trace files
+for i in $(seq 1000); do LD_PRELOAD=$LIB true; done
+for verb in ps ports; do
+    : >"$T/v"
+    for _ in $(seq "$RUNS"); do
+        s0=$(date +%s%N); $B/socktrace "$verb" >/dev/null; s1=$(date +%s%N)
+        echo $(( (s1 - s0) / 1000 )) >>"$T/v"
+    done
+    printf '%-34s %12s\n' "$verb over $(ls "$SOCKTRACE_DIR" | wc -l) trace files (ms)" "$(awk '{print $1/1000}' "$T/v" | median)"
+done
+rm -rf "$SOCKTRACE_DIR"
+
+# the syscall budget: strace -c of connloop, traced minus untraced
+if [ "$have_strace" = 1 ]; then
+    n=2000
+    calls() { strace -f -c -o "$T/c" "$@" >/dev/null; awk '/^100.00/ {print $3}' "$T/c"; }
+    cu=$(calls $B/bench/connloop $n)
+    ct=$(env LD_PRELOAD=$LIB strace -f -c -o "$T/c2" $B/bench/connloop $n >/dev/null; awk '/^100.00/ {print $3}' "$T/c2")
+    echo "syscalls per connection cycle: untraced $(ratio "$cu" $n), traced $(ratio "$ct" $n), extra $(awk -v a="$ct" -v b="$cu" -v n=$n 'BEGIN {printf "%.2f", (a - b) / n}')"
+    grep -E ' (getsockname|getsockopt|getpeername)$' "$T/c2" | awk -v n=$n '{printf "  traced: %-12s %.2f per cycle\n", $NF, $4 / n}'
+    rm -rf "$SOCKTRACE_DIR"
+fi
