@@ -13,7 +13,7 @@
 /* After a successful send: resolve an implicit bind, once. */
 static void sent(int call, int fd)
 {
-    if (!st_enter())
+    if (!st_unbound(fd) || !st_enter())
         return;
     struct st_sock *s = st_find(fd);
     if (s && !(s->flags & ST_SF_LOCAL_DONE) &&
@@ -26,6 +26,8 @@ static void sent(int call, int fd)
         st_done(s);
         st_emit(call, fd, -1, 0, 0, s);
     }
+    if (!s || (s->flags & ST_SF_LOCAL_DONE))
+        st_unbound_set(fd, false);
     st_leave();
 }
 

@@ -140,6 +140,7 @@ ST_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
             if (s->state == ST_STATE_CREATED)
                 s->state = ST_STATE_BOUND;
             st_done(s);
+            st_unbound_set(fd, s->flags & ST_SF_NO_PORT);
             st_emit(ST_CALL_BIND, fd, -1, ret, err, s);
         } else {
             struct st_addr want, none;
@@ -195,6 +196,7 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
         if (!bound)     /* the port the kernel chose went back to it */
             s->flags &= ~(ST_SF_PORT_CHOSEN | ST_SF_LOCAL_DONE);
         s->state = bound ? ST_STATE_BOUND : ST_STATE_CREATED;
+        st_unbound_set(fd, !bound && s->type == SOCK_DGRAM);
         st_done(s);
         return;
     }
@@ -214,6 +216,7 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
     s->flags |= ST_SF_LOCAL_DONE;
     s->state = ret == 0 ? ST_STATE_CONNECTED : ST_STATE_CONNECTING;
     st_done(s);
+    st_unbound_set(fd, false);
 }
 
 ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)

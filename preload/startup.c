@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ static void drop_closed_on_exec(void)
         st_edit(s);
         s->flags &= ~(ST_SF_CLOEXEC | ST_SF_CLOSING);
         st_done(s);
+        st_unbound_set(fd, s->type == SOCK_DGRAM && !(s->flags & ST_SF_LOCAL_DONE));
     }
 }
 

@@ -136,6 +136,27 @@ void st_tracer_after_fork(void)
 }
 
 
+#define UNBOUND_FDS 65536
+static uint64_t unbound_bits[UNBOUND_FDS / 64];
+
+void st_unbound_set(int fd, bool on)
+{
+    if (fd < 0 || fd >= UNBOUND_FDS)
+        return;
+    uint64_t bit = 1ull << (fd % 64);
+    if (on)
+        __atomic_or_fetch(&unbound_bits[fd / 64], bit, __ATOMIC_RELAXED);
+    else
+        __atomic_and_fetch(&unbound_bits[fd / 64], ~bit, __ATOMIC_RELAXED);
+}
+
+bool st_unbound(int fd)
+{
+    if (fd < 0 || fd >= UNBOUND_FDS)
+        return true;
+    return __atomic_load_n(&unbound_bits[fd / 64], __ATOMIC_RELAXED) & (1ull << (fd % 64));
+}
+
 uint64_t st_now(void)
 {
     struct timespec ts;
@@ -168,6 +189,7 @@ void st_done(struct st_sock *s)
 
 void st_close_entry(int fd, uint32_t flags)
 {
+    st_unbound_set(fd, false);
     int64_t id = st_index_remove(fd);
     if (id >= 0)
         st_close_slot((uint32_t)id, flags);
@@ -218,6 +240,7 @@ struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
     s->state = ST_STATE_CREATED;
     s->origin = (uint8_t)origin;
     st_done(s);
+    st_unbound_set(fd, type == SOCK_DGRAM && (family == AF_INET || family == AF_INET6));
     struct st_header *h = st_hdr();
     h->open_count++;
     h->socks_total++;

@@ -41,6 +41,12 @@ void st_close_slot(uint32_t id, uint32_t flags);
  * made by a raw syscall): everything is asked of the kernel. */
 struct st_sock *st_adopt(int fd, int origin);
 
+/* Datagram sockets whose local port the kernel has yet to choose (their
+ * first send will). A bitmap read without the lock, so the send path of a
+ * resolved socket costs one load. fds beyond its size always say yes. */
+void st_unbound_set(int fd, bool on);
+bool st_unbound(int fd);
+
 /* seqlock brackets for an update in place */
 void st_edit(struct st_sock *s);
 void st_done(struct st_sock *s);

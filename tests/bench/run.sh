@@ -73,8 +73,8 @@ CONF
         local pid=$!
         for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
         out=$(wrk -t2 -c32 -d${WRK_SECONDS:-5}s -H 'Connection: close' "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
-        kill "$pid"; wait "$pid" 2>/dev/null
-        pkill -f "nginx: worker" 2>/dev/null
+        # through the pid file: strace would not pass our signal on
+        kill "$(cat "$T/ng/nginx.pid")" 2>/dev/null; wait "$pid" 2>/dev/null
         rm -rf "$SOCKTRACE_DIR"
         echo "$out"
     }
