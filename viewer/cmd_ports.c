@@ -93,6 +93,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     struct table *ports = json ? NULL : table_new(6, h1);
     struct table *ephs = json ? NULL : table_new(4, h2);
     bool first_p = true, any_eph = false;
+    size_t ports_rows = 0;
     FILE *f = stdout;
     if (json)
         fputs("{\"ports\":[", f);
@@ -157,6 +158,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
                                         strncmp(x, "REACHABLE", 9) == 0 ? C_YELLOW : NULL,
                                         NULL, NULL};
                 table_add(ports, cells, colors);
+                ports_rows++;
             }
         }
         for (size_t k = 0; k < s.n_closed; k++)
@@ -185,8 +187,10 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         fprintf(f, "],\"ephemeral\":[%s]}\n", eph_json ? eph_json : "");
         free(eph_json);
     } else {
-        if (!first_p || ports)
+        if (ports_rows)
             table_print(ports, f);
+        else
+            fprintf(f, "no listening or bound ports in the traced processes of %s\n", c->dir);
         if (any_eph) {
             fputc('\n', f);
             table_print(ephs, f);

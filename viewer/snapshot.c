@@ -315,13 +315,16 @@ void snap_check_live(struct snapshot *s)
 {
     if (!s->alive)
         return;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", s->h.pid);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;     /* not ours to look at: leave the table as written */
     for (size_t i = 0; i < s->n_open; i++) {
         struct st_sock *so = &s->open[i];
-        char path[64], link[64];
-        snprintf(path, sizeof path, "/proc/%d/fd/%d", s->h.pid, so->fd);
-        ssize_t n = readlink(path, link, sizeof link - 1);
-        if (n < 0 && errno == EACCES)
-            return;     /* not ours to look at: leave the table as written */
+        char name[16], link[64];
+        snprintf(name, sizeof name, "%d", so->fd);
+        ssize_t n = readlinkat(dfd, name, link, sizeof link - 1);
         if (n > 0) {
             link[n] = 0;
             if (strncmp(link, "socket:", 7) == 0)
@@ -330,6 +333,7 @@ void snap_check_live(struct snapshot *s)
         so->state = ST_STATE_CLOSED;
         so->flags |= ST_SF_CLOSED_UNSEEN;
     }
+    close(dfd);
 }
 
 bool snap_is_alive(const struct st_header *h)

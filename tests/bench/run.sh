@@ -108,7 +108,7 @@ exec 3>&-
 wait
 
 # ps and ports over 1,000 trace files
-for i in $(seq 1000); do LD_PRELOAD=$LIB true; done
+for i in $(seq 1000); do LD_PRELOAD=$LIB /bin/true; done
 for verb in ps ports; do
     : >"$T/v"
     for _ in $(seq "$RUNS"); do
@@ -122,9 +122,11 @@ rm -rf "$SOCKTRACE_DIR"
 # the syscall budget: strace -c of connloop, traced minus untraced
 if [ "$have_strace" = 1 ]; then
     n=2000
-    calls() { strace -f -c -o "$T/c" "$@" >/dev/null; awk '/^100.00/ {print $3}' "$T/c"; }
-    cu=$(calls $B/bench/connloop $n)
-    ct=$(env LD_PRELOAD=$LIB strace -f -c -o "$T/c2" $B/bench/connloop $n >/dev/null; awk '/^100.00/ {print $3}' "$T/c2")
+    # the "total" line: % seconds usecs/call calls [errors] total
+    total() { awk '$NF == "total" {print $4}' "$1"; }
+    strace -f -c -o "$T/c" $B/bench/connloop $n >/dev/null
+    LD_PRELOAD=$LIB strace -f -c -o "$T/c2" $B/bench/connloop $n >/dev/null
+    cu=$(total "$T/c"); ct=$(total "$T/c2")
     echo "syscalls per connection cycle: untraced $(ratio "$cu" $n), traced $(ratio "$ct" $n), extra $(awk -v a="$ct" -v b="$cu" -v n=$n 'BEGIN {printf "%.2f", (a - b) / n}')"
     grep -E ' (getsockname|getsockopt|getpeername)$' "$T/c2" | awk -v n=$n '{printf "  traced: %-12s %.2f per cycle\n", $NF, $4 / n}'
     rm -rf "$SOCKTRACE_DIR"
