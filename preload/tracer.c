@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -26,8 +27,12 @@ static __thread int inside __attribute__((tls_model("initial-exec")));
 static __thread int cached_tid __attribute__((tls_model("initial-exec")));
 static uint64_t next_sock_id;
 
+/* The lock word: 0 free, 1 held, 2 held with sleepers (a futex). The
+ * wait is bounded: a short spin, then sleeping on the futex for at most
+ * WAIT_NS in all. Sleeping, not yielding: with more threads than cores the
+ * holder is often preempted, and only a sleeper gives it a CPU back. */
 #define SPINS 1000
-#define YIELDS 200
+#define WAIT_NS 20000000ull
 #define PENDING 64
 static int pending[PENDING];    /* fd + 1 of queued closes, 0 = empty */
 /* How many are queued: every unlock reads this one word instead of
@@ -37,7 +42,41 @@ static int pending_n;
 
 static bool try_lock(void)
 {
-    return __atomic_exchange_n(&lockword, 1, __ATOMIC_ACQUIRE) == 0;
+    int expect = 0;
+    return __atomic_compare_exchange_n(&lockword, &expect, 1, false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void unlock(void)
+{
+    if (__atomic_exchange_n(&lockword, 0, __ATOMIC_SEQ_CST) == 2) {
+        int saved = errno;
+        syscall(SYS_futex, &lockword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        errno = saved;
+    }
+}
+
+/* Sleeps until the lock is ours (true) or the deadline passes (false). */
+static bool lock_slow(void)
+{
+    uint64_t deadline = st_now() + WAIT_NS;
+    int saved = errno;
+    bool got = false;
+    for (;;) {
+        /* mark the lock as having sleepers; we own it if it was free */
+        if (__atomic_exchange_n(&lockword, 2, __ATOMIC_ACQUIRE) == 0) {
+            got = true;
+            break;
+        }
+        uint64_t now = st_now();
+        if (now >= deadline)
+            break;
+        struct timespec ts = {(time_t)((deadline - now) / 1000000000u),
+                              (long)((deadline - now) % 1000000000u)};
+        syscall(SYS_futex, &lockword, FUTEX_WAIT_PRIVATE, 2, &ts, NULL, 0);
+    }
+    errno = saved;
+    return got;
 }
 
 static void drop(void)
@@ -55,15 +94,16 @@ bool st_enter(void)
         drop();
         return false;
     }
-    for (int i = 0; i < SPINS + YIELDS; i++) {
+    for (int i = 0; i < SPINS; i++) {
         if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock()) {
             inside = 1;
             return true;
         }
-        if (i < SPINS)
-            __builtin_ia32_pause();
-        else
-            sched_yield();
+        __builtin_ia32_pause();
+    }
+    if (lock_slow()) {
+        inside = 1;
+        return true;
     }
     drop();
     return false;
@@ -99,7 +139,7 @@ void st_leave(void)
     for (;;) {
         drain_pending();
         inside = 0;
-        __atomic_store_n(&lockword, 0, __ATOMIC_SEQ_CST);
+        unlock();
         if (!pending_any() || !try_lock())
             return;
         inside = 1;
