@@ -45,7 +45,7 @@ check "death by signal N gives 128+N" "143" "$?"
 check "a missing command gives 127" "127" "$?"
 
 # the whole tree: a shell that forks a traced client, which daemonises
-"$SOCKTRACE" run --json -- sh -c "(\"$EX/bind_port_zero\" </dev/null >/dev/null &) ; sleep 0.3" 2>"$T/tree.json"
+"$SOCKTRACE" run --json -- sh -c "(\"$EX/bind_port_zero\" </dev/null >/dev/null &) ; sleep 1" 2>"$T/tree.json"
 check "the tree includes a grandchild started in the background" "True" "$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
