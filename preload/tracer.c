@@ -94,17 +94,20 @@ bool st_enter(void)
         drop();
         return false;
     }
+    /* `inside` is raised before the lock is tried and lowered after it is
+     * released: a signal arriving between the two must not make its
+     * handler wait for a lock its own thread holds */
+    inside = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int i = 0; i < SPINS; i++) {
-        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock()) {
-            inside = 1;
+        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock())
             return true;
-        }
         __builtin_ia32_pause();
     }
-    if (lock_slow()) {
-        inside = 1;
+    if (lock_slow())
         return true;
-    }
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    inside = 0;
     drop();
     return false;
 }
@@ -138,11 +141,17 @@ void st_leave(void)
 {
     for (;;) {
         drain_pending();
-        inside = 0;
         unlock();
-        if (!pending_any() || !try_lock())
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        inside = 0;
+        if (!pending_any())
             return;
         inside = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (!try_lock()) {
+            inside = 0;     /* the holder drains what is queued */
+            return;
+        }
     }
 }
 
@@ -156,9 +165,13 @@ void st_defer_close(int fd)
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
             __atomic_add_fetch(&pending_n, 1, __ATOMIC_SEQ_CST);
             /* not inside: the holder is another thread, or nobody */
-            if (!inside && try_lock()) {
+            if (!inside) {
                 inside = 1;
-                st_leave();
+                __atomic_signal_fence(__ATOMIC_SEQ_CST);
+                if (try_lock())
+                    st_leave();
+                else
+                    inside = 0;
             }
             return;
         }
