@@ -76,16 +76,16 @@ ST_EXPORT int close(int fd)
 static void dup_entry(int call, int oldfd, int newfd, bool cloexec, bool replaced)
 {
     struct st_sock *src = st_find(oldfd);
-    if (replaced && oldfd != newfd && st_find(newfd)) {
-        st_emit(ST_CALL_CLOSE, newfd, -1, 0, 0, st_find(newfd));
+    struct st_sock *old = oldfd != newfd ? st_find(newfd) : NULL;
+    if (old && replaced) {
+        st_emit(ST_CALL_CLOSE, newfd, -1, 0, 0, old);
         st_close_entry(newfd, 0);
-    }
-    if (!src) {
+    } else if (old && !src) {
         /* not a socket we know: an entry under newfd is stale */
-        if (st_find(newfd))
-            st_close_entry(newfd, ST_SF_CLOSED_UNSEEN);
-        return;
+        st_close_entry(newfd, ST_SF_CLOSED_UNSEEN);
     }
+    if (!src)
+        return;
     struct st_sock copy = *src;
     struct st_sock *s = st_open_entry(newfd, copy.family, copy.type,
                                       copy.protocol, ST_ORIGIN_DUP);

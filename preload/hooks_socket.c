@@ -358,13 +358,12 @@ ST_EXPORT int shutdown(int fd, int how)
 /* A connect in progress is finished once the kernel answers a question
  * only a connected socket can answer; the program's own calls tell us,
  * at no cost. */
-static void connecting_outcome(struct st_sock *s, bool connected, int error)
+static void connecting_outcome(struct st_sock *s, bool connected)
 {
     if (!s || s->state != ST_STATE_CONNECTING)
         return;
     st_edit(s);
     s->state = connected ? ST_STATE_CONNECTED : ST_STATE_FAILED;
-    (void)error;
     st_done(s);
 }
 
@@ -376,7 +375,7 @@ static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
     if (st_enter()) {
         struct st_sock *s = st_find(fd);
         if (call == ST_CALL_GETPEERNAME && ret == 0)
-            connecting_outcome(s, true, 0);
+            connecting_outcome(s, true);
         if (s || ret == 0)
             st_emit(call, fd, -1, ret, err, s);
         st_leave();
@@ -410,7 +409,7 @@ ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         if (s && s->state == ST_STATE_CONNECTING && *len >= sizeof(int)) {
             int e;
             memcpy(&e, val, sizeof e);
-            connecting_outcome(s, e == 0, e);
+            connecting_outcome(s, e == 0);
             st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, s);
         }
         st_leave();

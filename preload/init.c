@@ -108,30 +108,29 @@ static void fork_child(void)
     procinfo(&p, 0, NULL);
     struct st_header *parent = st_hdr();
     int parent_pid = parent->pid;
-    struct st_procinfo copy = p;
-    /* the child runs the parent's program: keep its command line */
+    /* recorded as the forking process even if it is gone already: `run`
+     * follows a tree through these */
+    p.ppid = parent_pid;
+    /* the child runs the parent's program: keep its command line, copied
+     * to the stack first because st_trace_fork drops the parent's mapping */
+    char cmd[ST_CMDLINE_MAX];
+    uint32_t len = parent->cmdline_len;
+    memcpy(cmd, parent->cmdline, len);
     char *argv[64];
     int argc = 0;
-    for (uint32_t off = 0; off < parent->cmdline_len && argc < 63;) {
-        argv[argc++] = parent->cmdline + off;
-        off += (uint32_t)strnlen(parent->cmdline + off, parent->cmdline_len - off) + 1;
+    for (uint32_t off = 0; off < len && argc < 63;) {
+        argv[argc++] = cmd + off;
+        off += (uint32_t)strnlen(cmd + off, len - off) + 1;
     }
     argv[argc] = NULL;
-    /* the strings live in the parent's mapping, which st_trace_fork drops:
-     * copy them to the stack first */
-    char cmd[ST_CMDLINE_MAX];
-    memcpy(cmd, parent->cmdline, parent->cmdline_len);
-    for (int i = 0; i < argc; i++)
-        argv[i] = cmd + (argv[i] - parent->cmdline);
-    copy.argc = argc;
-    copy.argv = argv;
+    p.argc = argc;
+    p.argv = argv;
     const char *why = NULL;
-    if (st_trace_fork(trace_dir, &copy, &why) != 0) {
+    if (st_trace_fork(trace_dir, &p, &why) != 0) {
         st_on = 0;
         st_trace_close();
         warn(trace_dir, why);
     } else {
-        st_hdr()->ppid = parent_pid;
         st_emit(ST_CALL_FORK, -1, parent_pid, 0, 0, NULL);
     }
     errno = saved;

@@ -55,7 +55,6 @@ int st_real_resolve(void)
     RESOLVE(sendto, sendto);
     RESOLVE(sendmsg, sendmsg);
     RESOLVE(sendmmsg, sendmmsg);
-    RESOLVE(recvfrom, recvfrom);
     RESOLVE(recvmsg, recvmsg);
     errno = saved;
     resolving = 0;

@@ -32,8 +32,6 @@ struct st_real {
                       const struct sockaddr *, socklen_t);
     ssize_t (*sendmsg)(int, const struct msghdr *, int);
     int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
-    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
-                        socklen_t *);
     ssize_t (*recvmsg)(int, struct msghdr *, int);
 };
 

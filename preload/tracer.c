@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>

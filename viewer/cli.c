@@ -1,10 +1,12 @@
 /* cli.c - what every verb does with its command line: report a usage
- * error the same way, and read a pid. */
+ * error the same way, read a pid and find its trace file. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "commands.h"
+#include "tracedb.h"
 
 int usage_error(const char *text, const char *fmt, const char *arg)
 {
@@ -25,4 +27,19 @@ int parse_pid(const char *s)
     if (errno || *end || end == s || v <= 0 || v > 0x7fffffffL)
         return -1;
     return (int)v;
+}
+
+int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
+              struct trace_ref *ref)
+{
+    if (optind != argc - 1)
+        return usage_error(usage, optind >= argc ? "a PID is needed" : "one PID only", NULL);
+    int pid = parse_pid(argv[optind]);
+    if (pid < 0)
+        return usage_error(usage, "not a process id: %s", argv[optind]);
+    if (tracedb_find(c->dir, pid, ref) != 0) {
+        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
+        return 1;
+    }
+    return 0;
 }

@@ -127,17 +127,11 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         default: return usage_error(usage, NULL, NULL);
         }
     }
-    if (optind != argc - 1)
-        return usage_error(usage, optind >= argc ? "a PID is needed" : "one PID only", NULL);
-    int pid = parse_pid(argv[optind]);
-    if (pid < 0)
-        return usage_error(usage, "not a process id: %s", argv[optind]);
-    color_init(stdout, json);
     struct trace_ref ref;
-    if (tracedb_find(c->dir, pid, &ref) != 0) {
-        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
-        return 1;
-    }
+    int status = pid_trace(c, argc, argv, usage, &ref);
+    if (status)
+        return status;
+    color_init(stdout, json);
     uint64_t next = 0;
     bool header = true;
     if (follow) {
@@ -161,7 +155,7 @@ int cmd_events(struct ctx *c, int argc, char **argv)
             table_min_widths(t, follow_widths);
         for (size_t i = 0; i < s.n_events; i++) {
             if (json)
-                print_json(pid, &s.events[i]);
+                print_json(ref.pid, &s.events[i]);
             else
                 text_row(t, &s.events[i]);
         }

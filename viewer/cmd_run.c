@@ -161,7 +161,7 @@ static size_t collect_tree(const char *dir, int root, uint64_t since, struct mem
     return m;
 }
 
-static void summary_text(struct member *v, size_t m, int status_shown)
+static void summary_text(struct member *v, size_t m)
 {
     static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN", "COMMAND"};
     struct table *t = table_new(8, hdr);
@@ -182,12 +182,7 @@ static void summary_text(struct member *v, size_t m, int status_shown)
                 const struct st_sock *so = pass ? &s->closed[k] : &s->open[k];
                 char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
                 snprintf(fd, sizeof fd, "%d", so->fd);
-                if (!addr_text(&so->local, local, sizeof local))
-                    strcpy(local, so->local.kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
-                if (!addr_text(&so->peer, peer, sizeof peer))
-                    strcpy(peer, so->peer.kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
-                if (so->flags & ST_SF_PORT_CHOSEN)
-                    strcat(local, " *");
+                sock_addr_cells(so, local, peer);
                 const char *cells[] = {pid, fd, proto_name(so),
                                        pass ? "closed" : state_name(so->state), local, peer,
                                        origin_name(so->origin), cmd};
@@ -202,7 +197,6 @@ static void summary_text(struct member *v, size_t m, int status_shown)
         table_print(t, stderr);
     if (socks)
         fprintf(stderr, "  * port chosen by the kernel\n");
-    (void)status_shown;
     table_free(t);
 }
 
@@ -298,7 +292,7 @@ int cmd_run(struct ctx *c, int argc, char **argv)
         if (json)
             summary_json(v, m, status);
         else
-            summary_text(v, m, status);
+            summary_text(v, m);
         for (size_t i = 0; i < m; i++)
             snap_free(&v[i].s);
         free(v);

@@ -121,17 +121,10 @@ static void add_row(struct table *t, const struct st_sock *s, bool all)
     char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[48];
     char opened[64] = "", closed[64] = "", life[32] = "";
     snprintf(fd, sizeof fd, "%d", s->fd);
-    if (!addr_text(&s->local, local, sizeof local))
-        snprintf(local, sizeof local, s->local.kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
-    if (!addr_text(&s->peer, peer, sizeof peer))
-        snprintf(peer, sizeof peer, s->peer.kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
+    sock_addr_cells(s, local, peer);
     snprintf(state, sizeof state, "%s%s", state_name(s->state),
              s->flags & ST_SF_CLOSED_UNSEEN ? " (unseen)" :
              s->flags & ST_SF_CLOSED_EXEC ? " (exec)" : "");
-    if (s->flags & ST_SF_PORT_CHOSEN) {
-        size_t l = strlen(local);
-        snprintf(local + l, sizeof local - l, " *");
-    }
     if (all) {
         time_text(s->opened_ns, opened, sizeof opened);
         if (s->closed_ns) {
@@ -254,17 +247,11 @@ int cmd_show(struct ctx *c, int argc, char **argv)
         default: return usage_error(usage, NULL, NULL);
         }
     }
-    if (optind != argc - 1)
-        return usage_error(usage, optind >= argc ? "a PID is needed" : "one PID only", NULL);
-    int pid = parse_pid(argv[optind]);
-    if (pid < 0)
-        return usage_error(usage, "not a process id: %s", argv[optind]);
-    color_init(stdout, json);
     struct trace_ref ref;
-    if (tracedb_find(c->dir, pid, &ref) != 0) {
-        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
-        return 1;
-    }
+    int status = pid_trace(c, argc, argv, usage, &ref);
+    if (status)
+        return status;
+    color_init(stdout, json);
     struct snapshot s;
     char err[256];
     if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &s, err, sizeof err)) {

@@ -27,6 +27,13 @@ int usage_error(const char *usage, const char *fmt, const char *arg);
 /* A pid argument: returns it, or -1 when it is not a number > 0. */
 int parse_pid(const char *s);
 
+struct trace_ref;
+/* The single PID argument left after a verb's options, and its trace file
+ * in *ref. Returns 0, or the exit status for the verb to return: 2 after a
+ * usage error, 1 when the pid has no trace file (one line on stderr). */
+int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
+              struct trace_ref *ref);
+
 /* The command line of a header as one string: "curl -s http://x/". */
 void cmdline_text(const struct st_header *h, char *buf, size_t size);
 /* One socket as a JSON object. */

@@ -74,6 +74,22 @@ bool addr_text(const struct st_addr *a, char *buf, size_t size)
     }
 }
 
+static void addr_cell(const struct st_addr *a, char *buf)
+{
+    if (!addr_text(a, buf, ADDR_TEXT_MAX))
+        snprintf(buf, ADDR_TEXT_MAX, "%s", a->kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
+}
+
+void sock_addr_cells(const struct st_sock *s, char *local, char *peer)
+{
+    addr_cell(&s->local, local);
+    addr_cell(&s->peer, peer);
+    if (s->flags & ST_SF_PORT_CHOSEN) {
+        size_t l = strlen(local);
+        snprintf(local + l, ADDR_TEXT_MAX - l, " *");
+    }
+}
+
 bool addr_is_wildcard(const struct st_addr *a)
 {
     static const uint8_t zero[16];

@@ -16,6 +16,10 @@
  * known, a unix socket without a name, an inet socket not bound. */
 bool addr_text(const struct st_addr *a, char *buf, size_t size);
 bool addr_is_loopback(const struct st_addr *a);
+/* The two address cells of a table row (each ADDR_TEXT_MAX bytes): the
+ * text, "(unnamed)" or "-"; the local one marked " *" when the kernel
+ * chose its port. */
+void sock_addr_cells(const struct st_sock *s, char *local, char *peer);
 bool addr_is_wildcard(const struct st_addr *a);
 
 const char *family_name(int family);
