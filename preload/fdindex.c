@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/mman.h>
 
 static void *st_pages(size_t size)
@@ -35,8 +36,16 @@ static int index_oom;
 struct st_fdent {
     int fd;
     uint32_t slot;
+    uint32_t *peers;        /* ST_INDEX_PEERS hashes, 0 = empty; or NULL */
     UT_hash_handle hh;
 };
+
+/* Peer sets come from their own chunks: only unconnected datagram sockets
+ * that have met a peer have one. */
+struct peerset {
+    uint32_t h[ST_INDEX_PEERS];
+};
+static struct peerset *free_sets;   /* chained through h[0..1] */
 
 #define CHUNK_BYTES (64 * 1024)
 
@@ -60,8 +69,31 @@ static struct st_fdent *ent_alloc(void)
     return e;
 }
 
+static uint32_t *set_alloc(void)
+{
+    if (!free_sets) {
+        struct peerset *chunk = st_pages(CHUNK_BYTES);
+        if (!chunk)
+            return NULL;
+        for (size_t i = 0; i < CHUNK_BYTES / sizeof *chunk; i++) {
+            memcpy(chunk[i].h, &free_sets, sizeof free_sets);
+            free_sets = &chunk[i];
+        }
+    }
+    struct peerset *p = free_sets;
+    memcpy(&free_sets, p->h, sizeof free_sets);
+    memset(p, 0, sizeof *p);
+    return p->h;
+}
+
 static void ent_free(struct st_fdent *e)
 {
+    if (e->peers) {
+        struct peerset *p = (struct peerset *)e->peers;
+        memcpy(p->h, &free_sets, sizeof free_sets);
+        free_sets = p;
+        e->peers = NULL;
+    }
     e->hh.next = free_ents;
     free_ents = e;
 }
@@ -80,6 +112,7 @@ int st_index_add(int fd, uint32_t slot)
         return -1;
     e->fd = fd;
     e->slot = slot;
+    e->peers = NULL;
     index_oom = 0;
     HASH_ADD_INT(index_head, fd, e);
     if (index_oom) {
@@ -127,4 +160,32 @@ unsigned st_index_range(int lo, int hi, int *out, unsigned max)
 unsigned st_index_count(void)
 {
     return HASH_COUNT(index_head);
+}
+
+void st_index_each(void (*fn)(int fd, uint32_t slot, void *arg), void *arg)
+{
+    struct st_fdent *e, *tmp;
+    HASH_ITER(hh, index_head, e, tmp)
+        fn(e->fd, e->slot, arg);
+}
+
+int st_index_peer_add(int fd, uint32_t hash)
+{
+    struct st_fdent *e;
+    HASH_FIND_INT(index_head, &fd, e);
+    if (!e || (!e->peers && !(e->peers = set_alloc())))
+        return -1;
+    if (!hash)
+        hash = 1;           /* 0 marks an empty place */
+    /* open addressing over a small table: probe from the hash's place */
+    for (unsigned i = 0; i < ST_INDEX_PEERS; i++) {
+        uint32_t *p = &e->peers[(hash + i) % ST_INDEX_PEERS];
+        if (*p == hash)
+            return 0;
+        if (*p == 0) {
+            *p = hash;
+            return 1;
+        }
+    }
+    return -1;
 }

@@ -22,5 +22,13 @@ void st_index_remap(uint32_t (*fn)(int fd, uint32_t slot, void *arg), void *arg)
  * caller to act upon; returns how many. */
 unsigned st_index_range(int lo, int hi, int *out, unsigned max);
 unsigned st_index_count(void);
+/* Calls fn for every entry; fn must not add or remove entries. */
+void st_index_each(void (*fn)(int fd, uint32_t slot, void *arg), void *arg);
+
+/* The distinct peers of fd's socket, as 32-bit address hashes, up to
+ * ST_INDEX_PEERS of them. Returns 1 when hash is new, 0 when already
+ * there, -1 when the set is full (or there is no memory). */
+#define ST_INDEX_PEERS 32
+int st_index_peer_add(int fd, uint32_t hash);
 
 #endif

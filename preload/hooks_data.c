@@ -1,33 +1,113 @@
-/* hooks_data.c - the data calls, interposed only for what they do to
- * endpoints: a first send on an unbound datagram socket binds it (the
- * kernel picks the port), and recvmsg can carry sockets (SCM_RIGHTS). The
- * common case costs one hash lookup. */
+/* hooks_data.c - the data calls, interposed only for what they tell about
+ * endpoints: a first send binds an unbound datagram socket (the kernel
+ * picks the port) or proves a non-blocking connect done; the addresses of
+ * an unconnected datagram socket give its last peer and how many distinct
+ * peers it met; recvmsg can carry sockets (SCM_RIGHTS). A socket with
+ * nothing left to learn costs one load per call. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fdindex.h"
 #include "hooks.h"
+#include "sockaddr_conv.h"
 #include "tracer.h"
 
-/* After a successful send: resolve an implicit bind, once. */
-static void sent(int call, int fd)
+/* A peer address carried by a data call, converted once. */
+struct peer {
+    struct st_addr a;
+    uint32_t hash;
+    bool ok;
+};
+
+static uint32_t addr_hash(const struct st_addr *a)
 {
-    if (!st_unbound(fd) || !st_enter())
+    uint32_t h = 2166136261u;   /* FNV-1a over what names the peer */
+    const uint8_t *p = a->data;
+    for (unsigned i = 0; i < a->len && i < sizeof a->data; i++)
+        h = (h ^ p[i]) * 16777619u;
+    h = (h ^ a->port) * 16777619u;
+    return (h ^ a->scope) * 16777619u;
+}
+
+static void peer_from(struct peer *p, const struct sockaddr *sa, socklen_t len)
+{
+    p->ok = false;
+    if (!sa || len < sizeof(sa_family_t) ||
+        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return;
+    st_addr_from(&p->a, sa, len, sa->sa_family);
+    if (p->a.kind != ST_ADDR_INET && p->a.kind != ST_ADDR_INET6)
+        return;
+    p->hash = addr_hash(&p->a);
+    p->ok = true;
+}
+
+/* Under the lock: p becomes s's last peer; a new one is counted and
+ * recorded. Returns true when an event is due. */
+static bool note_peer(struct st_sock *s, int fd, const struct peer *p)
+{
+    if (!p->ok || s->state == ST_STATE_CONNECTED || s->type != SOCK_DGRAM)
+        return false;
+    int fresh = st_index_peer_add(fd, p->hash);
+    st_edit(s);
+    s->peer = p->a;
+    s->flags |= ST_SF_PEER_LAST;
+    if (fresh == 1)
+        s->peers_seen++;
+    else if (fresh < 0)
+        s->flags |= ST_SF_PEERS_MORE;
+    st_done(s);
+    st_peer_cache(fd, p->hash);
+    return fresh == 1;
+}
+
+/* Under the lock, after a successful send: resolve what the send proved. */
+static bool note_send(struct st_sock *s, int fd)
+{
+    if (s->state == ST_STATE_CONNECTING) {
+        /* only a connected stream socket can send */
+        st_edit(s);
+        s->state = ST_STATE_CONNECTED;
+        st_done(s);
+        return true;
+    }
+    if ((s->family != AF_INET && s->family != AF_INET6) ||
+        ((s->flags & ST_SF_LOCAL_DONE) && s->local.port != 0))
+        return false;
+    st_edit(s);
+    st_ask_local(s, fd);
+    s->flags |= ST_SF_LOCAL_DONE | ST_SF_PORT_CHOSEN;
+    if (s->state == ST_STATE_CREATED)
+        s->state = ST_STATE_BOUND;
+    st_done(s);
+    return true;
+}
+
+/* After a successful data call on fd carrying peer addresses p[0..n). */
+static void data_done(int call, int fd, bool sent, const struct peer *p,
+                      unsigned n)
+{
+    unsigned w = st_watch(fd);
+    if (!sent)
+        w &= ~ST_W_SEND;
+    if (!(w & ST_W_PEERS))
+        n = 0;
+    if (!(w & ST_W_SEND) && (n == 0 || (n == 1 && (!p[0].ok ||
+                                                   st_peer_cached(fd, p[0].hash)))))
+        return;
+    if (!st_enter())
         return;
     struct st_sock *s = st_find(fd);
-    if (s && !(s->flags & ST_SF_LOCAL_DONE) &&
-        (s->family == AF_INET || s->family == AF_INET6)) {
-        st_edit(s);
-        st_ask_local(s, fd);
-        s->flags |= ST_SF_LOCAL_DONE | ST_SF_PORT_CHOSEN;
-        if (s->state == ST_STATE_CREATED)
-            s->state = ST_STATE_BOUND;
-        st_done(s);
-        st_emit(call, fd, -1, 0, 0, s);
+    if (s) {
+        bool changed = (w & ST_W_SEND) && note_send(s, fd);
+        for (unsigned i = 0; i < n; i++)
+            changed |= note_peer(s, fd, &p[i]);
+        if (changed)
+            st_emit(call, fd, -1, 0, 0, s);
     }
-    if (!s || (s->flags & ST_SF_LOCAL_DONE))
-        st_unbound_set(fd, false);
+    st_watch_update(fd, s);
     st_leave();
 }
 
@@ -38,9 +118,27 @@ ST_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
         return syscall(SYS_sendto, fd, buf, n, flags, sa, len);
     ssize_t ret = st_real.sendto(fd, buf, n, flags, sa, len);
     int err = errno;
-    if (ret >= 0)
-        sent(ST_CALL_SENDTO, fd);
+    if (ret >= 0 && st_watch(fd)) {
+        struct peer p;
+        peer_from(&p, sa, len);
+        data_done(ST_CALL_SENDTO, fd, true, &p, 1);
+    }
     errno = err;
+    return ret;
+}
+
+/* send is the hot path of every TCP program: it is watched only while a
+ * non-blocking connect is pending. */
+ST_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    if (!NEED(send))
+        return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
+    ssize_t ret = st_real.send(fd, buf, n, flags);
+    if (ret >= 0 && (st_watch(fd) & ST_W_SEND)) {
+        int err = errno;
+        data_done(ST_CALL_SEND, fd, true, NULL, 0);
+        errno = err;
+    }
     return ret;
 }
 
@@ -50,10 +148,34 @@ ST_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         return syscall(SYS_sendmsg, fd, msg, flags);
     ssize_t ret = st_real.sendmsg(fd, msg, flags);
     int err = errno;
-    if (ret >= 0)
-        sent(ST_CALL_SENDMSG, fd);
+    if (ret >= 0 && st_watch(fd)) {
+        struct peer p;
+        peer_from(&p, msg->msg_name, msg->msg_namelen);
+        data_done(ST_CALL_SENDMSG, fd, true, &p, 1);
+    }
     errno = err;
     return ret;
+}
+
+/* The peers of a vector of messages, at most this many (the rest of a
+ * large batch is almost always the same few peers). */
+#define BATCH_PEERS 16
+
+/* given[i], when set, is the size of message i's name buffer before a
+ * receive: the kernel reports the full length even when it cut the copy. */
+static unsigned batch_peers(struct peer *p, const struct mmsghdr *v, int n,
+                            const socklen_t *given)
+{
+    unsigned k = 0;
+    for (int i = 0; i < n && i < BATCH_PEERS; i++) {
+        socklen_t len = v[i].msg_hdr.msg_namelen;
+        if (given && given[i] < len)
+            len = given[i];
+        peer_from(&p[k], v[i].msg_hdr.msg_name, len);
+        if (p[k].ok && (k == 0 || p[k].hash != p[k - 1].hash))
+            k++;
+    }
+    return k;
 }
 
 ST_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
@@ -62,8 +184,35 @@ ST_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
         return (int)syscall(SYS_sendmmsg, fd, v, vlen, flags);
     int ret = st_real.sendmmsg(fd, v, vlen, flags);
     int err = errno;
-    if (ret > 0)
-        sent(ST_CALL_SENDMMSG, fd);
+    if (ret > 0 && st_watch(fd)) {
+        struct peer p[BATCH_PEERS];
+        data_done(ST_CALL_SENDMMSG, fd, true, p, batch_peers(p, v, ret, NULL));
+    }
+    errno = err;
+    return ret;
+}
+
+ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+                           struct sockaddr *sa, socklen_t *len)
+{
+    if (!NEED(recvfrom))
+        return syscall(SYS_recvfrom, fd, buf, n, flags, sa, len);
+    if (!(st_watch(fd) & ST_W_PEERS))
+        return st_real.recvfrom(fd, buf, n, flags, sa, len);
+    /* With no buffer from the caller, ours takes the source address: the
+     * kernel behaves the same and the caller sees no difference. */
+    struct sockaddr_storage own;
+    socklen_t ownlen = sizeof own;
+    struct sockaddr *a = sa ? sa : (struct sockaddr *)&own;
+    socklen_t *l = sa ? len : &ownlen;
+    socklen_t given = l ? *l : 0;
+    ssize_t ret = st_real.recvfrom(fd, buf, n, flags, a, l);
+    int err = errno;
+    if (ret >= 0 && l) {
+        struct peer p;
+        peer_from(&p, a, *l < given ? *l : given);
+        data_done(ST_CALL_RECVFROM, fd, false, &p, 1);
+    }
     errno = err;
     return ret;
 }
@@ -92,11 +241,38 @@ ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     if (!NEED(recvmsg))
         return syscall(SYS_recvmsg, fd, msg, flags);
+    socklen_t given = msg->msg_name ? msg->msg_namelen : 0;
     ssize_t ret = st_real.recvmsg(fd, msg, flags);
     int err = errno;
     if (ret >= 0 && msg->msg_controllen >= sizeof(struct cmsghdr) &&
         msg->msg_control)
         received_fds(fd, msg);
+    if (ret >= 0 && given && (st_watch(fd) & ST_W_PEERS)) {
+        struct peer p;
+        peer_from(&p, msg->msg_name,
+                  msg->msg_namelen < given ? msg->msg_namelen : given);
+        data_done(ST_CALL_RECVMSG, fd, false, &p, 1);
+    }
+    errno = err;
+    return ret;
+}
+
+ST_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags,
+                       struct timespec *timeout)
+{
+    if (!NEED(recvmmsg))
+        return (int)syscall(SYS_recvmmsg, fd, v, vlen, flags, timeout);
+    if (!(st_watch(fd) & ST_W_PEERS))
+        return st_real.recvmmsg(fd, v, vlen, flags, timeout);
+    socklen_t given[BATCH_PEERS];
+    for (unsigned i = 0; i < vlen && i < BATCH_PEERS; i++)
+        given[i] = v[i].msg_hdr.msg_name ? v[i].msg_hdr.msg_namelen : 0;
+    int ret = st_real.recvmmsg(fd, v, vlen, flags, timeout);
+    int err = errno;
+    if (ret > 0) {
+        struct peer p[BATCH_PEERS];
+        data_done(ST_CALL_RECVMMSG, fd, false, p, batch_peers(p, v, ret, given));
+    }
     errno = err;
     return ret;
 }

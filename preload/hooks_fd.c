@@ -86,6 +86,11 @@ static void dup_entry(int call, int oldfd, int newfd, bool cloexec, bool replace
     }
     if (!src)
         return;
+    if (!(src->flags & ST_SF_SHARED)) {
+        st_edit(src);
+        src->flags |= ST_SF_SHARED;
+        st_done(src);
+    }
     struct st_sock copy = *src;
     struct st_sock *s = st_open_entry(newfd, copy.family, copy.type,
                                       copy.protocol, ST_ORIGIN_DUP);
@@ -95,9 +100,11 @@ static void dup_entry(int call, int oldfd, int newfd, bool cloexec, bool replace
         s->local = copy.local;
         s->peer = copy.peer;
         s->state = copy.state;
+        s->peers_seen = copy.peers_seen;
         s->flags = (copy.flags & ~(ST_SF_CLOEXEC | ST_SF_CLOSING)) |
                    (cloexec ? ST_SF_CLOEXEC : 0);
         st_done(s);
+        st_watch_update(newfd, s);
     }
     st_emit(call, oldfd, newfd, newfd, 0, s);
 }

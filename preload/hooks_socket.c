@@ -140,7 +140,7 @@ ST_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
             if (s->state == ST_STATE_CREATED)
                 s->state = ST_STATE_BOUND;
             st_done(s);
-            st_unbound_set(fd, s->flags & ST_SF_NO_PORT);
+            st_watch_update(fd, s);
             st_emit(ST_CALL_BIND, fd, -1, ret, err, s);
         } else {
             struct st_addr want, none;
@@ -190,17 +190,19 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
         /* a datagram socket's association dissolved; the kernel may also
          * drop an address it chose at connect time */
         memset(&s->peer, 0, sizeof s->peer);
+        s->flags &= ~ST_SF_PEER_LAST;
         if (is_inet(s))
             st_ask_local(s, fd);
         bool bound = s->local.kind != ST_ADDR_NONE && s->local.port;
         if (!bound)     /* the port the kernel chose went back to it */
             s->flags &= ~(ST_SF_PORT_CHOSEN | ST_SF_LOCAL_DONE);
         s->state = bound ? ST_STATE_BOUND : ST_STATE_CREATED;
-        st_unbound_set(fd, !bound && s->type == SOCK_DGRAM);
         st_done(s);
+        st_watch_update(fd, s);
         return;
     }
     st_addr_from(&s->peer, sa, len, s->family);
+    s->flags &= ~ST_SF_PEER_LAST;
     if (is_inet(s)) {
         /* the one question the call makes necessary: which local address
          * and port the kernel gave, unless bind already fixed both */
@@ -216,7 +218,7 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
     s->flags |= ST_SF_LOCAL_DONE;
     s->state = ret == 0 ? ST_STATE_CONNECTED : ST_STATE_CONNECTING;
     st_done(s);
-    st_unbound_set(fd, false);
+    st_watch_update(fd, s);
 }
 
 ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
@@ -358,13 +360,14 @@ ST_EXPORT int shutdown(int fd, int how)
 /* A connect in progress is finished once the kernel answers a question
  * only a connected socket can answer; the program's own calls tell us,
  * at no cost. */
-static void connecting_outcome(struct st_sock *s, bool connected)
+static void connecting_outcome(struct st_sock *s, int fd, bool connected)
 {
     if (!s || s->state != ST_STATE_CONNECTING)
         return;
     st_edit(s);
     s->state = connected ? ST_STATE_CONNECTED : ST_STATE_FAILED;
     st_done(s);
+    st_watch_update(fd, s);
 }
 
 static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
@@ -375,7 +378,7 @@ static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
     if (st_enter()) {
         struct st_sock *s = st_find(fd);
         if (call == ST_CALL_GETPEERNAME && ret == 0)
-            connecting_outcome(s, true);
+            connecting_outcome(s, fd, true);
         if (s || ret == 0)
             st_emit(call, fd, -1, ret, err, s);
         st_leave();
@@ -409,7 +412,7 @@ ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         if (s && s->state == ST_STATE_CONNECTING && *len >= sizeof(int)) {
             int e;
             memcpy(&e, val, sizeof e);
-            connecting_outcome(s, e == 0);
+            connecting_outcome(s, fd, e == 0);
             st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, s);
         }
         st_leave();

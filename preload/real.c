@@ -56,6 +56,14 @@ int st_real_resolve(void)
     RESOLVE(sendmsg, sendmsg);
     RESOLVE(sendmmsg, sendmmsg);
     RESOLVE(recvmsg, recvmsg);
+    RESOLVE(send, send);
+    RESOLVE(recvfrom, recvfrom);
+    RESOLVE(recvmmsg, recvmmsg);
+    RESOLVE(getaddrinfo, getaddrinfo);
+    RESOLVE(gethostbyname, gethostbyname);
+    RESOLVE(gethostbyname2, gethostbyname2);
+    RESOLVE(gethostbyname_r, gethostbyname_r);
+    RESOLVE(gethostbyname2_r, gethostbyname2_r);
     errno = saved;
     resolving = 0;
     return 0;

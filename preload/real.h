@@ -4,6 +4,7 @@
 #ifndef SOCKTRACE_REAL_H
 #define SOCKTRACE_REAL_H
 
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -33,6 +34,17 @@ struct st_real {
     ssize_t (*sendmsg)(int, const struct msghdr *, int);
     int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
     ssize_t (*recvmsg)(int, struct msghdr *, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+    int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+                       struct addrinfo **);
+    struct hostent *(*gethostbyname)(const char *);
+    struct hostent *(*gethostbyname2)(const char *, int);
+    int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
+                           struct hostent **, int *);
+    int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+                            struct hostent **, int *);
 };
 
 extern struct st_real st_real;

@@ -51,7 +51,7 @@ static void drop_closed_on_exec(void)
         st_edit(s);
         s->flags &= ~(ST_SF_CLOEXEC | ST_SF_CLOSING);
         st_done(s);
-        st_unbound_set(fd, s->type == SOCK_DGRAM && !(s->flags & ST_SF_LOCAL_DONE));
+        st_watch_update(fd, s);
     }
 }
 

@@ -13,6 +13,7 @@
  *   table segment 0        table_cap0 x struct st_sock      (sockets open now)
  *   history ring           history_cap x struct st_sock     (sockets closed)
  *   event ring             events_cap x struct st_event     (calls, in order)
+ *   name ring              names_cap x struct st_name       (name lookups)
  *   table segment 1..n     (table_cap0 << k) x struct st_sock, appended as the
  *                          process opens more sockets; offsets in table_seg_off
  *
@@ -27,7 +28,7 @@
  *   - the writer never waits for a reader.
  *
  * Reader protocol (the viewer maps the file read-only):
- *   - check magic, version, endian and the three sizes; refuse what differs.
+ *   - check magic, version, endian and the four sizes; refuse what differs.
  *   - check every offset and capacity against the file size before use.
  *   - per record: s1 = seq (acquire); copy the body; s2 = seq (acquire after
  *     a fence). The copy is good when s1 == s2 and s1 is even. Retry a few
@@ -43,12 +44,14 @@
 #include <stddef.h>
 
 #define ST_MAGIC        "SOCKTRC1"      /* 8 bytes, no terminator stored */
-#define ST_VERSION      1u
+#define ST_VERSION      2u              /* 2: st_name ring, ST_SF_PEER_LAST,
+                                           ST_SF_PEERS_MORE, ST_SF_SHARED */
 #define ST_ENDIAN_MARK  0x01020304u
 #define ST_PAGE         4096u
 #define ST_MAX_SEGS     20u             /* cap0 << 19: far beyond any fd limit */
 #define ST_CMDLINE_MAX  2048u
 #define ST_ADDR_DATA    108u            /* sizeof(sun_path) on Linux */
+#define ST_HOST_MAX     216u            /* st_name.host, NUL included */
 
 /* st_header.flags */
 #define ST_HF_EXITED    0x1u    /* ran exit handlers; end_ns is valid */
@@ -109,6 +112,13 @@ enum st_origin {
 #define ST_SF_CLOSING       0x0100u /* close() in progress on some thread */
 #define ST_SF_SHUT_RD       0x0200u /* shutdown(SHUT_RD) seen */
 #define ST_SF_SHUT_WR       0x0400u /* shutdown(SHUT_WR) seen */
+#define ST_SF_PEER_LAST     0x0800u /* unconnected datagram socket: `peer` is
+                                       the last address it sent to or
+                                       received from, not an association */
+#define ST_SF_PEERS_MORE    0x1000u /* peers_seen stopped at its bound: at
+                                       least that many */
+#define ST_SF_SHARED        0x2000u /* other fds (dup) refer to this socket;
+                                       they carry the same sock_id */
 
 /* One socket: an entry of the table, or of the history ring. 320 bytes. */
 struct st_sock {
@@ -123,7 +133,8 @@ struct st_sock {
     uint32_t rtt_us;
     uint32_t retrans;
     uint32_t flags;         /* ST_SF_* */
-    uint32_t peers_seen;    /* distinct peers of an unconnected datagram socket */
+    uint32_t peers_seen;    /* distinct peers of an unconnected datagram
+                               socket (sendto/sendmsg/recvfrom/recvmsg) */
     uint16_t family;        /* AF_* from socket() */
     uint16_t type;          /* SOCK_STREAM, ... (flags removed) */
     uint16_t protocol;      /* IPPROTO_* as the kernel reports it */
@@ -146,6 +157,12 @@ enum st_call {
     ST_CALL_EXEC,           /* a new program image started */
     ST_CALL_FORK,           /* this process was forked; fd2 = parent pid */
     ST_CALL_UNSEEN,         /* fd reuse proved an earlier close */
+    ST_CALL_RECVMMSG,
+    ST_CALL_GETADDRINFO,    /* a name lookup: fd -1, peer = first address,
+                               ret = number of addresses; the name is in
+                               the name ring */
+    ST_CALL_GETHOSTBYNAME,  /* the same, for gethostbyname* */
+    ST_CALL_SEND,
     ST_CALL_COUNT_
 };
 
@@ -163,6 +180,21 @@ struct st_event {
     int32_t  fd2;           /* accept: new fd; dup: new fd; socketpair: 2nd */
     struct st_addr local;   /* of fd (or fd2 when set) after the call */
     struct st_addr peer;
+};
+
+/* One address a name lookup (getaddrinfo, gethostbyname*) returned, with
+ * the name the program asked for. 256 bytes. A reader shows `host` beside
+ * a peer address equal to `addr`; the newest record for an address wins.
+ * The writer does not repeat a (host, addr) pair already in the ring. */
+struct st_name {
+    uint32_t seq;
+    uint16_t family;        /* AF_INET (addr[0..3]) or AF_INET6 (addr[0..15]) */
+    uint16_t reserved;
+    uint64_t serial;        /* position in the ring it was written at */
+    uint64_t ns;            /* CLOCK_REALTIME of the lookup, ns */
+    uint8_t  addr[16];
+    char     host[ST_HOST_MAX]; /* as the program asked, NUL-terminated,
+                                   cut at ST_HOST_MAX - 1 bytes */
 };
 
 /* The file header: the first page. */
@@ -197,7 +229,11 @@ struct st_header {
     uint32_t cmdline_len;   /* bytes used in cmdline */
     uint32_t argc;
     char     cmdline[ST_CMDLINE_MAX];   /* argv, each NUL-terminated */
-    uint8_t  reserved[1728];
+    uint64_t names_off;
+    uint64_t names_head;    /* name records ever written */
+    uint32_t names_cap;
+    uint32_t name_size;     /* sizeof(struct st_name) */
+    uint8_t  reserved[1704];
 };
 
 _Static_assert(sizeof(struct st_addr) == 120, "st_addr layout");
@@ -205,8 +241,10 @@ _Static_assert(sizeof(struct st_sock) == 320, "st_sock layout");
 _Static_assert(offsetof(struct st_sock, local) == 80, "st_sock layout");
 _Static_assert(sizeof(struct st_event) == 288, "st_event layout");
 _Static_assert(offsetof(struct st_event, local) == 48, "st_event layout");
+_Static_assert(sizeof(struct st_name) == 256, "st_name layout");
 _Static_assert(sizeof(struct st_header) == ST_PAGE, "st_header is one page");
 _Static_assert(offsetof(struct st_header, table_seg_off) == 112, "header layout");
 _Static_assert(offsetof(struct st_header, cmdline) == 320, "header layout");
+_Static_assert(offsetof(struct st_header, names_off) == 2368, "header layout");
 
 #endif

@@ -18,6 +18,7 @@
 #include "tracedir.h"
 
 #define CAP0 128u   /* 128 slots x 320 bytes = 10 pages */
+#define NAMES_CAP 256u  /* 256 lookups x 256 bytes = 64 KiB */
 
 struct st_trace {
     struct st_header *hdr;          /* base mapping: header, seg 0, rings */
@@ -26,6 +27,7 @@ struct st_trace {
     struct st_sock *seg[ST_MAX_SEGS];
     struct st_sock *history;
     struct st_event *events;
+    struct st_name *names;
     uint32_t *free_ids;             /* stack of free slot ids */
     uint32_t free_n, free_cap;
     char path[ST_PATH_MAX];
@@ -124,6 +126,13 @@ static void set_pointers(void)
     T.seg[0] = (struct st_sock *)((char *)h + h->table_seg_off[0]);
     T.history = (struct st_sock *)((char *)h + h->history_off);
     T.events = (struct st_event *)((char *)h + h->events_off);
+    T.names = (struct st_name *)((char *)h + h->names_off);
+}
+
+/* The end of the base mapping: header, segment 0 and the three rings. */
+static uint64_t base_end(const struct st_header *h)
+{
+    return h->names_off + page_round((uint64_t)h->names_cap * sizeof(struct st_name));
 }
 
 /* Creates a new, complete file under a temporary name and renames it into
@@ -146,7 +155,8 @@ static int create_file(const char *dir, const struct st_procinfo *p,
     uint64_t off_seg0 = ST_PAGE;
     uint64_t off_hist = off_seg0 + page_round(seg_bytes(0));
     uint64_t off_ev = off_hist + page_round((uint64_t)hist_cap * sizeof(struct st_sock));
-    uint64_t size = off_ev + page_round((uint64_t)ev_cap * sizeof(struct st_event));
+    uint64_t off_names = off_ev + page_round((uint64_t)ev_cap * sizeof(struct st_event));
+    uint64_t size = off_names + page_round((uint64_t)NAMES_CAP * sizeof(struct st_name));
 
     unlink(tmp); /* a leftover of an earlier process with this pid */
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -177,6 +187,9 @@ static int create_file(const char *dir, const struct st_procinfo *p,
     h->history_cap = hist_cap;
     h->events_off = off_ev;
     h->events_cap = ev_cap;
+    h->names_off = off_names;
+    h->names_cap = NAMES_CAP;
+    h->name_size = sizeof(struct st_name);
     fill_header(h, p);
     if (rename(tmp, T.path) != 0) {
         *why = strerror(errno);
@@ -208,14 +221,17 @@ static int reopen_file(const struct st_procinfo *p)
         pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         goto out_close;
     uint64_t size = (uint64_t)st.st_size;
-    uint64_t base = h.events_off + page_round((uint64_t)h.events_cap * sizeof(struct st_event));
+    uint64_t base = base_end(&h);
     if (memcmp(h.magic, ST_MAGIC, 8) || h.version != ST_VERSION ||
         h.header_size != sizeof h || h.sock_size != sizeof(struct st_sock) ||
-        h.event_size != sizeof(struct st_event) || h.pid != p->pid ||
+        h.event_size != sizeof(struct st_event) ||
+        h.name_size != sizeof(struct st_name) || h.names_cap != NAMES_CAP ||
+        h.pid != p->pid ||
         h.table_cap0 != CAP0 || h.table_segs < 1 || h.table_segs > ST_MAX_SEGS ||
         h.table_seg_off[0] != ST_PAGE || base > size || h.history_cap == 0 ||
         h.events_cap == 0 ||
-        h.history_off + (uint64_t)h.history_cap * sizeof(struct st_sock) > base)
+        h.history_off + (uint64_t)h.history_cap * sizeof(struct st_sock) > h.events_off ||
+        h.events_off + (uint64_t)h.events_cap * sizeof(struct st_event) > h.names_off)
         goto out_close;
     T.hdr = map_at(fd, 0, base);
     if (!T.hdr)
@@ -328,6 +344,27 @@ static uint32_t copy_from_parent(int fd, uint32_t slot, void *arg)
     return (uint32_t)id;
 }
 
+/* The child connects to what its parent looked up: the names come along.
+ * The parent's ring is shared and may be written while we copy; a record
+ * caught mid-write is skipped. */
+static void copy_names_from_parent(void)
+{
+    struct st_header *ph = parent_T.hdr;
+    uint64_t head = __atomic_load_n(&ph->names_head, __ATOMIC_ACQUIRE);
+    uint64_t first = head > ph->names_cap ? head - ph->names_cap : 0;
+    for (uint64_t i = first; i < head; i++) {
+        const struct st_name *r = &parent_T.names[i % ph->names_cap];
+        struct st_name copy;
+        uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+        memcpy(&copy, r, sizeof copy);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if ((s1 & 1) || s1 != __atomic_load_n(&r->seq, __ATOMIC_RELAXED))
+            continue;
+        copy.host[ST_HOST_MAX - 1] = 0;
+        st_name_push(copy.family, copy.addr, copy.host, copy.ns);
+    }
+}
+
 int st_trace_fork(const char *dir, const struct st_procinfo *p,
                   const char **why)
 {
@@ -342,8 +379,10 @@ int st_trace_fork(const char *dir, const struct st_procinfo *p,
     parent_T = T;
     memset(&T, 0, sizeof T);
     int r = create_file(dir, p, history_bytes, why);
-    if (r == 0)
+    if (r == 0) {
         st_index_remap(copy_from_parent, NULL);
+        copy_names_from_parent();
+    }
     unmap_all(&parent_T);
     st_trace_fork_release();
     return r;
@@ -449,4 +488,31 @@ void st_event_push(const struct st_event *ev)
     e->serial = head;
     st_rec_end(&e->seq);
     __atomic_store_n(&h->events_head, head + 1, __ATOMIC_RELEASE);
+}
+
+void st_name_push(int family, const uint8_t addr[16], const char *host,
+                  uint64_t ns)
+{
+    struct st_header *h = T.hdr;
+    uint64_t head = h->names_head;
+    uint64_t first = head > h->names_cap ? head - h->names_cap : 0;
+    /* a program that resolves the same name for every request must not
+     * push older names out: a pair already held is not written again */
+    for (uint64_t i = head; i-- > first;) {
+        const struct st_name *r = &T.names[i % h->names_cap];
+        if (r->family == family && memcmp(r->addr, addr, 16) == 0 &&
+            strncmp(r->host, host, ST_HOST_MAX) == 0)
+            return;
+    }
+    struct st_name *r = &T.names[head % h->names_cap];
+    st_rec_begin(&r->seq);
+    r->family = (uint16_t)family;
+    r->serial = head;
+    r->ns = ns;
+    memcpy(r->addr, addr, 16);
+    size_t n = strnlen(host, ST_HOST_MAX - 1);
+    memcpy(r->host, host, n);
+    memset(r->host + n, 0, ST_HOST_MAX - n);
+    st_rec_end(&r->seq);
+    __atomic_store_n(&h->names_head, head + 1, __ATOMIC_RELEASE);
 }

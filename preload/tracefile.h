@@ -49,6 +49,11 @@ void st_history_push(const struct st_sock *s);
 /* Appends an event; ev->seq and ev->serial are filled in here. */
 void st_event_push(const struct st_event *ev);
 
+/* Records that a lookup of host returned addr (16 bytes, IPv4 in the
+ * first 4); a pair already in the ring is not repeated. */
+void st_name_push(int family, const uint8_t addr[16], const char *host,
+                  uint64_t ns);
+
 /* seqlock brackets around an in-place update of a table slot */
 void st_rec_begin(uint32_t *seq);
 void st_rec_end(uint32_t *seq);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <linux/futex.h>
 #include <string.h>
@@ -188,25 +189,55 @@ void st_tracer_after_fork(void)
 }
 
 
-#define UNBOUND_FDS 65536
-static uint64_t unbound_bits[UNBOUND_FDS / 64];
+/* What a data call on fd may tell us, readable without the lock: the
+ * send path of a socket with nothing left to learn costs one load. */
+#define WATCH_FDS 65536
+static uint8_t watch[WATCH_FDS];
+/* The last peer noted per fd (direct-mapped; (fd + 1) << 32 | hash): a
+ * datagram socket talking to one peer takes the lock only once. */
+#define PEER_CACHE 4096
+static uint64_t peer_cache[PEER_CACHE];
 
-void st_unbound_set(int fd, bool on)
+static bool is_inet_dgram(const struct st_sock *s)
 {
-    if (fd < 0 || fd >= UNBOUND_FDS)
-        return;
-    uint64_t bit = 1ull << (fd % 64);
-    if (on)
-        __atomic_or_fetch(&unbound_bits[fd / 64], bit, __ATOMIC_RELAXED);
-    else
-        __atomic_and_fetch(&unbound_bits[fd / 64], ~bit, __ATOMIC_RELAXED);
+    return s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6);
 }
 
-bool st_unbound(int fd)
+void st_watch_update(int fd, const struct st_sock *s)
 {
-    if (fd < 0 || fd >= UNBOUND_FDS)
-        return true;
-    return __atomic_load_n(&unbound_bits[fd / 64], __ATOMIC_RELAXED) & (1ull << (fd % 64));
+    unsigned w = 0;
+    if (s && s->state != ST_STATE_CLOSED) {
+        if (s->state == ST_STATE_CONNECTING ||
+            (is_inet_dgram(s) && (!(s->flags & ST_SF_LOCAL_DONE) || s->local.port == 0)))
+            w |= ST_W_SEND;
+        if (is_inet_dgram(s) && s->state != ST_STATE_CONNECTED)
+            w |= ST_W_PEERS;
+    }
+    if (fd >= 0 && fd < WATCH_FDS)
+        __atomic_store_n(&watch[fd], (uint8_t)w, __ATOMIC_RELAXED);
+    if (fd >= 0)
+        __atomic_store_n(&peer_cache[fd % PEER_CACHE], 0, __ATOMIC_RELAXED);
+}
+
+unsigned st_watch(int fd)
+{
+    if (fd < 0)
+        return 0;
+    if (fd >= WATCH_FDS)
+        return ST_W_SEND | ST_W_PEERS;
+    return __atomic_load_n(&watch[fd], __ATOMIC_RELAXED);
+}
+
+bool st_peer_cached(int fd, uint32_t hash)
+{
+    uint64_t key = (uint64_t)(fd + 1) << 32 | hash;
+    return __atomic_load_n(&peer_cache[fd % PEER_CACHE], __ATOMIC_RELAXED) == key;
+}
+
+void st_peer_cache(int fd, uint32_t hash)
+{
+    __atomic_store_n(&peer_cache[fd % PEER_CACHE],
+                     (uint64_t)(fd + 1) << 32 | hash, __ATOMIC_RELAXED);
 }
 
 uint64_t st_now(void)
@@ -234,14 +265,41 @@ void st_edit(struct st_sock *s)
     st_rec_begin(&s->seq);
 }
 
+/* What dup aliases share: one socket, so one set of endpoints and one
+ * file status (O_NONBLOCK); close-on-exec and close bookkeeping are per fd. */
+#define ALIAS_FLAGS (~(ST_SF_CLOEXEC | ST_SF_CLOSING | ST_SF_TCPINFO | \
+                      ST_SF_CLOSED_UNSEEN | ST_SF_CLOSED_EXEC))
+
+static void sync_alias(int fd, uint32_t slot, void *arg)
+{
+    const struct st_sock *src = arg;
+    struct st_sock *s = st_slot(slot);
+    if (s == src || s->sock_id != src->sock_id)
+        return;
+    st_rec_begin(&s->seq);
+    s->local = src->local;
+    s->peer = src->peer;
+    s->state = src->state;
+    s->peers_seen = src->peers_seen;
+    s->flags = (s->flags & ~ALIAS_FLAGS) | (src->flags & ALIAS_FLAGS);
+    st_rec_end(&s->seq);
+    st_watch_update(fd, s);
+}
+
+/* A change made through one alias is a change of every alias. Aliases are
+ * rare, so finding them walks the index rather than costing every entry a
+ * link. */
 void st_done(struct st_sock *s)
 {
     st_rec_end(&s->seq);
+    if ((s->flags & ST_SF_SHARED) && s->state != ST_STATE_CLOSED &&
+        s->state != ST_STATE_FREE)
+        st_index_each(sync_alias, s);
 }
 
 void st_close_entry(int fd, uint32_t flags)
 {
-    st_unbound_set(fd, false);
+    st_watch_update(fd, NULL);
     int64_t id = st_index_remove(fd);
     if (id >= 0)
         st_close_slot((uint32_t)id, flags);
@@ -292,7 +350,7 @@ struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
     s->state = ST_STATE_CREATED;
     s->origin = (uint8_t)origin;
     st_done(s);
-    st_unbound_set(fd, type == SOCK_DGRAM && (family == AF_INET || family == AF_INET6));
+    st_watch_update(fd, s);
     struct st_header *h = st_hdr();
     h->open_count++;
     h->socks_total++;
@@ -377,5 +435,6 @@ struct st_sock *st_adopt(int fd, int origin)
     if (fdflags > 0 && (fdflags & FD_CLOEXEC))
         s->flags |= ST_SF_CLOEXEC;
     st_done(s);
+    st_watch_update(fd, s);
     return s;
 }

@@ -41,13 +41,21 @@ void st_close_slot(uint32_t id, uint32_t flags);
  * made by a raw syscall): everything is asked of the kernel. */
 struct st_sock *st_adopt(int fd, int origin);
 
-/* Datagram sockets whose local port the kernel has yet to choose (their
- * first send will). A bitmap read without the lock, so the send path of a
- * resolved socket costs one load. fds beyond its size always say yes. */
-void st_unbound_set(int fd, bool on);
-bool st_unbound(int fd);
+/* What the next data call on an fd may tell us, kept in a map read
+ * without the lock, so the send and receive paths of a socket with nothing
+ * to learn cost one load. fds beyond the map's size always say yes. */
+#define ST_W_SEND   0x1u    /* a send resolves: implicit bind, or the end of
+                               a non-blocking connect */
+#define ST_W_PEERS  0x2u    /* unconnected datagram socket: peers counted */
+/* Sets fd's bits from its entry (NULL: none). Call after any change. */
+void st_watch_update(int fd, const struct st_sock *s);
+unsigned st_watch(int fd);
+/* The last peer hash noted for fd, without the lock. */
+bool st_peer_cached(int fd, uint32_t hash);
+void st_peer_cache(int fd, uint32_t hash);
 
-/* seqlock brackets for an update in place */
+/* seqlock brackets for an update in place; st_done also carries the
+ * change to the socket's other fds (ST_SF_SHARED) */
 void st_edit(struct st_sock *s);
 void st_done(struct st_sock *s);
 

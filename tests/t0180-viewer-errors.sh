@@ -10,9 +10,9 @@ check "show of a pid with no trace file: exit 1" "1" "$(status "$SOCKTRACE" show
 check "  ... in one line naming the directory" "socktrace: no trace file for pid 999999 in $SOCKTRACE_DIR" "$(cat "$T/err")"
 check "--help exits 0" "0" "$(status "$SOCKTRACE" --help)"
 check "show --help exits 0" "0" "$(status "$SOCKTRACE" show --help)"
-check_cmd "--version names the trace format" sh -c "'$SOCKTRACE' --version | grep -q 'trace format 1'"
-check "-d selects the directory" "1" "$(status "$SOCKTRACE" -d "$T" show 1)"
-check "  ... and the message names it" "socktrace: no trace file for pid 1 in $T" "$(cat "$T/err")"
+check_cmd "--version names the trace format" sh -c "'$SOCKTRACE' --version | grep -q 'trace format 2'"
+check "-d selects the directory" "1" "$(status "$SOCKTRACE" -d "$T" show 2147483000)"
+check "  ... and the message names it" "socktrace: no trace file for pid 2147483000 in $T" "$(cat "$T/err")"
 # bad files, named as trace files
 badfile() { printf '%s' "$2" >"$SOCKTRACE_DIR/$1-1.trace"; chmod 600 "$SOCKTRACE_DIR/$1-1.trace"; }
 badfile 4242 "garbage"

@@ -48,8 +48,34 @@ static void fd_text(const struct st_event *e, char *buf, size_t size)
         snprintf(buf, size, "%d", e->fd);
 }
 
-static void print_json(int pid, const struct st_event *e)
+static bool is_lookup(const struct st_event *e)
 {
+    return e->call == ST_CALL_GETADDRINFO || e->call == ST_CALL_GETHOSTBYNAME;
+}
+
+/* The peer cell: the address (just the IP for a lookup, which has no
+ * port), then the name it was looked up by. */
+static bool peer_text(const struct snapshot *s, const struct st_event *e,
+                      char *buf, size_t size, const char **host)
+{
+    *host = snap_host_of(s, &e->peer);
+    if (!addr_text(&e->peer, buf, size))
+        return false;
+    if (is_lookup(e)) {
+        size_t l = strlen(buf);
+        if (l > 2 && strcmp(buf + l - 2, ":0") == 0)
+            buf[l -= 2] = 0;
+        if (buf[0] == '[' && l > 2 && buf[l - 1] == ']') {
+            memmove(buf, buf + 1, l - 2);
+            buf[l - 2] = 0;
+        }
+    }
+    return true;
+}
+
+static void print_json(const struct snapshot *s, int pid, const struct st_event *e)
+{
+    const char *host;
     char t[64], a[ADDR_TEXT_MAX], tmp[16];
     bool first = true;
     FILE *f = stdout;
@@ -79,12 +105,15 @@ static void print_json(int pid, const struct st_event *e)
     json_key(f, &first, "local");
     json_str(f, addr_text(&e->local, a, sizeof a) ? a : NULL);
     json_key(f, &first, "peer");
-    json_str(f, addr_text(&e->peer, a, sizeof a) ? a : NULL);
+    json_str(f, peer_text(s, e, a, sizeof a, &host) ? a : NULL);
+    json_key(f, &first, "host");
+    json_str(f, host);
     fputs("}\n", f);
 }
 
-static void text_row(struct table *t, const struct st_event *e)
+static void text_row(struct table *t, const struct snapshot *s, const struct st_event *e)
 {
+    const char *host;
     char tm[64], tid[16], fd[32], res[48], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
     time_text(e->ns, tm, sizeof tm);
     snprintf(tid, sizeof tid, "%d", e->tid);
@@ -92,8 +121,10 @@ static void text_row(struct table *t, const struct st_event *e)
     result_text(e, res, sizeof res);
     if (!addr_text(&e->local, local, sizeof local))
         strcpy(local, "-");
-    if (!addr_text(&e->peer, peer, sizeof peer))
+    if (!peer_text(s, e, peer, sizeof peer, &host))
         strcpy(peer, "-");
+    else if (host)
+        snprintf(peer + strlen(peer), sizeof peer - strlen(peer), " (%.200s)", host);
     const char *cells[] = {tm, tid, call_name(e->call), fd, res, local, peer};
     const char *colors[] = {NULL, NULL, NULL, NULL, e->ret < 0 ? C_RED : NULL, NULL, NULL};
     table_add(t, cells, colors);
@@ -155,9 +186,9 @@ int cmd_events(struct ctx *c, int argc, char **argv)
             table_min_widths(t, follow_widths);
         for (size_t i = 0; i < s.n_events; i++) {
             if (json)
-                print_json(ref.pid, &s.events[i]);
+                print_json(&s, ref.pid, &s.events[i]);
             else
-                text_row(t, &s.events[i]);
+                text_row(t, &s, &s.events[i]);
         }
         if (t && (s.n_events || header)) {
             /* in follow mode each batch is its own table; the header once */

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "peerjoin.h"
 #include "tracedb.h"
 
 #ifndef ST_LIBDIR
@@ -161,7 +162,7 @@ static size_t collect_tree(const char *dir, int root, uint64_t since, struct mem
     return m;
 }
 
-static void summary_text(struct member *v, size_t m)
+static void summary_text(struct member *v, size_t m, const struct conn_index *ci)
 {
     static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN", "COMMAND"};
     struct table *t = table_new(8, hdr);
@@ -182,7 +183,9 @@ static void summary_text(struct member *v, size_t m)
                 const struct st_sock *so = pass ? &s->closed[k] : &s->open[k];
                 char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
                 snprintf(fd, sizeof fd, "%d", so->fd);
-                sock_addr_cells(so, local, peer);
+                struct sock_extra x;
+                conn_index_extra(ci, s, so, &x);
+                sock_addr_cells(so, &x, local, peer);
                 const char *cells[] = {pid, fd, proto_name(so),
                                        pass ? "closed" : state_name(so->state), local, peer,
                                        origin_name(so->origin), cmd};
@@ -200,7 +203,8 @@ static void summary_text(struct member *v, size_t m)
     table_free(t);
 }
 
-static void summary_json(struct member *v, size_t m, int status)
+static void summary_json(struct member *v, size_t m, int status,
+                         const struct conn_index *ci)
 {
     FILE *f = stderr;
     fprintf(f, "{\"status\":%d,\"processes\":[", status);
@@ -219,7 +223,10 @@ static void summary_json(struct member *v, size_t m, int status)
             if (!first)
                 fputc(',', f);
             first = false;
-            json_socket(f, k < s->n_open ? &s->open[k] : &s->closed[k - s->n_open]);
+            const struct st_sock *so = k < s->n_open ? &s->open[k] : &s->closed[k - s->n_open];
+            struct sock_extra x;
+            conn_index_extra(ci, s, so, &x);
+            json_socket(f, so, &x);
         }
         fputs("]}", f);
         first_p = false;
@@ -289,10 +296,16 @@ int cmd_run(struct ctx *c, int argc, char **argv)
     if (!quiet) {
         struct member *v;
         size_t m = collect_tree(c->dir, pid, start, &v);
+        /* both ends of a connection inside the tree are named */
+        struct conn_index *ci = conn_index_new();
+        for (size_t i = 0; i < m; i++)
+            if (v[i].in_tree)
+                conn_index_add(ci, &v[i].s);
         if (json)
-            summary_json(v, m, status);
+            summary_json(v, m, status, ci);
         else
-            summary_text(v, m);
+            summary_text(v, m, ci);
+        conn_index_free(ci);
         for (size_t i = 0; i < m; i++)
             snap_free(&v[i].s);
         free(v);

@@ -7,18 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "kernel.h"
+#include "peerjoin.h"
+#include "show_kernel.h"
 #include "tracedb.h"
 
 static const char usage[] =
-    "usage: socktrace show PID [--all] [--json]\n"
+    "usage: socktrace show PID [--all] [--json] [--verify]\n"
     "  Prints the sockets of a traced process: open now, or open when it ended.\n"
+    "  A process with no trace file is shown from the kernel's view (/proc).\n"
     "  -a, --all     add the sockets it closed (from history), with open and\n"
     "                close times and lifetime\n"
     "  -j, --json    one JSON object (schema in README.md)\n"
+    "  -v, --verify  hold the trace against the kernel's view of the running\n"
+    "                process; exit 0 when they agree, 1 when they differ\n"
     "  -h, --help    this text\n";
 
 void cmdline_text(const struct st_header *h, char *buf, size_t size)
@@ -53,7 +61,7 @@ static void json_time(FILE *f, bool *first, const char *key, uint64_t ns)
     json_str(f, buf);
 }
 
-void json_socket(FILE *f, const struct st_sock *s)
+void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x)
 {
     bool first = true;
     fputc('{', f);
@@ -68,7 +76,35 @@ void json_socket(FILE *f, const struct st_sock *s)
     json_key(f, &first, "state");
     json_str(f, state_name(s->state));
     json_addr(f, &first, "local", &s->local);
-    json_addr(f, &first, "peer", &s->peer);
+    if (s->flags & ST_SF_PEER_LAST) {
+        /* not an association: the last address it exchanged a datagram with */
+        static const struct st_addr none;
+        json_addr(f, &first, "peer", &none);
+        json_addr(f, &first, "last_peer", &s->peer);
+    } else {
+        json_addr(f, &first, "peer", &s->peer);
+    }
+    if (s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6) &&
+        s->state != ST_STATE_CONNECTED) {
+        json_key(f, &first, "peers_seen");
+        fprintf(f, "%u", s->peers_seen);
+        json_key(f, &first, "peers_seen_capped");
+        fputs(s->flags & ST_SF_PEERS_MORE ? "true" : "false", f);
+    }
+    json_key(f, &first, "host");
+    json_str(f, x ? x->host : NULL);
+    json_key(f, &first, "peer_pid");
+    if (x && x->peer_pid)
+        fprintf(f, "%d", x->peer_pid);
+    else
+        fputs("null", f);
+    json_key(f, &first, "peer_fd");
+    if (x && x->peer_pid)
+        fprintf(f, "%d", x->peer_fd);
+    else
+        fputs("null", f);
+    json_key(f, &first, "shared");
+    fputs(s->flags & ST_SF_SHARED ? "true" : "false", f);
     json_key(f, &first, "origin");
     json_str(f, origin_name(s->origin));
     json_key(f, &first, "port_chosen_by_kernel");
@@ -116,12 +152,13 @@ static const char *state_color(const struct st_sock *s)
     }
 }
 
-static void add_row(struct table *t, const struct st_sock *s, bool all)
+static void add_row(struct table *t, const struct st_sock *s,
+                    const struct sock_extra *x, bool all)
 {
     char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[48];
     char opened[64] = "", closed[64] = "", life[32] = "";
     snprintf(fd, sizeof fd, "%d", s->fd);
-    sock_addr_cells(s, local, peer);
+    sock_addr_cells(s, x, local, peer);
     snprintf(state, sizeof state, "%s%s", state_name(s->state),
              s->flags & ST_SF_CLOSED_UNSEEN ? " (unseen)" :
              s->flags & ST_SF_CLOSED_EXEC ? " (exec)" : "");
@@ -139,8 +176,9 @@ static void add_row(struct table *t, const struct st_sock *s, bool all)
     table_add(t, cells, colors);
 }
 
-static void print_text(const struct snapshot *s, bool all)
+static void print_text(const struct snapshot *s, const struct conn_index *ci, bool all)
 {
+    struct sock_extra x;
     char cmd[ST_CMDLINE_MAX], start[64], end[64];
     cmdline_text(&s->h, cmd, sizeof cmd);
     time_text(s->h.start_ns, start, sizeof start);
@@ -164,11 +202,14 @@ static void print_text(const struct snapshot *s, bool all)
     static const char *const hdr[] = {"FD", "PROTO", "STATE", "LOCAL", "PEER",
                                       "ORIGIN", "OPENED", "CLOSED", "LIFETIME"};
     struct table *t = table_new(all ? 9 : 6, hdr);
-    for (size_t i = 0; i < s->n_open; i++)
-        add_row(t, &s->open[i], all);
-    if (all)
-        for (size_t i = 0; i < s->n_closed; i++)
-            add_row(t, &s->closed[i], all);
+    for (size_t i = 0; i < s->n_open; i++) {
+        conn_index_extra(ci, s, &s->open[i], &x);
+        add_row(t, &s->open[i], &x, all);
+    }
+    for (size_t i = 0; all && i < s->n_closed; i++) {
+        conn_index_extra(ci, s, &s->closed[i], &x);
+        add_row(t, &s->closed[i], &x, all);
+    }
     table_print(t, stdout);
     table_free(t);
     bool chosen = false;
@@ -178,8 +219,9 @@ static void print_text(const struct snapshot *s, bool all)
         printf("  * port chosen by the kernel\n");
 }
 
-static void print_json(const struct snapshot *s, bool all)
+static void print_json(const struct snapshot *s, const struct conn_index *ci, bool all)
 {
+    struct sock_extra x;
     bool first = true;
     FILE *f = stdout;
     fputc('{', f);
@@ -213,12 +255,14 @@ static void print_json(const struct snapshot *s, bool all)
     for (size_t i = 0; i < s->n_open; i++) {
         if (i)
             fputc(',', f);
-        json_socket(f, &s->open[i]);
+        conn_index_extra(ci, s, &s->open[i], &x);
+        json_socket(f, &s->open[i], &x);
     }
     for (size_t i = 0; all && i < s->n_closed; i++) {
         if (i || s->n_open)
             fputc(',', f);
-        json_socket(f, &s->closed[i]);
+        conn_index_extra(ci, s, &s->closed[i], &x);
+        json_socket(f, &s->closed[i], &x);
     }
     fputc(']', f);
     if (all) {
@@ -233,36 +277,66 @@ int cmd_show(struct ctx *c, int argc, char **argv)
     static const struct option opts[] = {
         {"all", no_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
+        {"verify", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    bool all = false, json = false;
+    bool all = false, json = false, verify = false;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "ajvh", opts, NULL)) != -1) {
         switch (o) {
         case 'a': all = true; break;
         case 'j': json = true; break;
+        case 'v': verify = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: return usage_error(usage, NULL, NULL);
         }
     }
     struct trace_ref ref;
+    int pid = optind == argc - 1 ? parse_pid(argv[optind]) : -1;
+    color_init(stdout, json);
+    if (pid > 0 && !verify && tracedb_find(c->dir, pid, &ref) != 0) {
+        /* never traced: what the kernel tells anyone allowed to look */
+        char proc[32];
+        snprintf(proc, sizeof proc, "/proc/%d", pid);
+        if (access(proc, F_OK) == 0)
+            return show_kernel(pid, json, c->prog);
+    }
     int status = pid_trace(c, argc, argv, usage, &ref);
     if (status)
         return status;
-    color_init(stdout, json);
     struct snapshot s;
     char err[256];
     if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &s, err, sizeof err)) {
         fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
         return 1;
     }
+    if (verify) {
+        status = show_verify(&s, json, c->prog);
+        snap_free(&s);
+        return status;
+    }
     snap_check_live(&s);
+    if (s.alive) {
+        /* a non-blocking connect the program never checked: ask the kernel */
+        bool connecting = false;
+        for (size_t i = 0; i < s.n_open && !connecting; i++)
+            connecting = s.open[i].state == ST_STATE_CONNECTING;
+        struct kview k;
+        char kerr[256];
+        if (connecting && kview_load(s.h.pid, &k, kerr, sizeof kerr) == 0) {
+            kview_settle_connects(&k, s.open, s.n_open);
+            kview_free(&k);
+        }
+    }
+    struct conn_index *ci = conn_index_new();
+    conn_index_add_live(ci, c->dir);
     if (json)
-        print_json(&s, all);
+        print_json(&s, ci, all);
     else
-        print_text(&s, all);
+        print_text(&s, ci, all);
+    conn_index_free(ci);
     snap_free(&s);
     return 0;
 }

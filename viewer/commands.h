@@ -37,6 +37,7 @@ int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
 /* The command line of a header as one string: "curl -s http://x/". */
 void cmdline_text(const struct st_header *h, char *buf, size_t size);
 /* One socket as a JSON object. */
-void json_socket(FILE *f, const struct st_sock *s);
+struct sock_extra;
+void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x);
 
 #endif

@@ -80,7 +80,8 @@ static void addr_cell(const struct st_addr *a, char *buf)
         snprintf(buf, ADDR_TEXT_MAX, "%s", a->kind == ST_ADDR_UNNAMED ? "(unnamed)" : "-");
 }
 
-void sock_addr_cells(const struct st_sock *s, char *local, char *peer)
+void sock_addr_cells(const struct st_sock *s, const struct sock_extra *x,
+                     char *local, char *peer)
 {
     addr_cell(&s->local, local);
     addr_cell(&s->peer, peer);
@@ -88,6 +89,16 @@ void sock_addr_cells(const struct st_sock *s, char *local, char *peer)
         size_t l = strlen(local);
         snprintf(local + l, ADDR_TEXT_MAX - l, " *");
     }
+    size_t l = strlen(peer);
+    if (x && x->host)
+        l += (size_t)snprintf(peer + l, ADDR_TEXT_MAX - l, " (%.*s)", 200, x->host);
+    if ((s->flags & ST_SF_PEER_LAST) && l < ADDR_TEXT_MAX)
+        l += (size_t)snprintf(peer + l, ADDR_TEXT_MAX - l, " [last of %u%s peer%s]",
+                              s->peers_seen, s->flags & ST_SF_PEERS_MORE ? "+" : "",
+                              s->peers_seen == 1 ? "" : "s");
+    if (x && x->peer_pid && l < ADDR_TEXT_MAX)
+        snprintf(peer + l, ADDR_TEXT_MAX - l, " [pid %d %.32s fd %d]", x->peer_pid,
+                 x->peer_comm ? x->peer_comm : "?", x->peer_fd);
 }
 
 bool addr_is_wildcard(const struct st_addr *a)
@@ -205,7 +216,9 @@ const char *call_name(int call)
         [ST_CALL_RECVMSG] = "recvmsg", [ST_CALL_GETSOCKOPT] = "getsockopt",
         [ST_CALL_SETSOCKOPT] = "setsockopt", [ST_CALL_INHERIT] = "inherited",
         [ST_CALL_EXEC] = "exec", [ST_CALL_FORK] = "fork",
-        [ST_CALL_UNSEEN] = "closed-unseen",
+        [ST_CALL_UNSEEN] = "closed-unseen", [ST_CALL_RECVMMSG] = "recvmmsg",
+        [ST_CALL_GETADDRINFO] = "getaddrinfo",
+        [ST_CALL_GETHOSTBYNAME] = "gethostbyname", [ST_CALL_SEND] = "send",
     };
     return call > 0 && call < ST_CALL_COUNT_ && n[call] ? n[call] : "unknown";
 }

@@ -16,10 +16,22 @@
  * known, a unix socket without a name, an inet socket not bound. */
 bool addr_text(const struct st_addr *a, char *buf, size_t size);
 bool addr_is_loopback(const struct st_addr *a);
+/* What the viewer adds to a socket from elsewhere: the name its peer was
+ * looked up by (the name ring), the traced process at the other end (the
+ * other trace files). */
+struct sock_extra {
+    const char *host;       /* NULL: not from a lookup */
+    int peer_pid;           /* 0: not a traced process here */
+    int peer_fd;
+    const char *peer_comm;
+};
+
 /* The two address cells of a table row (each ADDR_TEXT_MAX bytes): the
  * text, "(unnamed)" or "-"; the local one marked " *" when the kernel
- * chose its port. */
-void sock_addr_cells(const struct st_sock *s, char *local, char *peer);
+ * chose its port; the peer followed by its name, "[last of N peers]" for
+ * an unconnected datagram socket, and the process at the other end. */
+void sock_addr_cells(const struct st_sock *s, const struct sock_extra *x,
+                     char *local, char *peer);
 bool addr_is_wildcard(const struct st_addr *a);
 
 const char *family_name(int family);

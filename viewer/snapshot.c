@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,7 +75,8 @@ static int check_header(const struct st_header *h, uint64_t size, char *err,
         return -1;
     }
     if (h->header_size != sizeof *h || h->sock_size != sizeof(struct st_sock) ||
-        h->event_size != sizeof(struct st_event)) {
+        h->event_size != sizeof(struct st_event) ||
+        h->name_size != sizeof(struct st_name)) {
         fail(err, errlen, "record sizes differ from this socktrace's");
         return -1;
     }
@@ -82,6 +84,8 @@ static int check_header(const struct st_header *h, uint64_t size, char *err,
         h->table_cap0 > (1u << 20) || h->history_cap == 0 || h->events_cap == 0 ||
         !range_ok(h->history_off, h->history_cap, sizeof(struct st_sock), size) ||
         !range_ok(h->events_off, h->events_cap, sizeof(struct st_event), size) ||
+        h->names_cap == 0 || h->names_cap > (1u << 20) ||
+        !range_ok(h->names_off, h->names_cap, sizeof(struct st_name), size) ||
         h->cmdline_len > ST_CMDLINE_MAX) {
         fail(err, errlen, "corrupt header (counts or offsets out of range)");
         return -1;
@@ -176,6 +180,7 @@ static void *load_ring(const char *base, uint64_t off, uint32_t cap, uint64_t he
 
 _Static_assert(offsetof(struct st_sock, serial) == 8, "serial at offset 8");
 _Static_assert(offsetof(struct st_event, serial) == 8, "serial at offset 8");
+_Static_assert(offsetof(struct st_name, serial) == 8, "serial at offset 8");
 
 static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
                 struct snapshot *s, char *err, size_t errlen)
@@ -195,8 +200,11 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
                                          __ATOMIC_ACQUIRE);
     uint64_t ev_head = __atomic_load_n(&((const struct st_header *)base)->events_head,
                                        __ATOMIC_ACQUIRE);
+    uint64_t names_head = __atomic_load_n(&((const struct st_header *)base)->names_head,
+                                          __ATOMIC_ACQUIRE);
     h->history_head = hist_head;
     h->events_head = ev_head;
+    h->names_head = names_head;
     if ((what & SNAP_TABLE) && load_table(base, size, s, err, errlen) != 0)
         return -1;
     if (what & SNAP_HISTORY) {
@@ -217,8 +225,42 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
             return -1;
         }
     }
+    if (what & (SNAP_TABLE | SNAP_HISTORY | SNAP_EVENTS)) {
+        uint64_t lost = 0;
+        s->names = load_ring(base, h->names_off, h->names_cap, names_head, 0,
+                             sizeof(struct st_name), &s->n_names, &lost, &s->torn);
+        if (!s->names) {
+            fail(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < s->n_names; i++)
+            s->names[i].host[ST_HOST_MAX - 1] = 0;
+    }
     s->h.cmdline[ST_CMDLINE_MAX - 1] = 0;
     return 0;
+}
+
+const char *snap_host_of(const struct snapshot *s, const struct st_addr *a)
+{
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    int family;
+    const uint8_t *ip = a->data;
+    if (a->kind == ST_ADDR_INET) {
+        family = AF_INET;
+    } else if (a->kind == ST_ADDR_INET6 && memcmp(a->data, mapped, 12) == 0) {
+        family = AF_INET;       /* an IPv6 socket talking to an IPv4 address */
+        ip += 12;
+    } else if (a->kind == ST_ADDR_INET6) {
+        family = AF_INET6;
+    } else {
+        return NULL;
+    }
+    for (size_t i = s->n_names; i-- > 0;) {     /* the newest wins */
+        const struct st_name *n = &s->names[i];
+        if (n->family == family && memcmp(n->addr, ip, family == AF_INET ? 4 : 16) == 0)
+            return n->host;
+    }
+    return NULL;
 }
 
 int snap_load_mem(const void *data, size_t size, unsigned what,
@@ -307,8 +349,10 @@ void snap_free(struct snapshot *s)
     free(s->open);
     free(s->closed);
     free(s->events);
+    free(s->names);
     s->open = s->closed = NULL;
     s->events = NULL;
+    s->names = NULL;
 }
 
 void snap_check_live(struct snapshot *s)

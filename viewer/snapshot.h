@@ -10,6 +10,7 @@
 
 #include "trace_format.h"
 
+/* What to load; the name ring comes with any of the last three. */
 enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4 };
 
 struct snapshot {
@@ -22,6 +23,8 @@ struct snapshot {
     struct st_event *events;    /* oldest first */
     size_t n_events;
     uint64_t events_lost;
+    struct st_name *names;      /* name lookups, oldest first */
+    size_t n_names;
     uint64_t torn;              /* records skipped: written mid-copy */
     bool alive;                 /* the process runs now */
 };
@@ -36,6 +39,9 @@ int snap_load_since(const char *path, unsigned what, uint64_t since,
 int snap_load_mem(const void *data, size_t size, unsigned what,
                   struct snapshot *out, char *err, size_t errlen);
 void snap_free(struct snapshot *s);
+
+/* The name the process looked up that gave address a, or NULL. */
+const char *snap_host_of(const struct snapshot *s, const struct st_addr *a);
 
 /* For a running process: an entry whose fd is no longer a socket in
  * /proc/PID/fd was closed behind the tracer's back (a raw syscall): it is

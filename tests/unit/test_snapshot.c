@@ -29,6 +29,9 @@ static size_t build(unsigned char **out)
     h->history_cap = HIST;
     h->events_off = ev;
     h->events_cap = EVS;
+    h->names_off = ev + ST_PAGE;
+    h->names_cap = 4;
+    h->name_size = sizeof(struct st_name);
     memcpy(h->cmdline, "prog\0arg\0", 9);
     h->cmdline_len = 9;
     struct st_sock *t = (void *)(f + seg0);

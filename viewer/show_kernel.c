@@ -1,0 +1,196 @@
+/* show_kernel.c - the kernel's side of `show`: the sockets of a process
+ * that was never traced, and `show --verify`, which holds a live
+ * process's trace against the kernel and lists every difference. */
+#define _GNU_SOURCE
+#include "show_kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "describe.h"
+#include "kernel.h"
+#include "output.h"
+
+static const char *kproto(const struct ksock *k)
+{
+    return k->listed ? proto_name(&k->s) : "socket";
+}
+
+static void json_addr(FILE *f, bool *first, const char *key, const struct st_addr *a)
+{
+    char buf[ADDR_TEXT_MAX];
+    json_key(f, first, key);
+    json_str(f, addr_text(a, buf, sizeof buf) ? buf : NULL);
+}
+
+static void json_ksock(FILE *f, const struct ksock *k)
+{
+    bool first = true;
+    fputc('{', f);
+    json_key(f, &first, "fd");
+    fprintf(f, "%d", k->fd);
+    json_key(f, &first, "inode");
+    fprintf(f, "%llu", (unsigned long long)k->inode);
+    json_key(f, &first, "family");
+    json_str(f, k->listed ? family_name(k->s.family) : NULL);
+    json_key(f, &first, "type");
+    json_str(f, k->listed ? type_name(k->s.type) : NULL);
+    json_key(f, &first, "proto");
+    json_str(f, k->listed ? proto_name(&k->s) : NULL);
+    json_key(f, &first, "state");
+    json_str(f, k->listed ? state_name(k->s.state) : NULL);
+    json_addr(f, &first, "local", &k->s.local);
+    json_addr(f, &first, "peer", &k->s.peer);
+    fputc('}', f);
+}
+
+static void cells_of(const struct st_sock *s, char *local, char *peer)
+{
+    sock_addr_cells(s, NULL, local, peer);
+}
+
+int show_kernel(int pid, bool json, const char *prog)
+{
+    struct kview k;
+    char err[256];
+    if (kview_load(pid, &k, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: no trace file for pid %d, and %s\n", prog, pid, err);
+        return 1;
+    }
+    if (json) {
+        printf("{\"pid\":%d,\"source\":\"kernel\",\"sockets\":[", pid);
+        for (size_t i = 0; i < k.n; i++) {
+            if (i)
+                putchar(',');
+            json_ksock(stdout, &k.v[i]);
+        }
+        printf("]}\n");
+        kview_free(&k);
+        return 0;
+    }
+    printf("%spid %d%s  not traced: the kernel's view (/proc/%d), no history\n",
+           color(C_BOLD), pid, color("0"), pid);
+    printf("  %zu socket%s\n", k.n, k.n == 1 ? "" : "s");
+    static const char *const hdr[] = {"FD", "PROTO", "STATE", "LOCAL", "PEER", "INODE"};
+    struct table *t = table_new(6, hdr);
+    for (size_t i = 0; i < k.n; i++) {
+        const struct ksock *ks = &k.v[i];
+        char fd[16], ino[32], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
+        snprintf(fd, sizeof fd, "%d", ks->fd);
+        snprintf(ino, sizeof ino, "%llu", (unsigned long long)ks->inode);
+        cells_of(&ks->s, local, peer);
+        const char *cells[] = {fd, kproto(ks), ks->listed ? state_name(ks->s.state) : "-",
+                               local, peer, ino};
+        table_add(t, cells, NULL);
+    }
+    table_print(t, stdout);
+    table_free(t);
+    kview_free(&k);
+    return 0;
+}
+
+struct diff {
+    int fd;
+    const char *what;
+    const struct st_sock *trace;
+    const struct ksock *kernel;
+};
+
+static void diff_text(const struct diff *d)
+{
+    char tl[ADDR_TEXT_MAX], tp[ADDR_TEXT_MAX], kl[ADDR_TEXT_MAX], kp[ADDR_TEXT_MAX];
+    printf("  fd %-4d %s\n", d->fd, d->what);
+    if (d->trace) {
+        cells_of(d->trace, tl, tp);
+        printf("          trace:  %s %s %s -> %s\n", proto_name(d->trace),
+               state_name(d->trace->state), tl, tp);
+    }
+    if (d->kernel) {
+        cells_of(&d->kernel->s, kl, kp);
+        printf("          kernel: %s %s %s -> %s (inode %llu)\n", kproto(d->kernel),
+               d->kernel->listed ? state_name(d->kernel->s.state) : "-", kl, kp,
+               (unsigned long long)d->kernel->inode);
+    }
+}
+
+int show_verify(struct snapshot *s, bool json, const char *prog)
+{
+    if (!s->alive) {
+        fprintf(stderr, "%s: pid %d is not running: nothing to verify against\n",
+                prog, s->h.pid);
+        return 1;
+    }
+    struct kview k;
+    char err[256];
+    if (kview_load(s->h.pid, &k, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return 1;
+    }
+    kview_settle_connects(&k, s->open, s->n_open);
+    struct diff *d = calloc(k.n + s->n_open + 1, sizeof *d);
+    size_t nd = 0, both = 0;
+    if (!d) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        kview_free(&k);
+        return 1;
+    }
+    /* walk both lists, each sorted by fd */
+    size_t i = 0, j = 0;
+    while (i < s->n_open || j < k.n) {
+        const struct st_sock *t = i < s->n_open ? &s->open[i] : NULL;
+        const struct ksock *ks = j < k.n ? &k.v[j] : NULL;
+        if (t && (!ks || t->fd < ks->fd)) {
+            d[nd++] = (struct diff){t->fd, "the trace shows it open; the kernel has no socket there",
+                                    t, NULL};
+            i++;
+        } else if (ks && (!t || ks->fd < t->fd)) {
+            d[nd++] = (struct diff){ks->fd, "a socket the tracer never saw", NULL, ks};
+            j++;
+        } else {
+            const char *why;
+            if (!kview_agrees(t, ks, &why))
+                d[nd++] = (struct diff){t->fd, why, t, ks};
+            both++;
+            i++;
+            j++;
+        }
+    }
+    if (json) {
+        printf("{\"pid\":%d,\"agree\":%s,\"both\":%zu,\"differences\":[", s->h.pid,
+               nd ? "false" : "true", both);
+        for (size_t n = 0; n < nd; n++) {
+            bool first = true;
+            printf("%s{", n ? "," : "");
+            json_key(stdout, &first, "fd");
+            printf("%d", d[n].fd);
+            json_key(stdout, &first, "what");
+            json_str(stdout, d[n].what);
+            json_key(stdout, &first, "trace");
+            if (d[n].trace)
+                json_socket(stdout, d[n].trace, NULL);
+            else
+                fputs("null", stdout);
+            json_key(stdout, &first, "kernel");
+            if (d[n].kernel)
+                json_ksock(stdout, d[n].kernel);
+            else
+                fputs("null", stdout);
+            putchar('}');
+        }
+        printf("]}\n");
+    } else if (nd == 0) {
+        printf("pid %d: the trace and the kernel agree on all %zu socket%s\n", s->h.pid,
+               both, both == 1 ? "" : "s");
+    } else {
+        printf("%spid %d: %zu difference%s between the trace and the kernel%s "
+               "(%zu socket%s in both)\n", color(C_YELLOW), s->h.pid, nd,
+               nd == 1 ? "" : "s", color("0"), both, both == 1 ? "" : "s");
+        for (size_t n = 0; n < nd; n++)
+            diff_text(&d[n]);
+    }
+    free(d);
+    kview_free(&k);
+    return nd ? 1 : 0;
+}
