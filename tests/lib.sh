@@ -182,3 +182,6 @@ fds_of() { awk '{print $1}' <<<"$1" | tr '\n' ' '; }
 
 # the peer column blanked for unix sockets, to compare with kernel_view
 unix_peer_blank() { awk '$2 ~ /^[\/@]/ {$3 = "-"} {print}' <<<"$1"; }
+
+# status CMD...: its exit status; stdout in $T/out, stderr in $T/err
+status() { "$@" >"$T/out" 2>"$T/err"; echo $?; }

@@ -1,7 +1,6 @@
 # The viewer on bad input: one clear line and a non-zero status, never a
 # crash. Usage errors exit 2, a missing pid or an unreadable file exit 1.
 . "$(dirname "$0")/lib.sh"
-status() { "$@" >/dev/null 2>"$T/err"; echo $?; }
 check "no verb: usage, exit 2" "2" "$(status "$SOCKTRACE")"
 check "unknown verb: exit 2" "2" "$(status "$SOCKTRACE" frobnicate)"
 check "show without a pid: exit 2" "2" "$(status "$SOCKTRACE" show)"

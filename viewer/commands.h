@@ -20,6 +20,7 @@ int cmd_events(struct ctx *c, int argc, char **argv);
 int cmd_ports(struct ctx *c, int argc, char **argv);
 int cmd_clean(struct ctx *c, int argc, char **argv);
 int cmd_run(struct ctx *c, int argc, char **argv);
+int cmd_export(struct ctx *c, int argc, char **argv);
 
 /* Usage errors: print the verb's usage to stderr, return 2. */
 int usage_error(const char *usage, const char *fmt, const char *arg);

@@ -17,13 +17,16 @@ static const char usage[] =
     "Shows which addresses and ports the sockets of traced programs really got.\n"
     "\n"
     "Verbs:\n"
-    "  show PID [--all] [--json]   sockets of one process\n"
+    "  show PID [--all] [--json] [--verify]\n"
+    "                              sockets of one process; --verify holds\n"
+    "                              them against the kernel's view\n"
     "  ps [--json]                 traced processes, children under parents\n"
     "  events PID [--json] [-f]    every recorded call, in order; -f follows\n"
     "  ports [--json] [--all]      listening and bound ports of all traced\n"
     "                              processes, exposure, ephemeral ports used\n"
     "  run [--quiet] [--json] -- CMD [ARGS...]\n"
     "                              runs CMD traced, then summarises its sockets\n"
+    "  export [--all]              every socket of every process, JSON Lines\n"
     "  clean [--all]               removes trace files of ended processes\n"
     "\n"
     "Options:\n"
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
         return cmd_events(&c, argc, argv);
     if (!strcmp(verb, "ports"))
         return cmd_ports(&c, argc, argv);
+    if (!strcmp(verb, "export"))
+        return cmd_export(&c, argc, argv);
     if (!strcmp(verb, "clean"))
         return cmd_clean(&c, argc, argv);
     if (!strcmp(verb, "run"))

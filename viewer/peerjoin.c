@@ -110,7 +110,7 @@ void conn_index_add_live(struct conn_index *ci, const char *dir)
     for (size_t i = 0; ci->loaded && i < n; i++) {
         char err[256];
         struct snapshot *s = &ci->loaded[ci->n_loaded];
-        if (snap_load(v[i].path, SNAP_TABLE, s, err, sizeof err) != 0)
+        if (snap_load(v[i].path, SNAP_TABLE | SNAP_HISTORY, s, err, sizeof err) != 0)
             continue;
         if (!s->alive) {
             snap_free(s);

@@ -72,9 +72,9 @@ int main(void)
     struct st_header *h = (void *)f;
     r = snap_load_mem(f, 100, SNAP_TABLE, &s, err, sizeof err);
     OK(r != 0 && strstr(err, "truncated"), "truncated file refused: %s", err);
-    h->version = 2;
+    h->version = 99;
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
-    OK(r != 0 && strstr(err, "version 2"), "future version refused by number: %s", err);
+    OK(r != 0 && strstr(err, "version 99"), "future version refused by number: %s", err);
     h->version = ST_VERSION;
     h->magic[0] = 'X';
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);

@@ -1,0 +1,101 @@
+# What no other unprivileged tool shows: the name a peer address was
+# looked up by, the traced process at the other end of a connection,
+# `show --verify` against the kernel, the kernel's view of an untraced
+# process, and `export` for log shippers.
+. "$(dirname "$0")/lib.sh"
+
+# a name that /etc/hosts maps to 127.0.0.1: the machine's own name when it
+# is there, else one we add for the test (as root) and take out again
+name=$(hostname)
+if ! getent ahostsv4 "$name" 2>/dev/null | grep -q '^127\.'; then
+    name=socktrace-test.invalid
+    if [ "$(id -u)" = 0 ] && [ -w /etc/hosts ]; then
+        cp /etc/hosts "$T/hosts.orig"
+        echo "127.0.0.1 $name" >>/etc/hosts
+        trap 'cat "$T/hosts.orig" >/etc/hosts; cleanup' EXIT
+    else
+        name=""
+    fi
+fi
+
+cat >"$T/server.py" <<'PY'
+import os, socket, sys
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+print("PORT %d" % srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+print("SOCK pid=%d fd=%d local=%s:%d peer=%s:%d x" % ((os.getpid(), c.fileno()) + c.getsockname() + c.getpeername()), flush=True)
+print("READY pid=%d" % os.getpid(), flush=True)
+sys.stdin.read()
+PY
+cat >"$T/client.py" <<'PY'
+import os, socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))   # getaddrinfo
+print("SOCK pid=%d fd=%d local=%s:%d peer=%s:%d x" % ((os.getpid(), c.fileno()) + c.getsockname() + c.getpeername()), flush=True)
+print("READY pid=%d" % os.getpid(), flush=True)
+sys.stdin.read()
+PY
+# started by hand: READY comes only once the client has connected
+mkfifo "$T/srv.in"
+run_bg srv "$PRELOAD" "$T/srv.in" python3 "$T/server.py"
+exec {sfd}>"$T/srv.in"
+IN_FD[srv]=$sfd
+wait_for srv '^PORT'
+port=$(said srv | sed -n 's/^PORT //p')
+start cli --traced python3 "$T/client.py" "${name:-127.0.0.1}" "$port"
+wait_for srv READY
+spid=$(ready_pid srv); cpid=$(ready_pid cli)
+read -r cfd <<<"$(own_view cli | awk '{print $1}')"
+read -r sfd_acc <<<"$(own_view srv | awk '{print $1}')"
+
+if [ -n "$name" ]; then
+    check "the peer shows the name the client looked up" "$name" "$(tracer_field "$cpid" "$cfd" host)"
+    check_cmd "  ... in the text table too" sh -c "'$SOCKTRACE' show $cpid | grep -q '127.0.0.1:$port ($name)'"
+    check_cmd "  ... and the lookup is an event" sh -c \
+        "'$SOCKTRACE' events $cpid --json | grep '\"call\":\"getaddrinfo\"' | grep -q '\"host\":\"$name\"'"
+else
+    skip "no name in /etc/hosts maps to 127.0.0.1 and /etc/hosts is not writable"
+    skip "text table"; skip "lookup event"
+fi
+check "the client's connection: the server process and fd at the other end" "$spid $sfd_acc" \
+    "$(tracer_field "$cpid" "$cfd" peer_pid) $(tracer_field "$cpid" "$cfd" peer_fd)"
+check "the server's accepted socket: the client at the other end" "$cpid $cfd" \
+    "$(tracer_field "$spid" "$sfd_acc" peer_pid) $(tracer_field "$spid" "$sfd_acc" peer_fd)"
+check "  ... both ends equal their own views" "$(own_view srv) $(own_view cli)" \
+    "$(tracer_view "$spid" "$sfd_acc") $(tracer_view "$cpid" "$cfd")"
+
+check "--verify on a process the tracer saw whole: exit 0" "0" "$(status "$SOCKTRACE" show "$spid" --verify)"
+check_cmd "  ... and says they agree" grep -q "agree on all" "$T/out"
+
+start raw --traced "$B/tests/rawsock"
+rpid=$(ready_pid raw)
+read -r _ seen rawfd gone < <(said raw | grep '^FDS')
+check "--verify with a raw-syscall socket and a raw-syscall close: exit 1" "1" \
+    "$(status "$SOCKTRACE" show "$rpid" --verify)"
+check "  ... the differences: exactly those two fds" "$rawfd $gone" \
+    "$("$SOCKTRACE" show "$rpid" --verify --json | python3 -c '
+import json, sys
+print(" ".join(str(d["fd"]) for d in json.load(sys.stdin)["differences"]))')"
+check "  ... the unseen socket as the kernel has it (ss)" "$(kernel_view "$rpid" "$rawfd" | awk '{print $2}')" \
+    "$("$SOCKTRACE" show "$rpid" --verify --json | python3 -c '
+import json, sys
+print([d["kernel"]["local"] for d in json.load(sys.stdin)["differences"] if d["trace"] is None][0])')"
+finish raw
+
+# an untraced process: the kernel's view, labelled as such
+spawn plain python3 "$T/server.py"
+wait_for plain '^PORT'
+plain_port=$(said plain | sed -n 's/^PORT //p')
+check "an untraced process is shown from the kernel" "kernel 127.0.0.1:$plain_port" \
+    "$("$SOCKTRACE" show "${PIDS[plain]}" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["source"], " ".join(s["local"] for s in d["sockets"] if s["state"] == "listening"))')" 2>/dev/null
+stop plain
+
+check "export: one JSON line per open socket of both processes" \
+    "$(("$(tracer_view "$spid" | wc -l)" + "$(tracer_view "$cpid" | wc -l)"))" \
+    "$("$SOCKTRACE" export | python3 -c '
+import json, sys
+print(sum(1 for l in sys.stdin if json.loads(l)["pid"] in ('"$spid, $cpid"')))')"
+finish cli; finish srv
+done_testing
