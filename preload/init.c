@@ -19,6 +19,7 @@
 #define HISTORY_DEFAULT (2u << 20)
 
 static char trace_dir[ST_PATH_MAX];
+static uid_t dir_euid;      /* whose trace_dir is */
 static int quiet;
 static bool fork_locked;
 
@@ -126,6 +127,19 @@ static void fork_child(void)
     p.argc = argc;
     p.argv = argv;
     const char *why = NULL;
+    /* a daemon that dropped root since: its children belong in the new
+     * user's directory, if that user has one we may use */
+    if (geteuid() != dir_euid) {
+        dir_euid = geteuid();
+        if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0 ||
+            st_dir_prepare(trace_dir, 1, &why) != 0) {
+            st_on = 0;
+            st_trace_close();
+            warn(trace_dir, why ? why : "path too long");
+            errno = saved;
+            return;
+        }
+    }
     if (st_trace_fork(trace_dir, &p, &why) != 0) {
         st_on = 0;
         st_trace_close();
@@ -151,6 +165,7 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
     const char *ti = secure_getenv("SOCKTRACE_TCPINFO");
     st_tcpinfo = !(ti && strcmp(ti, "0") == 0);
     const char *why = NULL;
+    dir_euid = geteuid();
     if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
         warn("trace directory path too long", NULL);
         goto out;

@@ -91,7 +91,8 @@ bool st_enter(void)
     if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED))
         return false;
     if (inside) {
-        drop();
+        if (inside == 1)
+            drop();
         return false;
     }
     /* `inside` is raised before the lock is tried and lowered after it is
@@ -359,7 +360,22 @@ struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
 
 bool st_nested(void)
 {
-    return inside;
+    return inside == 1;
+}
+
+/* A vfork child runs on its parent's thread, stack and memory until it
+ * execs: its calls must not touch the parent's table, and the mark in the
+ * thread's own word keeps the parent's other threads traced meanwhile. */
+#define IN_VFORK_CHILD 2
+
+void st_vfork_child(void)
+{
+    inside = IN_VFORK_CHILD;
+}
+
+void st_vfork_parent(void)
+{
+    inside = 0;
 }
 
 void st_emit(int call, int fd, int fd2, long ret, int err,

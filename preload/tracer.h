@@ -67,6 +67,10 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
 /* True when this thread is inside the tracer: a hook run from a signal
  * handler that interrupted another hook. */
 bool st_nested(void);
+/* The calling thread is a vfork child until exec (all calls pass through
+ * untraced), or its parent again. */
+void st_vfork_child(void);
+void st_vfork_parent(void);
 
 /* The kernel's answer for the local address (one getsockname). */
 void st_ask_local(struct st_sock *s, int fd);
