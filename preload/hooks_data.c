@@ -14,33 +14,45 @@
 #include "sockaddr_conv.h"
 #include "tracer.h"
 
-/* A peer address carried by a data call, converted once. */
+/* A peer address carried by a data call. It is hashed straight from the
+ * sockaddr and converted only when the socket's last peer changes: most
+ * datagrams come from the peer the one before came from. */
 struct peer {
-    struct st_addr a;
+    const struct sockaddr *sa;
+    socklen_t len;
     uint32_t hash;
     bool ok;
 };
 
-static uint32_t addr_hash(const struct st_addr *a)
+static uint32_t fnv(uint32_t h, const void *data, size_t n)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a over what names the peer */
-    const uint8_t *p = a->data;
-    for (unsigned i = 0; i < a->len && i < sizeof a->data; i++)
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 16777619u;
-    h = (h ^ a->port) * 16777619u;
-    return (h ^ a->scope) * 16777619u;
+    return h;
 }
 
 static void peer_from(struct peer *p, const struct sockaddr *sa, socklen_t len)
 {
     p->ok = false;
-    if (!sa || len < sizeof(sa_family_t) ||
-        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+    if (!sa || len < sizeof(sa_family_t))
         return;
-    st_addr_from(&p->a, sa, len, sa->sa_family);
-    if (p->a.kind != ST_ADDR_INET && p->a.kind != ST_ADDR_INET6)
+    uint32_t h = 2166136261u;
+    if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const void *)sa;
+        h = fnv(h, &in->sin_addr, 4);
+        h = fnv(h, &in->sin_port, 2);
+    } else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        h = fnv(h, &in6->sin6_addr, 16);
+        h = fnv(h, &in6->sin6_port, 2);
+        h = fnv(h, &in6->sin6_scope_id, 4);
+    } else {
         return;
-    p->hash = addr_hash(&p->a);
+    }
+    p->sa = sa;
+    p->len = len;
+    p->hash = h;
     p->ok = true;
 }
 
@@ -52,7 +64,7 @@ static bool note_peer(struct st_sock *s, int fd, const struct peer *p)
         return false;
     int fresh = st_index_peer_add(fd, p->hash);
     st_edit(s);
-    s->peer = p->a;
+    st_addr_from(&s->peer, p->sa, p->len, p->sa->sa_family);
     s->flags |= ST_SF_PEER_LAST;
     if (fresh == 1)
         s->peers_seen++;
@@ -100,14 +112,13 @@ static void data_done(int call, int fd, bool sent, const struct peer *p,
     if (!st_enter())
         return;
     struct st_sock *s = st_find(fd);
-    if (s) {
-        bool changed = (w & ST_W_SEND) && note_send(s, fd);
-        for (unsigned i = 0; i < n; i++)
-            changed |= note_peer(s, fd, &p[i]);
-        if (changed)
-            st_emit(call, fd, -1, 0, 0, s);
-    }
+    bool changed = s && (w & ST_W_SEND) && note_send(s, fd);
+    /* before the peers: it clears the fd's cached peer, which they set */
     st_watch_update(fd, s);
+    for (unsigned i = 0; s && i < n; i++)
+        changed |= note_peer(s, fd, &p[i]);
+    if (changed)
+        st_emit(call, fd, -1, 0, 0, s);
     st_leave();
 }
 

@@ -52,9 +52,15 @@ if [ -n "$name" ]; then
     check_cmd "  ... in the text table too" sh -c "'$SOCKTRACE' show $cpid | grep -q '127.0.0.1:$port ($name)'"
     check_cmd "  ... and the lookup is an event" sh -c \
         "'$SOCKTRACE' events $cpid --json | grep '\"call\":\"getaddrinfo\"' | grep -q '\"host\":\"$name\"'"
+    check "  ... and ports lists the client's destination by that name" "127.0.0.1:$port $name 1" \
+        "$("$SOCKTRACE" ports --json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["ephemeral"]:
+    if e["pid"] == '"$cpid"':
+        print(" ".join("%s %s %d" % (d["peer"], d["host"], d["connections"]) for d in e["destinations"]))')"
 else
     skip "no name in /etc/hosts maps to 127.0.0.1 and /etc/hosts is not writable"
-    skip "text table"; skip "lookup event"
+    skip "text table"; skip "lookup event"; skip "ports"
 fi
 check "the client's connection: the server process and fd at the other end" "$spid $sfd_acc" \
     "$(tracer_field "$cpid" "$cfd" peer_pid) $(tracer_field "$cpid" "$cfd" peer_fd)"

@@ -1,7 +1,8 @@
 /* cmd_ports.c - `socktrace ports`: the audit view across every traced
  * process: each listening or bound port, who holds it, whether the program
  * asked for it or the kernel chose it, whether other hosts can reach it;
- * and the ephemeral ports each process got for its outgoing connections. */
+ * and the ephemeral ports each process got for its outgoing connections,
+ * with where they went (by name where it looked one up) and the bytes. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "sockaddr_conv.h"
 #include "tracedb.h"
 
 static const char usage[] =
@@ -21,7 +23,8 @@ static const char usage[] =
     "  Every listening or bound port of the traced processes that run now:\n"
     "  protocol, address, pid, command, whether the kernel chose the port,\n"
     "  and whether it is reachable from other hosts (a wildcard or a\n"
-    "  non-loopback address). Then the ephemeral ports each process got.\n"
+    "  non-loopback address). Then the ephemeral ports each process got,\n"
+    "  and the destinations of those connections with their byte counts.\n"
     "  -a, --all     include processes that have ended (ports held at the end)\n"
     "  -j, --json    one JSON object\n"
     "  -h, --help    this text\n";
@@ -46,11 +49,89 @@ static bool is_port(const struct st_sock *s)
            s->local.kind != ST_ADDR_NONE;
 }
 
-struct eph {
-    unsigned count, lo, hi;
+/* one destination of a process's outgoing connections */
+struct dest {
+    struct st_addr peer;
+    const char *host;
+    unsigned count;
+    uint64_t sent, received;    /* closed TCP connections only */
 };
 
-static void ephemeral(struct eph *e, const struct st_sock *s)
+struct eph {
+    unsigned count, lo, hi;
+    struct dest *d;
+    size_t n, cap;
+};
+
+static void add_dest(struct eph *e, const struct snapshot *snap, const struct st_sock *s)
+{
+    struct dest *d = NULL;
+    for (size_t i = 0; i < e->n && !d; i++)
+        if (st_addr_same(&e->d[i].peer, &s->peer))
+            d = &e->d[i];
+    if (!d) {
+        if (e->n == e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 8;
+            void *p = realloc(e->d, cap * sizeof *e->d);
+            if (!p)
+                return;     /* the counts above stay right; this row is lost */
+            e->d = p;
+            e->cap = cap;
+        }
+        d = &e->d[e->n++];
+        *d = (struct dest){.peer = s->peer, .host = snap_host_of(snap, &s->peer)};
+    }
+    d->count++;
+    if (s->flags & ST_SF_TCPINFO) {
+        d->sent += s->bytes_sent;
+        d->received += s->bytes_received;
+    }
+}
+
+/* "127.0.0.1:8080 (vm) x3, [::1]:443 x1, +2 more" */
+static void dest_text(const struct eph *e, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < e->n && len + 1 < size; i++) {
+        if (i == 3) {
+            snprintf(buf + len, size - len, ", +%zu more", e->n - 3);
+            return;
+        }
+        char a[ADDR_TEXT_MAX];
+        if (!addr_text(&e->d[i].peer, a, sizeof a))
+            strcpy(a, "-");
+        int w = snprintf(buf + len, size - len, "%s%s%s%s%s x%u", i ? ", " : "", a,
+                         e->d[i].host ? " (" : "", e->d[i].host ? e->d[i].host : "",
+                         e->d[i].host ? ")" : "", e->d[i].count);
+        if (w < 0)
+            return;
+        len += (size_t)w;
+    }
+}
+
+static void dest_json(FILE *f, const struct eph *e)
+{
+    fputs(",\"destinations\":[", f);
+    for (size_t i = 0; i < e->n; i++) {
+        const struct dest *d = &e->d[i];
+        char a[ADDR_TEXT_MAX];
+        if (!addr_text(&d->peer, a, sizeof a))
+            strcpy(a, "-");
+        fputs(i ? ",{\"peer\":" : "{\"peer\":", f);
+        json_str(f, a);
+        fputs(",\"host\":", f);
+        if (d->host)
+            json_str(f, d->host);
+        else
+            fputs("null", f);
+        fprintf(f, ",\"connections\":%u,\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
+                d->count, d->sent, d->received);
+    }
+    fputc(']', f);
+}
+
+static void ephemeral(struct eph *e, const struct snapshot *snap, const struct st_sock *s)
 {
     if (s->origin != ST_ORIGIN_SOCKET || !(s->flags & ST_SF_PORT_CHOSEN) ||
         s->peer.kind == ST_ADDR_NONE || is_port(s) ||
@@ -62,6 +143,7 @@ static void ephemeral(struct eph *e, const struct st_sock *s)
     if (!e->count || p > e->hi)
         e->hi = p;
     e->count++;
+    add_dest(e, snap, s);
 }
 
 int cmd_ports(struct ctx *c, int argc, char **argv)
@@ -89,9 +171,9 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     size_t n, bad = 0, good = 0;
     struct trace_ref *refs = tracedb_list(c->dir, &n);
     static const char *const h1[] = {"PROTO", "ADDRESS", "PORT", "EXPOSURE", "PID", "COMMAND"};
-    static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "COMMAND"};
+    static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "TO", "COMMAND"};
     struct table *ports = json ? NULL : table_new(6, h1);
-    struct table *ephs = json ? NULL : table_new(4, h2);
+    struct table *ephs = json ? NULL : table_new(5, h2);
     bool first_p = true, any_eph = false;
     size_t ports_rows = 0;
     FILE *f = stdout;
@@ -120,7 +202,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         struct eph e = {0};
         for (size_t k = 0; k < s.n_open; k++) {
             const struct st_sock *so = &s.open[k];
-            ephemeral(&e, so);
+            ephemeral(&e, &s, so);
             if (!is_port(so))
                 continue;
             if (!addr_text(&so->local, addr, sizeof addr))
@@ -162,7 +244,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             }
         }
         for (size_t k = 0; k < s.n_closed; k++)
-            ephemeral(&e, &s.closed[k]);
+            ephemeral(&e, &s, &s.closed[k]);
         if (e.count) {
             any_eph = true;
             char cnt[16], range[32];
@@ -172,13 +254,17 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
                 fprintf(ej, "%s{\"pid\":%d,\"count\":%u,\"lowest\":%u,\"highest\":%u,\"command\":",
                         first_e ? "" : ",", s.h.pid, e.count, e.lo, e.hi);
                 json_str(ej, cmd);
+                dest_json(ej, &e);
                 fputc('}', ej);
                 first_e = false;
             } else {
-                const char *cells[] = {pid, cnt, range, cmd};
+                char to[4 * ADDR_TEXT_MAX];
+                dest_text(&e, to, sizeof to);
+                const char *cells[] = {pid, cnt, range, to, cmd};
                 table_add(ephs, cells, NULL);
             }
         }
+        free(e.d);
         snap_free(&s);
     }
     free(refs);
