@@ -31,6 +31,12 @@ BENCHES     = $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c
 
 all: $(B)/libsocktrace.so $(B)/socktrace
 
+# The fuzz target needs clang's libFuzzer; without it the fuzz test skips.
+FUZZ_CC  ?= clang
+FUZZ_SRC  = $(filter-out viewer/main.c,$(VIEWER_SRC))
+FUZZER    = $(B)/fuzz/fuzz_snapshot
+FUZZ_SECONDS ?= 600
+
 # The preload: hidden by default, only the interposed names exported.
 PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
 PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
@@ -75,7 +81,18 @@ $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $< -o $@ -lpthread
 
-check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS)
+# Built when clang and libFuzzer are there; otherwise the reason is kept
+# in build/fuzz/build.log and the fuzz test skips.
+$(FUZZER): tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) $(wildcard viewer/*.h preload/*.h)
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ipreload -Iviewer \
+	    tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) -o $@ 2>$(@D)/build.log || \
+	    { rm -f $@; echo "fuzz target not built: $(FUZZ_CC) with libFuzzer missing (build/fuzz/build.log)"; }
+
+fuzz: all $(EXAMPLES) $(FUZZER)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS) $(FUZZER)
 
 test: check-build
 	@tests/run.sh
@@ -102,5 +119,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check-build test demo bench install uninstall clean
+.PHONY: all check-build test demo bench fuzz install uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -16,6 +16,15 @@
 #include "hooks.h"
 #include "tracer.h"
 
+/* TCP states (the kernel's, not exported to user space) after the peer's
+ * FIN has arrived. */
+enum {
+    ST_TCP_TIME_WAIT = 6,
+    ST_TCP_CLOSE_WAIT = 8,
+    ST_TCP_LAST_ACK = 9,
+    ST_TCP_CLOSING = 11,
+};
+
 /* One getsockopt before the close, for tcplife-style byte counts. */
 static void tcp_counters(struct st_sock *s, int fd)
 {
@@ -28,8 +37,18 @@ static void tcp_counters(struct st_sock *s, int fd)
     if (st_sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
         len < offsetof(struct tcp_info, tcpi_bytes_received) + 8)
         return;
-    s->bytes_sent = ti.tcpi_bytes_acked;
+    /* The kernel's counters are in sequence numbers: bytes_acked counts
+     * an active opener's SYN and our acked FIN, bytes_received the peer's
+     * FIN. Data octets sent once (sent minus retransmitted, Linux 4.19)
+     * have neither; the peer's FIN is known from the state it leaves. */
+    if (len >= offsetof(struct tcp_info, tcpi_bytes_retrans) + 8)
+        s->bytes_sent = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
+    else
+        s->bytes_sent = ti.tcpi_bytes_acked;
     s->bytes_received = ti.tcpi_bytes_received;
+    if (s->bytes_received && (ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
+                              ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT))
+        s->bytes_received--;
     s->rtt_us = ti.tcpi_rtt;
     s->retrans = ti.tcpi_total_retrans;
     s->flags |= ST_SF_TCPINFO;

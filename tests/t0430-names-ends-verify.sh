@@ -104,4 +104,66 @@ check "export: one JSON line per open socket of both processes" \
 import json, sys
 print(sum(1 for l in sys.stdin if json.loads(l)["pid"] in ('"$spid, $cpid"')))')"
 finish cli; finish srv
+
+# byte counts at close (TCP_INFO), held against what the server itself
+# counted: curl, traced, posts 1000 bytes and reads a 5000-byte body
+cat >"$T/counter.py" <<'PY'
+import socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+print("PORT %d" % srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+data = b""
+while b"\r\n\r\n" not in data:
+    data += c.recv(65536)
+head, body = data.split(b"\r\n\r\n", 1)
+length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0]
+while len(body) < length:
+    more = c.recv(65536); data += more; body += more
+out = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n" + b"x" * 5000
+c.sendall(out); c.shutdown(socket.SHUT_WR)
+while c.recv(65536):
+    pass
+print("BYTES in=%d out=%d" % (len(data), len(out)), flush=True)
+PY
+if command -v curl >/dev/null; then
+    spawn counter python3 "$T/counter.py"
+    wait_for counter '^PORT'
+    cport=$(said counter | sed -n 's/^PORT //p')
+    head -c 1000 /dev/zero >"$T/body"
+    # the plain build: curl hangs in setlocale under libasan alone
+    LD_PRELOAD="$B/libsocktrace.so" curl -s -o /dev/null --data-binary @"$T/body" "http://${name:-127.0.0.1}:$cport/" &
+    curl_pid=$!
+    wait "$curl_pid"
+    wait_for counter '^BYTES'
+    read -r _ in out < <(said counter | grep '^BYTES' | tr '=' ' ' | awk '{print $1, $3, $5}')
+    check "curl's closed connection: bytes sent and received as the server counted them" \
+        "$in $out" "$("$SOCKTRACE" show "$curl_pid" --all --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["sockets"]:
+    if s["proto"] == "tcp" and s["peer"].endswith(":'"$cport"'"):
+        print(s["bytes_sent"], s["bytes_received"], end=" ")' | sed 's/ $//')"
+    check_cmd "  ... with an RTT and a duration" sh -c "'$SOCKTRACE' show $curl_pid --all --json | python3 -c '
+import json, sys
+s = [s for s in json.load(sys.stdin)[\"sockets\"] if s[\"proto\"] == \"tcp\"][0]
+sys.exit(0 if s[\"rtt_us\"] > 0 and s[\"duration_ms\"] > 0 else 1)'"
+    check "  ... on its close event too" "$in $out" "$("$SOCKTRACE" events "$curl_pid" --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["call"] == "close" and "bytes_sent" in e:
+        print(e["bytes_sent"], e["bytes_received"])')"
+    text=$(python3 -c 'import sys; print("sent %.1f KiB, received %.1f KiB" % (int(sys.argv[1]) / 1024, int(sys.argv[2]) / 1024))' "$in" "$out")
+    check_cmd "  ... and in the text of show --all and events ($text)" sh -c \
+        "'$SOCKTRACE' show $curl_pid --all | grep -q '$text' &&
+         '$SOCKTRACE' events $curl_pid | grep -q 'close .*$text'"
+    check "  ... and in ports, per destination" "$in $out" "$("$SOCKTRACE" ports --all --json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["ephemeral"]:
+    if e["pid"] == '"$curl_pid"':
+        d = [d for d in e["destinations"] if d["peer"].endswith(":'"$cport"'")][0]
+        print(d["bytes_sent"], d["bytes_received"])')"
+    stop counter
+else
+    for _ in 1 2 3 4 5; do skip "curl is not installed"; done
+fi
 done_testing

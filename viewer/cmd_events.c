@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "sockaddr_conv.h"
 #include "tracedb.h"
 
 static const char usage[] =
@@ -73,6 +74,25 @@ static bool peer_text(const struct snapshot *s, const struct st_event *e,
     return true;
 }
 
+/* The history entry a close event closed: same fd and endpoints, moved to
+ * history right after the event was written. It carries the byte counts
+ * and lifetime the event has no room for. */
+static const struct st_sock *closed_by(const struct snapshot *s, const struct st_event *e)
+{
+    if (e->call != ST_CALL_CLOSE && e->call != ST_CALL_CLOSE_RANGE)
+        return NULL;
+    const struct st_sock *best = NULL;
+    for (size_t i = 0; i < s->n_closed; i++) {
+        const struct st_sock *c = &s->closed[i];
+        if (c->fd != e->fd || c->closed_ns < e->ns || c->closed_ns - e->ns > 1000000000u ||
+            !st_addr_same(&c->local, &e->local) || !st_addr_same(&c->peer, &e->peer))
+            continue;
+        if (!best || c->closed_ns < best->closed_ns)
+            best = c;
+    }
+    return best;
+}
+
 static void print_json(const struct snapshot *s, int pid, const struct st_event *e)
 {
     const char *host;
@@ -108,6 +128,9 @@ static void print_json(const struct snapshot *s, int pid, const struct st_event 
     json_str(f, peer_text(s, e, a, sizeof a, &host) ? a : NULL);
     json_key(f, &first, "host");
     json_str(f, host);
+    const struct st_sock *c = closed_by(s, e);
+    if (c)
+        json_life(f, &first, c);
     fputs("}\n", f);
 }
 
@@ -115,6 +138,10 @@ static void text_row(struct table *t, const struct snapshot *s, const struct st_
 {
     const char *host;
     char tm[64], tid[16], fd[32], res[48], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
+    char tcp[128] = "";
+    const struct st_sock *c = closed_by(s, e);
+    if (c)
+        tcp_text(c, tcp, sizeof tcp);
     time_text(e->ns, tm, sizeof tm);
     snprintf(tid, sizeof tid, "%d", e->tid);
     fd_text(e, fd, sizeof fd);
@@ -125,12 +152,13 @@ static void text_row(struct table *t, const struct snapshot *s, const struct st_
         strcpy(peer, "-");
     else if (host)
         snprintf(peer + strlen(peer), sizeof peer - strlen(peer), " (%.200s)", host);
-    const char *cells[] = {tm, tid, call_name(e->call), fd, res, local, peer};
-    const char *colors[] = {NULL, NULL, NULL, NULL, e->ret < 0 ? C_RED : NULL, NULL, NULL};
+    const char *cells[] = {tm, tid, call_name(e->call), fd, res, local, peer, tcp};
+    const char *colors[] = {NULL, NULL, NULL, NULL, e->ret < 0 ? C_RED : NULL, NULL, NULL, NULL};
     table_add(t, cells, colors);
 }
 
-static const char *const headers[] = {"TIME", "TID", "CALL", "FD", "RESULT", "LOCAL", "PEER"};
+static const char *const headers[] = {"TIME", "TID", "CALL", "FD", "RESULT", "LOCAL", "PEER",
+                                      "TCP"};
 
 static volatile sig_atomic_t stop;
 static void on_int(int sig)
@@ -173,15 +201,16 @@ int cmd_events(struct ctx *c, int argc, char **argv)
     for (;;) {
         struct snapshot s;
         char err[256];
-        if (snap_load_since(ref.path, SNAP_EVENTS, next, &s, err, sizeof err) != 0) {
+        if (snap_load_since(ref.path, SNAP_EVENTS | SNAP_HISTORY, next, &s, err,
+                            sizeof err) != 0) {
             fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
             return 1;
         }
         if (s.events_lost && !json)
             fprintf(stderr, "%s: %" PRIu64 " earlier calls overwritten in the ring\n",
                     c->prog, s.events_lost);
-        struct table *t = json ? NULL : table_new(7, headers);
-        static const unsigned follow_widths[] = {29, 7, 12, 7, 16, 24, 24};
+        struct table *t = json ? NULL : table_new(8, headers);
+        static const unsigned follow_widths[] = {29, 7, 12, 7, 16, 24, 24, 0};
         if (follow)
             table_min_widths(t, follow_widths);
         for (size_t i = 0; i < s.n_events; i++) {

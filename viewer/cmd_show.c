@@ -124,21 +124,28 @@ void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x)
         json_key(f, &first, "close_seen");
         json_str(f, s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
                     s->flags & ST_SF_CLOSED_EXEC ? "exec" : "close");
-        json_key(f, &first, "duration_ms");
+    }
+    json_life(f, &first, s);
+    fputc('}', f);
+}
+
+void json_life(FILE *f, bool *first, const struct st_sock *s)
+{
+    if (s->closed_ns) {
+        json_key(f, first, "duration_ms");
         fprintf(f, "%.3f", s->closed_ns > s->opened_ns ?
                 (double)(s->closed_ns - s->opened_ns) / 1e6 : 0.0);
     }
     if (s->flags & ST_SF_TCPINFO) {
-        json_key(f, &first, "bytes_sent");
+        json_key(f, first, "bytes_sent");
         fprintf(f, "%" PRIu64, s->bytes_sent);
-        json_key(f, &first, "bytes_received");
+        json_key(f, first, "bytes_received");
         fprintf(f, "%" PRIu64, s->bytes_received);
-        json_key(f, &first, "rtt_us");
+        json_key(f, first, "rtt_us");
         fprintf(f, "%u", s->rtt_us);
-        json_key(f, &first, "retrans");
+        json_key(f, first, "retrans");
         fprintf(f, "%u", s->retrans);
     }
-    fputc('}', f);
 }
 
 static const char *state_color(const struct st_sock *s)
@@ -156,7 +163,7 @@ static void add_row(struct table *t, const struct st_sock *s,
                     const struct sock_extra *x, bool all)
 {
     char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[48];
-    char opened[64] = "", closed[64] = "", life[32] = "";
+    char opened[64] = "", closed[64] = "", life[32] = "", tcp[128] = "";
     snprintf(fd, sizeof fd, "%d", s->fd);
     sock_addr_cells(s, x, local, peer);
     snprintf(state, sizeof state, "%s%s", state_name(s->state),
@@ -169,10 +176,11 @@ static void add_row(struct table *t, const struct st_sock *s,
             duration_text(s->closed_ns - (s->opened_ns < s->closed_ns ? s->opened_ns : s->closed_ns),
                           life, sizeof life);
         }
+        tcp_text(s, tcp, sizeof tcp);
     }
     const char *cells[] = {fd, proto_name(s), state, local, peer,
-                           origin_name(s->origin), opened, closed, life};
-    const char *colors[] = {NULL, NULL, state_color(s), NULL, NULL, NULL, NULL, NULL, NULL};
+                           origin_name(s->origin), opened, closed, life, tcp};
+    const char *colors[] = {NULL, NULL, state_color(s), NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     table_add(t, cells, colors);
 }
 
@@ -200,8 +208,8 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci, bo
         printf("  %s%" PRIu64 " older closed sockets overwritten in the history ring%s\n",
                color(C_YELLOW), s->closed_lost, color("0"));
     static const char *const hdr[] = {"FD", "PROTO", "STATE", "LOCAL", "PEER",
-                                      "ORIGIN", "OPENED", "CLOSED", "LIFETIME"};
-    struct table *t = table_new(all ? 9 : 6, hdr);
+                                      "ORIGIN", "OPENED", "CLOSED", "LIFETIME", "TCP"};
+    struct table *t = table_new(all ? 10 : 6, hdr);
     for (size_t i = 0; i < s->n_open; i++) {
         conn_index_extra(ci, s, &s->open[i], &x);
         add_row(t, &s->open[i], &x, all);

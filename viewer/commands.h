@@ -40,5 +40,8 @@ void cmdline_text(const struct st_header *h, char *buf, size_t size);
 /* One socket as a JSON object. */
 struct sock_extra;
 void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x);
+/* Of a closed socket: "duration_ms", and from TCP_INFO "bytes_sent",
+ * "bytes_received", "rtt_us", "retrans" (each only when known). */
+void json_life(FILE *f, bool *first, const struct st_sock *s);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -221,6 +222,32 @@ const char *call_name(int call)
         [ST_CALL_GETHOSTBYNAME] = "gethostbyname", [ST_CALL_SEND] = "send",
     };
     return call > 0 && call < ST_CALL_COUNT_ && n[call] ? n[call] : "unknown";
+}
+
+static void bytes_text(uint64_t n, char *buf, size_t size)
+{
+    if (n < 1024)
+        snprintf(buf, size, "%" PRIu64 " B", n);
+    else if (n < 1024 * 1024)
+        snprintf(buf, size, "%.1f KiB", (double)n / 1024);
+    else if (n < 1024ull * 1024 * 1024)
+        snprintf(buf, size, "%.1f MiB", (double)n / (1024 * 1024));
+    else
+        snprintf(buf, size, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+}
+
+bool tcp_text(const struct st_sock *s, char *buf, size_t size)
+{
+    buf[0] = 0;
+    if (!(s->flags & ST_SF_TCPINFO))
+        return false;
+    char sent[32], recv[32], re[32] = "";
+    bytes_text(s->bytes_sent, sent, sizeof sent);
+    bytes_text(s->bytes_received, recv, sizeof recv);
+    if (s->retrans)
+        snprintf(re, sizeof re, ", %u retrans", s->retrans);
+    snprintf(buf, size, "sent %s, received %s, rtt %u us%s", sent, recv, s->rtt_us, re);
+    return true;
 }
 
 const char *errno_name(int err, char *buf, size_t size)

@@ -88,11 +88,15 @@ void table_print(struct table *t, FILE *f)
     if (!t)
         return;
     for (size_t r = t->no_header ? 1 : 0; r < t->nrows; r++) {
-        for (int i = 0; i < t->ncols; i++) {
+        /* no padding after the last cell with text: lines end clean */
+        int end = t->ncols;
+        while (end > 1 && !*t->cells[r * (size_t)t->ncols + (size_t)end - 1])
+            end--;
+        for (int i = 0; i < end; i++) {
             size_t at = r * (size_t)t->ncols + (size_t)i;
             const char *v = t->cells[at] ? t->cells[at] : "";
             const char *c = r == 0 ? C_BOLD : t->colors[at];
-            bool last = i == t->ncols - 1;
+            bool last = i == end - 1;
             if (c && *color(c))
                 fprintf(f, "%s%s%s", color(c), v, color("0"));
             else
