@@ -89,10 +89,23 @@ $(FUZZER): tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) $(wildcard viewer/*.h preload/
 	    tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) -o $@ 2>$(@D)/build.log || \
 	    { rm -f $@; echo "fuzz target not built: $(FUZZ_CC) with libFuzzer missing (build/fuzz/build.log)"; }
 
+# ThreadSanitizer: the preload and a stress program, built when the
+# compiler has TSan (gcc needs libtsan); otherwise the TSan test skips.
+TSAN     = $(B)/tsan/libsocktrace.so $(B)/tsan/tsanstress
+$(B)/tsan/libsocktrace.so: $(PRELOAD_SRC) $(wildcard preload/*.h)
+	@mkdir -p $(@D)
+	@$(CC) -std=gnu11 -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread $(PRELOAD_LDFLAGS) \
+	    $(PRELOAD_SRC) -o $@ -ldl -lpthread 2>$(@D)/build.log || \
+	    { rm -f $@; echo "TSan build skipped: $(CC) -fsanitize=thread failed ($(@D)/build.log)"; }
+
+$(B)/tsan/tsanstress: tests/helpers/tsanstress.c
+	@mkdir -p $(@D)
+	@$(CC) -std=gnu11 -O1 -g -fsanitize=thread $< -o $@ -lpthread 2>>$(@D)/build.log || rm -f $@
+
 fuzz: all $(EXAMPLES) $(FUZZER)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS) $(FUZZER)
+check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS) $(FUZZER) $(TSAN)
 
 test: check-build
 	@tests/run.sh
