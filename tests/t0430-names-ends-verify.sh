@@ -142,6 +142,14 @@ import json, sys
 for s in json.load(sys.stdin)["sockets"]:
     if s["proto"] == "tcp" and s["peer"].endswith(":'"$cport"'"):
         print(s["bytes_sent"], s["bytes_received"], end=" ")' | sed 's/ $//')"
+    if [ -n "$name" ]; then
+        check "curl to $name (from /etc/hosts): its connection shows the name" "$name" \
+            "$("$SOCKTRACE" show "$curl_pid" --all --json | python3 -c '
+import json, sys
+print([s["host"] for s in json.load(sys.stdin)["sockets"] if s["proto"] == "tcp"][0])')"
+    else
+        skip "no name in /etc/hosts for curl"
+    fi
     check_cmd "  ... with an RTT and a duration" sh -c "'$SOCKTRACE' show $curl_pid --all --json | python3 -c '
 import json, sys
 s = [s for s in json.load(sys.stdin)[\"sockets\"] if s[\"proto\"] == \"tcp\"][0]
@@ -164,6 +172,6 @@ for e in json.load(sys.stdin)["ephemeral"]:
         print(d["bytes_sent"], d["bytes_received"])')"
     stop counter
 else
-    for _ in 1 2 3 4 5; do skip "curl is not installed"; done
+    for _ in 1 2 3 4 5 6; do skip "curl is not installed"; done
 fi
 done_testing
