@@ -26,7 +26,8 @@ PRELOAD_SAN = $(PRELOAD_SRC:%.c=$(B)/san/%.o)
 VIEWER_OBJ  = $(VIEWER_SRC:%.c=$(B)/obj/%.o)
 EXAMPLES    = $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 UNIT_TESTS  = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/*.c))
-HELPERS     = $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
+HELPERS     = $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c)) \
+              $(patsubst tests/helpers/lib/%.c,$(B)/tests/lib%.so,$(wildcard tests/helpers/lib/*.c))
 BENCHES     = $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 
 all: $(B)/libsocktrace.so $(B)/socktrace
@@ -80,6 +81,10 @@ $(B)/bench/%: tests/bench/%.c
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $< -o $@ -lpthread
+
+$(B)/tests/lib%.so: tests/helpers/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) -fPIC -shared $< -o $@
 
 # Built when clang and libFuzzer are there; otherwise the reason is kept
 # in build/fuzz/build.log and the fuzz test skips.

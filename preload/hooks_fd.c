@@ -54,10 +54,13 @@ static void tcp_counters(struct st_sock *s, int fd)
     s->flags |= ST_SF_TCPINFO;
 }
 
-ST_EXPORT int close(int fd)
+/* close and glibc's __close_nocancel (which other glibc libraries, such
+ * as NSS modules, call through the PLT); real is NULL before the
+ * constructor resolved it. */
+static int close_through(int (*real)(int), int fd)
 {
     /* never dlsym here: close runs inside allocators and at exit */
-    if (!st_real.close)
+    if (!real)
         return (int)syscall(SYS_close, fd);
     uint64_t id = 0;
     bool nested = st_nested();
@@ -73,7 +76,7 @@ ST_EXPORT int close(int fd)
         st_leave();
     }
     /* the lock is not held across the real close: it may block (linger) */
-    int ret = st_real.close(fd);
+    int ret = real(fd);
     int err = errno;
     if (nested) {
         st_defer_close(fd);
@@ -88,6 +91,16 @@ ST_EXPORT int close(int fd)
     }
     errno = err;
     return ret;
+}
+
+ST_EXPORT int close(int fd)
+{
+    return close_through(st_real.close, fd);
+}
+
+ST_EXPORT int __close_nocancel(int fd)
+{
+    return close_through(st_real.close_nocancel, fd);
 }
 
 /* newfd now refers to what oldfd refers to. `replaced` tells whether

@@ -45,6 +45,7 @@ int st_real_resolve(void)
     RESOLVE(setsockopt, setsockopt);
     RESOLVE(shutdown, shutdown);
     RESOLVE(close, close);
+    RESOLVE(close_nocancel, __close_nocancel);
     RESOLVE(dup, dup);
     RESOLVE(dup2, dup2);
     RESOLVE(dup3, dup3);

@@ -22,6 +22,7 @@ struct st_real {
     int (*setsockopt)(int, int, int, const void *, socklen_t);
     int (*shutdown)(int, int);
     int (*close)(int);
+    int (*close_nocancel)(int);   /* glibc's __close_nocancel */
     int (*dup)(int);
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
@@ -53,6 +54,8 @@ extern struct st_real st_real;
  * resolution is already running on this thread (dlsym can call back into
  * us through malloc): the caller then uses the raw system call. */
 int st_real_resolve(void);
+/* glibc exports it (GLIBC_PRIVATE) without declaring it */
+int __close_nocancel(int fd);
 
 /* The tracer's own uses of these calls: errno is preserved, the hooks are
  * never entered, and close never calls dlsym. */

@@ -40,6 +40,18 @@ static int pending[PENDING];    /* fd + 1 of queued closes, 0 = empty */
  * taken, so it can dip below zero for a moment: only "not zero" matters. */
 static int pending_n;
 
+/* One clock read per intercepted call: the entry opened or closed and the
+ * event that records it carry the same time. Guarded by the lock, and
+ * forgotten whenever the lock is taken or given back. */
+static uint64_t call_ns;
+
+static uint64_t call_now(void)
+{
+    if (!call_ns)
+        call_ns = st_now();
+    return call_ns;
+}
+
 static bool try_lock(void)
 {
     int expect = 0;
@@ -49,6 +61,7 @@ static bool try_lock(void)
 
 static void unlock(void)
 {
+    call_ns = 0;
     if (__atomic_exchange_n(&lockword, 0, __ATOMIC_SEQ_CST) == 2) {
         int saved = errno;
         syscall(SYS_futex, &lockword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -101,12 +114,16 @@ bool st_enter(void)
     inside = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int i = 0; i < SPINS; i++) {
-        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock())
+        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock()) {
+            call_ns = 0;
             return true;
+        }
         __builtin_ia32_pause();
     }
-    if (lock_slow())
+    if (lock_slow()) {
+        call_ns = 0;
         return true;
+    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     inside = 0;
     drop();
@@ -311,7 +328,7 @@ void st_close_slot(uint32_t id, uint32_t flags)
     struct st_sock *s = st_slot(id);
     st_edit(s);
     s->flags = (s->flags | flags) & ~ST_SF_CLOSING;
-    s->closed_ns = st_now();
+    s->closed_ns = call_now();
     s->state = ST_STATE_CLOSED;
     st_done(s);
     st_history_push(s);
@@ -344,7 +361,7 @@ struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
     st_edit(s);
     s->fd = fd;
     s->sock_id = ++next_sock_id;
-    s->opened_ns = st_now();
+    s->opened_ns = call_now();
     s->family = (uint16_t)family;
     s->type = (uint16_t)type;
     s->protocol = (uint16_t)protocol;
@@ -392,7 +409,7 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
     struct st_event ev;
     memset(&ev, 0, offsetof(struct st_event, local));
     ev.call = (uint16_t)call;
-    ev.ns = st_now();
+    ev.ns = call_now();
     ev.ret = ret;
     ev.err = ret < 0 ? err : 0;
     ev.tid = st_tid();

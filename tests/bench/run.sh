@@ -47,8 +47,15 @@ for _ in $(seq "$RUNS"); do $B/bench/connloop "$N" --floor >>"$T/floor"; done
 f=$(median <"$T/floor")
 printf '%-34s %12s %12s %12s %8s\n' "  floor: same + the budget's calls" "$f" "" "" "$(ratio "$f" "$u")"
 printf '%-34s %12s %12s %12s %8s\n' "  traced / floor" "" "" "" "$(ratio "$t" "$f")"
-read -r u t s <<<"$(interleave udp $B/bench/udpbench 50000 5000)"
-row "udp (50k datagrams, 5k sockets)" s "$u" "$t" "$s"
+read -r u t s <<<"$(interleave udp $B/bench/udpbench 200000 0)"
+row "udp: 200k datagrams, 2 sockets" s "$u" "$t" "$s"
+read -r u t s <<<"$(interleave udps $B/bench/udpbench 0 20000)"
+row "udp: 20k sockets, one send each" s "$u" "$t" "$s"
+: >"$T/floor"
+for _ in $(seq "$RUNS"); do $B/bench/udpbench 0 20000 --floor >>"$T/floor"; done
+f=$(median <"$T/floor")
+printf '%-34s %12s %12s %12s %8s\n' "  floor: same + getsockname" "$f" "" "" "$(ratio "$f" "$u")"
+printf '%-34s %12s %12s %12s %8s\n' "  traced / floor" "" "" "" "$(ratio "$t" "$f")"
 
 # nginx under wrk with Connection: close (requests/s; higher is better)
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
