@@ -77,7 +77,7 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
 
 static void fork_prepare(void)
 {
-    fork_locked = st_enter();
+    fork_locked = st_enter_for_fork();
     if (fork_locked)
         st_trace_fork_prepare();
 }

@@ -33,6 +33,9 @@ static uint64_t next_sock_id;
  * holder is often preempted, and only a sleeper gives it a CPU back. */
 #define SPINS 1000
 #define WAIT_NS 20000000ull
+/* fork waits longer: the lock is not fair, and a forking thread that
+ * other busy threads keep beating to it would leave its child untraced */
+#define FORK_WAIT_NS 1000000000ull
 #define PENDING 64
 static int pending[PENDING];    /* fd + 1 of queued closes, 0 = empty */
 /* How many are queued: every unlock reads this one word instead of
@@ -70,9 +73,9 @@ static void unlock(void)
 }
 
 /* Sleeps until the lock is ours (true) or the deadline passes (false). */
-static bool lock_slow(void)
+static bool lock_slow(uint64_t wait_ns)
 {
-    uint64_t deadline = st_now() + WAIT_NS;
+    uint64_t deadline = st_now() + wait_ns;
     int saved = errno;
     bool got = false;
     for (;;) {
@@ -99,7 +102,7 @@ static void drop(void)
         __atomic_add_fetch(&h->dropped, 1, __ATOMIC_RELAXED);
 }
 
-bool st_enter(void)
+static bool enter_within(uint64_t wait_ns)
 {
     if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED))
         return false;
@@ -120,7 +123,7 @@ bool st_enter(void)
         }
         __builtin_ia32_pause();
     }
-    if (lock_slow()) {
+    if (lock_slow(wait_ns)) {
         call_ns = 0;
         return true;
     }
@@ -128,6 +131,16 @@ bool st_enter(void)
     inside = 0;
     drop();
     return false;
+}
+
+bool st_enter(void)
+{
+    return enter_within(WAIT_NS);
+}
+
+bool st_enter_for_fork(void)
+{
+    return enter_within(FORK_WAIT_NS);
 }
 
 static bool pending_any(void)

@@ -18,6 +18,8 @@ extern int st_tcpinfo;
  * already inside the tracer (a signal handler interrupting a hook), or when
  * the lock stayed busy too long: the caller then drops its record. */
 bool st_enter(void);
+/* The same, with a longer bound: for fork's prepare handler. */
+bool st_enter_for_fork(void);
 void st_leave(void);
 /* A close that could not take the lock is queued and applied by whoever
  * holds the lock next: a signal handler's close is never lost. */
