@@ -26,6 +26,10 @@ import json, sys
 print(" ".join(e["peer"] for e in map(json.loads, open(sys.argv[1])) if e["call"] == "accept"))' "$T/follow.jsonl")
 check "  ... with the clients' own local addresses as peers" \
     "$(own_view c1 | awk '{print $2}') $(own_view c2 | awk '{print $2}')" "$peers"
+check "  ... naming each client at the other end (processes started after it)" \
+    "$(ready_pid c1) $(ready_pid c2)" "$(python3 -c '
+import json, sys
+print(" ".join(str(e["peer_pid"]) for e in map(json.loads, open(sys.argv[1])) if e["call"] == "accept"))' "$T/follow.jsonl")"
 check "a refused connect is an event with its errno name" "connect ECONNREFUSED 127.0.0.1:1" \
     "$("$SOCKTRACE" events "$refused" --json | python3 -c '
 import json, sys

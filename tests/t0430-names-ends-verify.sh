@@ -68,6 +68,22 @@ check "the server's accepted socket: the client at the other end" "$cpid $cfd" \
     "$(tracer_field "$spid" "$sfd_acc" peer_pid) $(tracer_field "$spid" "$sfd_acc" peer_fd)"
 check "  ... both ends equal their own views" "$(own_view srv) $(own_view cli)" \
     "$(tracer_view "$spid" "$sfd_acc") $(tracer_view "$cpid" "$cfd")"
+check "  ... on the client's connect event and the server's accept event" "$spid $sfd_acc $cpid $cfd" \
+    "$("$SOCKTRACE" events "$cpid" --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["call"] == "connect": print(e["peer_pid"], e["peer_fd"], end=" ")')$("$SOCKTRACE" events "$spid" --json | python3 -c '
+import json, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["call"] in ("accept", "accept4"): print(e["peer_pid"], e["peer_fd"], end="")')"
+check "  ... and in ports, on the client's destination" "$spid" \
+    "$("$SOCKTRACE" ports --json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["ephemeral"]:
+    if e["pid"] == '"$cpid"':
+        print(" ".join(str(d["peer_pid"]) for d in e["destinations"]))')"
 
 check "--verify on a process the tracer saw whole: exit 0" "0" "$(status "$SOCKTRACE" show "$spid" --verify)"
 check_cmd "  ... and says they agree" grep -q "agree on all" "$T/out"
@@ -174,4 +190,28 @@ for e in json.load(sys.stdin)["ephemeral"]:
 else
     for _ in 1 2 3 4 5 6; do skip "curl is not installed"; done
 fi
+# a client that connects and ends before the server accepts: the two ends
+# never coexist, and are still one connection
+cat >"$T/late.py" <<'PY'
+import os, socket, sys
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+print("PORT %d" % srv.getsockname()[1])
+print("READY pid=%d" % os.getpid(), flush=True)
+sys.stdin.readline()
+c, _ = srv.accept()
+print("ACCEPTED fd=%d" % c.fileno(), flush=True)
+sys.stdin.read()
+PY
+start late --traced python3 "$T/late.py"
+lpid=$(ready_pid late)
+lport=$(said late | sed -n 's/^PORT //p')
+LD_PRELOAD="$PRELOAD" "$EX/client_ephemeral" 127.0.0.1 "$lport" </dev/null >"$T/quick.out" 2>&1
+qpid=$(sed -n 's/^READY pid=//p' "$T/quick.out")
+echo go >&"${IN_FD[late]}"
+wait_for late '^ACCEPTED'
+lfd=$(said late | sed -n 's/^ACCEPTED fd=//p')
+check "a client that ended before the server accepted names the server and its fd" "$lpid $lfd" \
+    "$("$SOCKTRACE" show "$qpid" --all --json | python3 -c '
+import json, sys
+print(*[(s["peer_pid"], s["peer_fd"]) for s in json.load(sys.stdin)["sockets"] if s["proto"] == "tcp"][0])')"
 done_testing

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "peerjoin.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
 
@@ -93,7 +94,57 @@ static const struct st_sock *closed_by(const struct snapshot *s, const struct st
     return best;
 }
 
-static void print_json(const struct snapshot *s, int pid, const struct st_event *e)
+/* The entry an event acted on: same fd and endpoints, open at the time of
+ * the call (for accept, the new fd). */
+static const struct st_sock *sock_at(const struct snapshot *s, const struct st_event *e)
+{
+    int fd = e->fd2 >= 0 && (e->call == ST_CALL_ACCEPT || e->call == ST_CALL_ACCEPT4) ? e->fd2 : e->fd;
+    const struct st_sock *lists[] = {s->open, s->closed};
+    size_t counts[] = {s->n_open, s->n_closed};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            const struct st_sock *so = &lists[l][i];
+            if (so->fd == fd && so->opened_ns <= e->ns &&
+                (!so->closed_ns || so->closed_ns >= e->ns) &&
+                st_addr_same(&so->local, &e->local) && st_addr_same(&so->peer, &e->peer))
+                return so;
+        }
+    return NULL;
+}
+
+/* The traced socket at the other end of the connection an event acted on,
+ * joined through the entry the event acted on: its whole lifetime, not
+ * the moment of the call, must overlap the other end's (a connect returns
+ * before the server's accept). */
+static void event_peer(const struct conn_index *ci, const struct snapshot *s,
+                       const struct st_event *e, struct sock_extra *x)
+{
+    memset(x, 0, sizeof *x);
+    if (!ci || is_lookup(e) ||
+        (e->peer.kind != ST_ADDR_INET && e->peer.kind != ST_ADDR_INET6))
+        return;
+    /* first, cheaply: is any traced socket at the other end of this pair? */
+    struct st_sock any;
+    memset(&any, 0, sizeof any);
+    any.local = e->local;
+    any.peer = e->peer;
+    any.sock_id = UINT64_MAX;
+    static const int types[] = {SOCK_STREAM, SOCK_DGRAM};
+    for (size_t i = 0; i < 2 && !x->peer_pid; i++) {
+        any.type = (uint16_t)types[i];
+        conn_index_extra(ci, s, &any, x);
+    }
+    if (!x->peer_pid)
+        return;
+    const struct st_sock *so = closed_by(s, e);
+    if (!so)
+        so = sock_at(s, e);
+    if (so)
+        conn_index_extra(ci, s, so, x);
+}
+
+static void print_json(const struct snapshot *s, const struct conn_index *ci, int pid,
+                       const struct st_event *e)
 {
     const char *host;
     char t[64], a[ADDR_TEXT_MAX], tmp[16];
@@ -128,13 +179,26 @@ static void print_json(const struct snapshot *s, int pid, const struct st_event 
     json_str(f, peer_text(s, e, a, sizeof a, &host) ? a : NULL);
     json_key(f, &first, "host");
     json_str(f, host);
+    struct sock_extra x;
+    event_peer(ci, s, e, &x);
+    json_key(f, &first, "peer_pid");
+    if (x.peer_pid)
+        fprintf(f, "%d", x.peer_pid);
+    else
+        fputs("null", f);
+    json_key(f, &first, "peer_fd");
+    if (x.peer_pid)
+        fprintf(f, "%d", x.peer_fd);
+    else
+        fputs("null", f);
     const struct st_sock *c = closed_by(s, e);
     if (c)
         json_life(f, &first, c);
     fputs("}\n", f);
 }
 
-static void text_row(struct table *t, const struct snapshot *s, const struct st_event *e)
+static void text_row(struct table *t, const struct snapshot *s, const struct conn_index *ci,
+                     const struct st_event *e)
 {
     const char *host;
     char tm[64], tid[16], fd[32], res[48], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
@@ -152,6 +216,11 @@ static void text_row(struct table *t, const struct snapshot *s, const struct st_
         strcpy(peer, "-");
     else if (host)
         snprintf(peer + strlen(peer), sizeof peer - strlen(peer), " (%.200s)", host);
+    struct sock_extra x;
+    event_peer(ci, s, e, &x);
+    if (x.peer_pid)
+        snprintf(peer + strlen(peer), sizeof peer - strlen(peer), " [pid %d %.32s fd %d]",
+                 x.peer_pid, x.peer_comm ? x.peer_comm : "?", x.peer_fd);
     const char *cells[] = {tm, tid, call_name(e->call), fd, res, local, peer, tcp};
     const char *colors[] = {NULL, NULL, NULL, NULL, e->ret < 0 ? C_RED : NULL, NULL, NULL, NULL};
     table_add(t, cells, colors);
@@ -213,12 +282,20 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         static const unsigned follow_widths[] = {29, 7, 12, 7, 16, 24, 24, 0};
         if (follow)
             table_min_widths(t, follow_widths);
+        /* loaded again for each batch: in follow mode the other ends are
+         * often processes that started after we did */
+        struct conn_index *ci = NULL;
+        if (s.n_events) {
+            ci = conn_index_new();
+            conn_index_add_dir(ci, c->dir);
+        }
         for (size_t i = 0; i < s.n_events; i++) {
             if (json)
-                print_json(&s, ref.pid, &s.events[i]);
+                print_json(&s, ci, ref.pid, &s.events[i]);
             else
-                text_row(t, &s, &s.events[i]);
+                text_row(t, &s, ci, &s.events[i]);
         }
+        conn_index_free(ci);
         if (t && (s.n_events || header)) {
             /* in follow mode each batch is its own table; the header once */
             if (!header)

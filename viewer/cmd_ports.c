@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "peerjoin.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
 
@@ -53,6 +54,8 @@ static bool is_port(const struct st_sock *s)
 struct dest {
     struct st_addr peer;
     const char *host;
+    int peer_pid;               /* a traced process at the other end, or 0 */
+    const char *peer_comm;
     unsigned count;
     uint64_t sent, received;    /* closed TCP connections only */
 };
@@ -63,7 +66,8 @@ struct eph {
     size_t n, cap;
 };
 
-static void add_dest(struct eph *e, const struct snapshot *snap, const struct st_sock *s)
+static void add_dest(struct eph *e, const struct snapshot *snap, const struct conn_index *ci,
+                     const struct st_sock *s)
 {
     struct dest *d = NULL;
     for (size_t i = 0; i < e->n && !d; i++)
@@ -82,6 +86,12 @@ static void add_dest(struct eph *e, const struct snapshot *snap, const struct st
         *d = (struct dest){.peer = s->peer, .host = snap_host_of(snap, &s->peer)};
     }
     d->count++;
+    if (!d->peer_pid) {
+        struct sock_extra x;
+        conn_index_extra(ci, snap, s, &x);
+        d->peer_pid = x.peer_pid;
+        d->peer_comm = x.peer_comm;
+    }
     if (s->flags & ST_SF_TCPINFO) {
         d->sent += s->bytes_sent;
         d->received += s->bytes_received;
@@ -104,9 +114,16 @@ static void dest_text(const struct eph *e, char *buf, size_t size)
         int w = snprintf(buf + len, size - len, "%s%s%s%s%s x%u", i ? ", " : "", a,
                          e->d[i].host ? " (" : "", e->d[i].host ? e->d[i].host : "",
                          e->d[i].host ? ")" : "", e->d[i].count);
-        if (w < 0)
+        if (w < 0 || (size_t)w >= size - len)
             return;
         len += (size_t)w;
+        if (e->d[i].peer_pid) {
+            w = snprintf(buf + len, size - len, " [pid %d %.32s]", e->d[i].peer_pid,
+                         e->d[i].peer_comm ? e->d[i].peer_comm : "?");
+            if (w < 0 || (size_t)w >= size - len)
+                return;
+            len += (size_t)w;
+        }
     }
 }
 
@@ -125,13 +142,21 @@ static void dest_json(FILE *f, const struct eph *e)
             json_str(f, d->host);
         else
             fputs("null", f);
+        fputs(",\"peer_pid\":", f);
+        if (d->peer_pid)
+            fprintf(f, "%d", d->peer_pid);
+        else
+            fputs("null", f);
+        fputs(",\"peer_command\":", f);
+        json_str(f, d->peer_pid ? d->peer_comm : NULL);
         fprintf(f, ",\"connections\":%u,\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
                 d->count, d->sent, d->received);
     }
     fputc(']', f);
 }
 
-static void ephemeral(struct eph *e, const struct snapshot *snap, const struct st_sock *s)
+static void ephemeral(struct eph *e, const struct snapshot *snap, const struct conn_index *ci,
+                      const struct st_sock *s)
 {
     if (s->origin != ST_ORIGIN_SOCKET || !(s->flags & ST_SF_PORT_CHOSEN) ||
         s->peer.kind == ST_ADDR_NONE || is_port(s) ||
@@ -143,7 +168,7 @@ static void ephemeral(struct eph *e, const struct snapshot *snap, const struct s
     if (!e->count || p > e->hi)
         e->hi = p;
     e->count++;
-    add_dest(e, snap, s);
+    add_dest(e, snap, ci, s);
 }
 
 int cmd_ports(struct ctx *c, int argc, char **argv)
@@ -170,6 +195,9 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     color_init(stdout, json);
     size_t n, bad = 0, good = 0;
     struct trace_ref *refs = tracedb_list(c->dir, &n);
+    /* the other ends of outgoing connections, among all traced processes */
+    struct conn_index *ci = conn_index_new();
+    conn_index_add_dir(ci, c->dir);
     static const char *const h1[] = {"PROTO", "ADDRESS", "PORT", "EXPOSURE", "PID", "COMMAND"};
     static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "TO", "COMMAND"};
     struct table *ports = json ? NULL : table_new(6, h1);
@@ -202,7 +230,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         struct eph e = {0};
         for (size_t k = 0; k < s.n_open; k++) {
             const struct st_sock *so = &s.open[k];
-            ephemeral(&e, &s, so);
+            ephemeral(&e, &s, ci, so);
             if (!is_port(so))
                 continue;
             if (!addr_text(&so->local, addr, sizeof addr))
@@ -244,7 +272,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             }
         }
         for (size_t k = 0; k < s.n_closed; k++)
-            ephemeral(&e, &s, &s.closed[k]);
+            ephemeral(&e, &s, ci, &s.closed[k]);
         if (e.count) {
             any_eph = true;
             char cnt[16], range[32];
@@ -284,5 +312,6 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     }
     table_free(ports);
     table_free(ephs);
+    conn_index_free(ci);
     return (bad && !good) ? 1 : 0;
 }

@@ -339,7 +339,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
         }
     }
     struct conn_index *ci = conn_index_new();
-    conn_index_add_live(ci, c->dir);
+    conn_index_add_dir(ci, c->dir);
     if (json)
         print_json(&s, ci, all);
     else

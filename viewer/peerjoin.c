@@ -100,7 +100,7 @@ void conn_index_add(struct conn_index *ci, const struct snapshot *s)
         add_sock(ci, s, &s->closed[i]);
 }
 
-void conn_index_add_live(struct conn_index *ci, const char *dir)
+void conn_index_add_dir(struct conn_index *ci, const char *dir)
 {
     size_t n;
     struct trace_ref *v = tracedb_list(dir, &n);
@@ -112,10 +112,6 @@ void conn_index_add_live(struct conn_index *ci, const char *dir)
         struct snapshot *s = &ci->loaded[ci->n_loaded];
         if (snap_load(v[i].path, SNAP_TABLE | SNAP_HISTORY, s, err, sizeof err) != 0)
             continue;
-        if (!s->alive) {
-            snap_free(s);
-            continue;
-        }
         ci->n_loaded++;
     }
     for (size_t i = 0; i < ci->n_loaded; i++)
@@ -123,12 +119,23 @@ void conn_index_add_live(struct conn_index *ci, const char *dir)
     free(v);
 }
 
-static bool overlap(const struct st_sock *a, const struct st_sock *b)
+/* How far apart two sockets' lifetimes are (0 when they overlap). The two
+ * ends of one connection need not overlap: a client may connect, send and
+ * close before the server accepts. */
+static uint64_t gap(const struct st_sock *a, const struct st_sock *b)
 {
     uint64_t a_end = a->closed_ns ? a->closed_ns : UINT64_MAX;
     uint64_t b_end = b->closed_ns ? b->closed_ns : UINT64_MAX;
-    return a->opened_ns <= b_end && b->opened_ns <= a_end;
+    if (a_end < b->opened_ns)
+        return b->opened_ns - a_end;
+    if (b_end < a->opened_ns)
+        return a->opened_ns - b_end;
+    return 0;
 }
+
+/* A 4-tuple is not used again within TIME_WAIT (60 s on Linux): ends
+ * further apart are other connections. */
+#define SAME_CONN_GAP_NS (60ull * 1000000000ull)
 
 static const char *comm_of(const struct st_header *h)
 {
@@ -148,12 +155,16 @@ void conn_index_extra(const struct conn_index *ci, const struct snapshot *s,
         return;
     struct conn *c;
     HASH_FIND(hh, ci->head, &k, sizeof k, c);
+    uint64_t best = UINT64_MAX;
     for (struct conn_end *e = c ? c->ends : NULL; e; e = e->next) {
         if (e->owner->h.pid == s->h.pid && e->so->sock_id == so->sock_id)
             continue;       /* ourselves (a connection to itself) */
-        if (!overlap(e->so, so))
+        uint64_t g = gap(e->so, so);
+        if (g > SAME_CONN_GAP_NS)
             continue;
-        if (!x->peer_pid || e->so->fd < x->peer_fd) {   /* lowest alias */
+        /* the nearest in time, then the lowest alias */
+        if (!x->peer_pid || g < best || (g == best && e->so->fd < x->peer_fd)) {
+            best = g;
             x->peer_pid = e->owner->h.pid;
             x->peer_fd = e->so->fd;
             x->peer_comm = comm_of(&e->owner->h);

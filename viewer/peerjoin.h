@@ -14,9 +14,10 @@ struct conn_index *conn_index_new(void);
 /* Adds s's connected inet sockets, open and closed. s must outlive the
  * index (entries point into it). */
 void conn_index_add(struct conn_index *ci, const struct snapshot *s);
-/* Loads and adds every trace file in dir whose process runs now; the
- * snapshots are kept in the index and freed with it. */
-void conn_index_add_live(struct conn_index *ci, const char *dir);
+/* Loads and adds every trace file in dir, of running and ended processes
+ * (both ends of a connection may have ended); the snapshots are kept in
+ * the index and freed with it. */
+void conn_index_add_dir(struct conn_index *ci, const char *dir);
 /* Fills x for socket so of process s: the name its peer was looked up by,
  * and the traced socket at the other end (whose lifetime overlaps). */
 void conn_index_extra(const struct conn_index *ci, const struct snapshot *s,
