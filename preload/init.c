@@ -127,20 +127,21 @@ static void fork_child(void)
     p.argc = argc;
     p.argv = argv;
     const char *why = NULL;
+    int r = 0;
     /* a daemon that dropped root since: its children belong in the new
      * user's directory, if that user has one we may use */
     if (geteuid() != dir_euid) {
         dir_euid = geteuid();
-        if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0 ||
-            st_dir_prepare(trace_dir, 1, &why) != 0) {
-            st_on = 0;
-            st_trace_close();
-            warn(trace_dir, why ? why : "path too long");
-            errno = saved;
-            return;
+        if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
+            why = "path too long";
+            r = -1;
+        } else {
+            r = st_dir_prepare(trace_dir, 1, &why);
         }
     }
-    if (st_trace_fork(trace_dir, &p, &why) != 0) {
+    if (r == 0)
+        r = st_trace_fork(trace_dir, &p, &why);
+    if (r != 0) {
         st_on = 0;
         st_trace_close();
         warn(trace_dir, why);

@@ -45,7 +45,7 @@ static int pending_n;
 
 /* One clock read per intercepted call: the entry opened or closed and the
  * event that records it carry the same time. Guarded by the lock, and
- * forgotten whenever the lock is taken or given back. */
+ * forgotten whenever the lock is taken (the constructor sets it unlocked). */
 static uint64_t call_ns;
 
 static uint64_t call_now(void)
@@ -58,13 +58,15 @@ static uint64_t call_now(void)
 static bool try_lock(void)
 {
     int expect = 0;
-    return __atomic_compare_exchange_n(&lockword, &expect, 1, false,
-                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+    if (!__atomic_compare_exchange_n(&lockword, &expect, 1, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return false;
+    call_ns = 0;
+    return true;
 }
 
 static void unlock(void)
 {
-    call_ns = 0;
     if (__atomic_exchange_n(&lockword, 0, __ATOMIC_SEQ_CST) == 2) {
         int saved = errno;
         syscall(SYS_futex, &lockword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -81,6 +83,7 @@ static bool lock_slow(uint64_t wait_ns)
     for (;;) {
         /* mark the lock as having sleepers; we own it if it was free */
         if (__atomic_exchange_n(&lockword, 2, __ATOMIC_ACQUIRE) == 0) {
+            call_ns = 0;
             got = true;
             break;
         }
@@ -117,16 +120,12 @@ static bool enter_within(uint64_t wait_ns)
     inside = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     for (int i = 0; i < SPINS; i++) {
-        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock()) {
-            call_ns = 0;
+        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock())
             return true;
-        }
         __builtin_ia32_pause();
     }
-    if (lock_slow(wait_ns)) {
-        call_ns = 0;
+    if (lock_slow(wait_ns))
         return true;
-    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     inside = 0;
     drop();

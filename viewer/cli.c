@@ -19,6 +19,31 @@ int usage_error(const char *text, const char *fmt, const char *arg)
     return 2;
 }
 
+int flag_args(int argc, char **argv, const char *usage, const char *name, bool *flag)
+{
+    const struct option opts[] = {
+        {name, no_argument, NULL, name[0]},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char shorts[] = {name[0], 'h', 0};
+    int o;
+    *flag = false;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+        if (o == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (o != name[0])
+            return usage_error(usage, NULL, NULL);
+        *flag = true;
+    }
+    if (optind != argc)
+        return usage_error(usage, "unexpected argument: %s", argv[optind]);
+    return -1;
+}
+
 int parse_pid(const char *s)
 {
     char *end;

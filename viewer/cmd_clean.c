@@ -3,7 +3,6 @@
  * named like trace files are touched; links are never followed. */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,23 +27,10 @@ static bool ours(const char *path)
 
 int cmd_clean(struct ctx *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    bool all = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
-        switch (o) {
-        case 'a': all = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
-        }
-    }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument: %s", argv[optind]);
+    bool all;
+    int status = flag_args(argc, argv, usage, "all", &all);
+    if (status >= 0)
+        return status;
     size_t n, removed = 0, failed = 0;
     struct trace_ref *refs = tracedb_list(c->dir, &n);
     for (size_t i = 0; i < n; i++) {

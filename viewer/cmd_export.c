@@ -3,7 +3,6 @@
  * shipper to collect. Each line carries a stable "id", so a store that
  * receives the same socket in two exports keeps one document. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -51,47 +50,20 @@ static void line(const char *hostname, const struct snapshot *s, const char *cmd
 
 int cmd_export(struct ctx *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    bool all = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
-        switch (o) {
-        case 'a': all = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
-        }
-    }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument: %s", argv[optind]);
+    bool all;
+    int status = flag_args(argc, argv, usage, "all", &all);
+    if (status >= 0)
+        return status;
     char hostname[128] = "";
     if (gethostname(hostname, sizeof hostname - 1) != 0)
         strcpy(hostname, "unknown");
-    size_t n;
-    struct trace_ref *v = tracedb_list(c->dir, &n);
-    struct snapshot *snaps = calloc(n + 1, sizeof *snaps);
-    if (!snaps) {
-        fprintf(stderr, "%s: out of memory\n", c->prog);
-        free(v);
-        return 1;
-    }
-    size_t loaded = 0, bad = 0;
+    size_t loaded, bad;
+    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0),
+                                              c->prog, &loaded, &bad);
     struct conn_index *ci = conn_index_new();
-    for (size_t i = 0; i < n; i++) {
-        char err[256];
-        if (snap_load(v[i].path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &snaps[loaded],
-                      err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s: %s\n", c->prog, v[i].path, err);
-            bad++;
-            continue;
-        }
-        snap_check_live(&snaps[loaded]);
-        conn_index_add(ci, &snaps[loaded]);
-        loaded++;
+    for (size_t i = 0; i < loaded; i++) {
+        snap_check_live(&snaps[i]);
+        conn_index_add(ci, &snaps[i]);
     }
     for (size_t i = 0; i < loaded; i++) {
         const struct snapshot *s = &snaps[i];
@@ -105,6 +77,5 @@ int cmd_export(struct ctx *c, int argc, char **argv)
     }
     conn_index_free(ci);
     free(snaps);
-    free(v);
     return bad && !loaded ? 1 : 0;
 }

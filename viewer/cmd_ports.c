@@ -193,11 +193,13 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     if (optind != argc)
         return usage_error(usage, "unexpected argument: %s", argv[optind]);
     color_init(stdout, json);
-    size_t n, bad = 0, good = 0;
-    struct trace_ref *refs = tracedb_list(c->dir, &n);
+    size_t good, bad;
+    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | SNAP_HISTORY, c->prog,
+                                              &good, &bad);
     /* the other ends of outgoing connections, among all traced processes */
     struct conn_index *ci = conn_index_new();
-    conn_index_add_dir(ci, c->dir);
+    for (size_t i = 0; i < good; i++)
+        conn_index_add(ci, &snaps[i]);
     static const char *const h1[] = {"PROTO", "ADDRESS", "PORT", "EXPOSURE", "PID", "COMMAND"};
     static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "TO", "COMMAND"};
     struct table *ports = json ? NULL : table_new(6, h1);
@@ -211,26 +213,17 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     size_t eph_len = 0;
     FILE *ej = json ? open_memstream(&eph_json, &eph_len) : NULL;
     bool first_e = true;
-    for (size_t i = 0; i < n; i++) {
-        struct snapshot s;
-        char err[256];
-        if (snap_load(refs[i].path, SNAP_TABLE | SNAP_HISTORY, &s, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s: %s\n", c->prog, refs[i].path, err);
-            bad++;
+    for (size_t i = 0; i < good; i++) {
+        const struct snapshot *s = &snaps[i];
+        if (!s->alive && !all)
             continue;
-        }
-        good++;
-        if (!s.alive && !all) {
-            snap_free(&s);
-            continue;
-        }
         char cmd[ST_CMDLINE_MAX], addr[ADDR_TEXT_MAX], pid[16];
-        cmdline_text(&s.h, cmd, sizeof cmd);
-        snprintf(pid, sizeof pid, "%d", s.h.pid);
+        cmdline_text(&s->h, cmd, sizeof cmd);
+        snprintf(pid, sizeof pid, "%d", s->h.pid);
         struct eph e = {0};
-        for (size_t k = 0; k < s.n_open; k++) {
-            const struct st_sock *so = &s.open[k];
-            ephemeral(&e, &s, ci, so);
+        for (size_t k = 0; k < s->n_open; k++) {
+            const struct st_sock *so = &s->open[k];
+            ephemeral(&e, s, ci, so);
             if (!is_port(so))
                 continue;
             if (!addr_text(&so->local, addr, sizeof addr))
@@ -254,11 +247,11 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
                 json_key(f, &first, "reachable_from_other_hosts");
                 fputs(strncmp(x, "REACHABLE", 9) == 0 ? "true" : "false", f);
                 json_key(f, &first, "pid");
-                fprintf(f, "%d", s.h.pid);
+                fprintf(f, "%d", s->h.pid);
                 json_key(f, &first, "fd");
                 fprintf(f, "%d", so->fd);
                 json_key(f, &first, "process_state");
-                json_str(f, s.alive ? "running" : "exited");
+                json_str(f, s->alive ? "running" : "exited");
                 json_key(f, &first, "command");
                 json_str(f, cmd);
                 fputc('}', f);
@@ -271,8 +264,8 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
                 ports_rows++;
             }
         }
-        for (size_t k = 0; k < s.n_closed; k++)
-            ephemeral(&e, &s, ci, &s.closed[k]);
+        for (size_t k = 0; k < s->n_closed; k++)
+            ephemeral(&e, s, ci, &s->closed[k]);
         if (e.count) {
             any_eph = true;
             char cnt[16], range[32];
@@ -280,7 +273,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             snprintf(range, sizeof range, e.lo == e.hi ? "%u" : "%u-%u", e.lo, e.hi);
             if (json) {
                 fprintf(ej, "%s{\"pid\":%d,\"count\":%u,\"lowest\":%u,\"highest\":%u,\"command\":",
-                        first_e ? "" : ",", s.h.pid, e.count, e.lo, e.hi);
+                        first_e ? "" : ",", s->h.pid, e.count, e.lo, e.hi);
                 json_str(ej, cmd);
                 dest_json(ej, &e);
                 fputc('}', ej);
@@ -293,9 +286,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             }
         }
         free(e.d);
-        snap_free(&s);
     }
-    free(refs);
     if (json) {
         fclose(ej);
         fprintf(f, "],\"ephemeral\":[%s]}\n", eph_json ? eph_json : "");
@@ -313,5 +304,8 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     table_free(ports);
     table_free(ephs);
     conn_index_free(ci);
+    for (size_t i = 0; i < good; i++)
+        snap_free(&snaps[i]);
+    free(snaps);
     return (bad && !good) ? 1 : 0;
 }

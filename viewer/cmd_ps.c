@@ -1,7 +1,6 @@
 /* cmd_ps.c - `socktrace ps`: the traced processes, children under their
  * parent, from the headers of the trace files alone (fast on thousands). */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -97,23 +96,10 @@ static void walk(struct proc *v, size_t n, size_t i, int depth, struct table *t,
 
 int cmd_ps(struct ctx *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    bool json = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'j': json = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
-        }
-    }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument: %s", argv[optind]);
+    bool json;
+    int status = flag_args(argc, argv, usage, "json", &json);
+    if (status >= 0)
+        return status;
     color_init(stdout, json);
     size_t n;
     struct trace_ref *refs = tracedb_list(c->dir, &n);

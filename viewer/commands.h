@@ -3,6 +3,7 @@
 #ifndef SOCKTRACE_COMMANDS_H
 #define SOCKTRACE_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "snapshot.h"
@@ -24,6 +25,12 @@ int cmd_export(struct ctx *c, int argc, char **argv);
 
 /* Usage errors: print the verb's usage to stderr, return 2. */
 int usage_error(const char *usage, const char *fmt, const char *arg);
+
+/* The command line of a verb whose only options are one flag (--NAME, or
+ * -N by its first letter) and --help, and which takes no argument: sets
+ * *flag. Returns -1 to go on, else the exit status (0 after --help, 2
+ * after a usage error). */
+int flag_args(int argc, char **argv, const char *usage, const char *name, bool *flag);
 
 /* A pid argument: returns it, or -1 when it is not a number > 0. */
 int parse_pid(const char *s);

@@ -90,8 +90,11 @@ void table_print(struct table *t, FILE *f)
     for (size_t r = t->no_header ? 1 : 0; r < t->nrows; r++) {
         /* no padding after the last cell with text: lines end clean */
         int end = t->ncols;
-        while (end > 1 && !*t->cells[r * (size_t)t->ncols + (size_t)end - 1])
-            end--;
+        for (const char *v; end > 1; end--) {
+            v = t->cells[r * (size_t)t->ncols + (size_t)end - 1];
+            if (v && *v)
+                break;
+        }
         for (int i = 0; i < end; i++) {
             size_t at = r * (size_t)t->ncols + (size_t)i;
             const char *v = t->cells[at] ? t->cells[at] : "";

@@ -31,7 +31,7 @@ struct conn {
 
 struct conn_index {
     struct conn *head;
-    struct snapshot *loaded;    /* from conn_index_add_live */
+    struct snapshot *loaded;    /* from conn_index_add_dir */
     size_t n_loaded;
 };
 
@@ -102,21 +102,12 @@ void conn_index_add(struct conn_index *ci, const struct snapshot *s)
 
 void conn_index_add_dir(struct conn_index *ci, const char *dir)
 {
-    size_t n;
-    struct trace_ref *v = tracedb_list(dir, &n);
-    if (!ci || !v)
+    size_t bad;
+    if (!ci)
         return;
-    ci->loaded = calloc(n, sizeof *ci->loaded);
-    for (size_t i = 0; ci->loaded && i < n; i++) {
-        char err[256];
-        struct snapshot *s = &ci->loaded[ci->n_loaded];
-        if (snap_load(v[i].path, SNAP_TABLE | SNAP_HISTORY, s, err, sizeof err) != 0)
-            continue;
-        ci->n_loaded++;
-    }
+    ci->loaded = tracedb_load_all(dir, SNAP_TABLE | SNAP_HISTORY, NULL, &ci->n_loaded, &bad);
     for (size_t i = 0; i < ci->n_loaded; i++)
         conn_index_add(ci, &ci->loaded[i]);
-    free(v);
 }
 
 /* How far apart two sockets' lifetimes are (0 when they overlap). The two

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snapshot.h"
 #include "tracedir.h"
 
 struct trace_ref *tracedb_list(const char *dir, size_t *n)
@@ -69,4 +70,34 @@ int tracedb_find(const char *dir, int pid, struct trace_ref *out)
     }
     free(v);
     return found;
+}
+
+struct snapshot *tracedb_load_all(const char *dir, unsigned what, const char *prog,
+                                  size_t *loaded, size_t *bad)
+{
+    size_t n;
+    *loaded = *bad = 0;
+    struct trace_ref *v = tracedb_list(dir, &n);
+    struct snapshot *snaps = v ? calloc(n, sizeof *snaps) : NULL;
+    if (v && !snaps) {
+        if (prog)
+            fprintf(stderr, "%s: out of memory\n", prog);
+        *bad = n;
+    }
+    for (size_t i = 0; snaps && i < n; i++) {
+        char err[256];
+        if (snap_load(v[i].path, what, &snaps[*loaded], err, sizeof err) == 0) {
+            (*loaded)++;
+            continue;
+        }
+        if (prog)
+            fprintf(stderr, "%s: %s: %s\n", prog, v[i].path, err);
+        (*bad)++;
+    }
+    free(v);
+    if (!*loaded) {
+        free(snaps);
+        return NULL;
+    }
+    return snaps;
 }

@@ -20,4 +20,12 @@ struct trace_ref *tracedb_list(const char *dir, size_t *n);
  * that started last. Returns 0, or -1 when there is none. */
 int tracedb_find(const char *dir, int pid, struct trace_ref *out);
 
+struct snapshot;
+/* Loads every trace file in dir (what: SNAP_* bits), in tracedb_list's
+ * order. A file that cannot be read is counted in *bad and, when prog is
+ * set, reported on stderr in one line. Returns the *loaded snapshots (each
+ * freed with snap_free, the array with free), or NULL with *loaded 0. */
+struct snapshot *tracedb_load_all(const char *dir, unsigned what, const char *prog,
+                                  size_t *loaded, size_t *bad);
+
 #endif
