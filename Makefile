@@ -20,7 +20,7 @@ SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
 B         = build
 
 PRELOAD_SRC = $(wildcard preload/*.c)
-VIEWER_SRC  = $(wildcard viewer/*.c) preload/tracedir.c preload/sockaddr_conv.c
+VIEWER_SRC  = $(wildcard viewer/*.c) preload/tracedir.c preload/sockaddr_conv.c preload/codec.c
 PRELOAD_OBJ = $(PRELOAD_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_SAN = $(PRELOAD_SRC:%.c=$(B)/san/%.o)
 VIEWER_OBJ  = $(VIEWER_SRC:%.c=$(B)/obj/%.o)
@@ -69,7 +69,7 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -D_GNU_SOURCE $< -o $@
 
-UNIT_OBJ = $(filter-out $(B)/obj/viewer/main.o,$(VIEWER_OBJ)) $(B)/obj/preload/fdindex.o
+UNIT_OBJ = $(filter-out $(B)/obj/viewer/main.o,$(VIEWER_OBJ))
 $(B)/tests/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $(SAN) -Ipreload -Iviewer $< $(UNIT_OBJ) -o $@

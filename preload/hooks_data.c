@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fdindex.h"
+#include "peers.h"
 #include "hooks.h"
 #include "sockaddr_conv.h"
 #include "tracer.h"
@@ -56,45 +56,63 @@ static void peer_from(struct peer *p, const struct sockaddr *sa, socklen_t len)
     p->ok = true;
 }
 
-/* Under the lock: p becomes s's last peer; a new one is counted and
- * recorded. Returns true when an event is due. */
-static bool note_peer(struct st_sock *s, int fd, const struct peer *p)
+/* The peers of a vector of messages, at most this many (the rest of a
+ * large batch is almost always the same few peers). */
+#define BATCH_PEERS 16
+
+/* What a data call learned, applied to the entry. */
+struct data_arg {
+    bool sent;              /* a send succeeded: it may resolve */
+    const struct peer *p;
+    unsigned n;
+    int fresh[BATCH_PEERS]; /* st_peer_add's answer per peer */
+    bool changed;           /* an event is due */
+};
+
+static bool is_dgram_inet(const struct st_sock *s)
 {
-    if (!p->ok || s->state == ST_STATE_CONNECTED || s->type != SOCK_DGRAM)
-        return false;
-    int fresh = st_index_peer_add(fd, p->hash);
-    st_edit(s);
-    st_addr_from(&s->peer, p->sa, p->len, p->sa->sa_family);
-    s->flags |= ST_SF_PEER_LAST;
-    if (fresh == 1)
-        s->peers_seen++;
-    else if (fresh < 0)
-        s->flags |= ST_SF_PEERS_MORE;
-    st_done(s);
-    st_peer_cache(fd, p->hash);
-    return fresh == 1;
+    return s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6);
 }
 
-/* Under the lock, after a successful send: resolve what the send proved. */
+/* After a successful send: resolve what the send proved. */
 static bool note_send(struct st_sock *s, int fd)
 {
     if (s->state == ST_STATE_CONNECTING) {
         /* only a connected stream socket can send */
-        st_edit(s);
         s->state = ST_STATE_CONNECTED;
-        st_done(s);
         return true;
     }
     if ((s->family != AF_INET && s->family != AF_INET6) ||
         ((s->flags & ST_SF_LOCAL_DONE) && s->local.port != 0))
         return false;
-    st_edit(s);
     st_ask_local(s, fd);
     s->flags |= ST_SF_LOCAL_DONE | ST_SF_PORT_CHOSEN;
     if (s->state == ST_STATE_CREATED)
         s->state = ST_STATE_BOUND;
-    st_done(s);
     return true;
+}
+
+static bool data_apply(struct st_sock *s, int fd, void *arg)
+{
+    struct data_arg *a = arg;
+    bool changed = a->sent && note_send(s, fd);
+    a->changed = changed;
+    if (s->state == ST_STATE_CONNECTED || s->type != SOCK_DGRAM)
+        return changed;
+    for (unsigned i = 0; i < a->n; i++) {
+        if (!a->p[i].ok)
+            continue;
+        st_addr_from(&s->peer, a->p[i].sa, a->p[i].len, a->p[i].sa->sa_family);
+        s->flags |= ST_SF_PEER_LAST;
+        if (a->fresh[i] == 1) {
+            s->peers_seen++;
+            a->changed = true;
+        } else if (a->fresh[i] < 0) {
+            s->flags |= ST_SF_PEERS_MORE;
+        }
+        changed = true;
+    }
+    return changed;
 }
 
 /* After a successful data call on fd carrying peer addresses p[0..n). */
@@ -109,17 +127,23 @@ static void data_done(int call, int fd, bool sent, const struct peer *p,
     if (!(w & ST_W_SEND) && (n == 0 || (n == 1 && (!p[0].ok ||
                                                    st_peer_cached(fd, p[0].hash)))))
         return;
-    if (!st_enter())
+    if (!st_active())
         return;
-    struct st_sock *s = st_find(fd);
-    bool changed = s && (w & ST_W_SEND) && note_send(s, fd);
-    /* before the peers: it clears the fd's cached peer, which they set */
-    st_watch_update(fd, s);
-    for (unsigned i = 0; s && i < n; i++)
-        changed |= note_peer(s, fd, &p[i]);
-    if (changed)
-        st_emit(call, fd, -1, 0, 0, s);
-    st_leave();
+    uint64_t base = st_word(fd), t_lo = st_before_loose();
+    struct st_sock s;
+    if (!base || !st_get(fd, &s))
+        return;
+    struct data_arg a = {.sent = (w & ST_W_SEND) != 0, .p = p, .n = n};
+    if (is_dgram_inet(&s) && s.state != ST_STATE_CONNECTED)
+        for (unsigned i = 0; i < n; i++)
+            a.fresh[i] = p[i].ok ? st_peer_add(fd, s.sock_id, p[i].hash) : 0;
+    else
+        a.n = 0;
+    st_change(fd, base, t_lo, data_apply, &a, &s);
+    if (a.n && p[a.n - 1].ok)
+        st_peer_cache(fd, p[a.n - 1].hash);
+    if (a.changed)
+        st_emit(call, fd, -1, 0, 0, &s);
 }
 
 ST_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
@@ -168,9 +192,6 @@ ST_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     return ret;
 }
 
-/* The peers of a vector of messages, at most this many (the rest of a
- * large batch is almost always the same few peers). */
-#define BATCH_PEERS 16
 
 /* given[i], when set, is the size of message i's name buffer before a
  * receive: the kernel reports the full length even when it cut the copy. */
@@ -231,7 +252,7 @@ ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 /* Sockets passed to us over a unix socket enter the table as received. */
 static void received_fds(int fd, struct msghdr *msg)
 {
-    if (!st_enter())
+    if (!st_active())
         return;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -240,12 +261,11 @@ static void received_fds(int fd, struct msghdr *msg)
         for (size_t i = 0; i < n; i++) {
             int rfd;
             memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof rfd);
-            struct st_sock *s = st_adopt(rfd, ST_ORIGIN_RECEIVED);
-            if (s)
-                st_emit(ST_CALL_RECVMSG, fd, rfd, rfd, 0, s);
+            struct st_sock s;
+            if (st_ask(rfd, ST_ORIGIN_RECEIVED, NULL, &s))
+                st_emit(ST_CALL_RECVMSG, fd, rfd, rfd, 0, &s);
         }
     }
-    st_leave();
 }
 
 ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)

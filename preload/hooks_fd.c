@@ -1,93 +1,39 @@
 /* hooks_fd.c - the calls that change which fds are sockets without making
  * one: close, dup, dup2, dup3, fcntl (F_DUPFD*, F_SETFD, F_SETFL),
  * close_range, closefrom. close is the hottest path for programs with
- * many files: a non-socket fd costs one hash miss. */
+ * many files: a non-socket fd costs a load or two. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "fdindex.h"
 #include "hooks.h"
+#include "tracefile.h"
 #include "tracer.h"
-
-/* TCP states (the kernel's, not exported to user space) after the peer's
- * FIN has arrived. */
-enum {
-    ST_TCP_TIME_WAIT = 6,
-    ST_TCP_CLOSE_WAIT = 8,
-    ST_TCP_LAST_ACK = 9,
-    ST_TCP_CLOSING = 11,
-};
-
-/* One getsockopt before the close, for tcplife-style byte counts. */
-static void tcp_counters(struct st_sock *s, int fd)
-{
-    if (!st_tcpinfo || s->protocol != IPPROTO_TCP || s->type != SOCK_STREAM ||
-        (s->state != ST_STATE_CONNECTED && s->state != ST_STATE_CONNECTING))
-        return;
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (st_sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_received) + 8)
-        return;
-    /* The kernel's counters are in sequence numbers: bytes_acked counts
-     * an active opener's SYN and our acked FIN, bytes_received the peer's
-     * FIN. Data octets sent once (sent minus retransmitted, Linux 4.19)
-     * have neither; the peer's FIN is known from the state it leaves. */
-    if (len >= offsetof(struct tcp_info, tcpi_bytes_retrans) + 8)
-        s->bytes_sent = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
-    else
-        s->bytes_sent = ti.tcpi_bytes_acked;
-    s->bytes_received = ti.tcpi_bytes_received;
-    if (s->bytes_received && (ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
-                              ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT))
-        s->bytes_received--;
-    s->rtt_us = ti.tcpi_rtt;
-    s->retrans = ti.tcpi_total_retrans;
-    s->flags |= ST_SF_TCPINFO;
-}
 
 /* close and glibc's __close_nocancel (which other glibc libraries, such
  * as NSS modules, call through the PLT); real is NULL before the
- * constructor resolved it. */
+ * constructor resolved it. A signal handler's close takes the same path:
+ * nothing here waits for the code it interrupted. */
 static int close_through(int (*real)(int), int fd)
 {
     /* never dlsym here: close runs inside allocators and at exit */
     if (!real)
         return (int)syscall(SYS_close, fd);
-    uint64_t id = 0;
-    bool nested = st_nested();
-    if (!nested && st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (s) {
-            id = s->sock_id;
-            st_edit(s);
-            s->flags |= ST_SF_CLOSING;
-            tcp_counters(s, fd);
-            st_done(s);
-        }
-        st_leave();
-    }
-    /* the lock is not held across the real close: it may block (linger) */
+    struct st_closing c;
+    bool on = st_active();
+    if (on)
+        st_close_begin(fd, &c, true);
+    /* the real close may block (linger): the slot is only marked meanwhile */
     int ret = real(fd);
     int err = errno;
-    if (nested) {
-        st_defer_close(fd);
-    } else if (id && st_enter()) {
-        struct st_sock *s = st_find(fd);
-        /* another thread may have been handed the same fd number already */
-        if (s && s->sock_id == id) {
+    if (on && c.marked) {
+        const struct st_sock *s = st_close_end(&c, ret, err);
+        if (s)
             st_emit(ST_CALL_CLOSE, fd, -1, ret, err, s);
-            st_close_entry(fd, (ret < 0 && err == EBADF) ? ST_SF_CLOSED_UNSEEN : 0);
-        }
-        st_leave();
     }
     errno = err;
     return ret;
@@ -103,54 +49,43 @@ ST_EXPORT int __close_nocancel(int fd)
     return close_through(st_real.close_nocancel, fd);
 }
 
-/* newfd now refers to what oldfd refers to. `replaced` tells whether
- * newfd may have held a socket the program meant to close (dup2/dup3). */
-static void dup_entry(int call, int oldfd, int newfd, bool cloexec, bool replaced)
+/* newfd now refers to what oldfd refers to. `replaces`: newfd may have
+ * held a socket the call closed (dup2/dup3); base is newfd's slot word
+ * read before the call. */
+static void dup_done(int call, int oldfd, int newfd, bool cloexec, bool replaces,
+                     uint64_t base, uint64_t t_lo)
 {
-    struct st_sock *src = st_find(oldfd);
-    struct st_sock *old = oldfd != newfd ? st_find(newfd) : NULL;
-    if (old && replaced) {
-        st_emit(ST_CALL_CLOSE, newfd, -1, 0, 0, old);
-        st_close_entry(newfd, 0);
-    } else if (old && !src) {
-        /* not a socket we know: an entry under newfd is stale */
-        st_close_entry(newfd, ST_SF_CLOSED_UNSEEN);
-    }
-    if (!src)
+    struct st_sock src, closed;
+    if (!st_get(oldfd, &src)) {
+        /* not a socket we know: whatever newfd held is gone */
+        if (st_word(newfd)) {
+            struct st_sock out;
+            st_ask(newfd, ST_ORIGIN_FOUND, NULL, &out);
+        }
         return;
-    if (!(src->flags & ST_SF_SHARED)) {
-        st_edit(src);
-        src->flags |= ST_SF_SHARED;
-        st_done(src);
     }
-    struct st_sock copy = *src;
-    struct st_sock *s = st_open_entry(newfd, copy.family, copy.type,
-                                      copy.protocol, ST_ORIGIN_DUP);
-    if (s) {
-        st_edit(s);
-        s->sock_id = copy.sock_id;
-        s->local = copy.local;
-        s->peer = copy.peer;
-        s->state = copy.state;
-        s->peers_seen = copy.peers_seen;
-        s->flags = (copy.flags & ~(ST_SF_CLOEXEC | ST_SF_CLOSING)) |
-                   (cloexec ? ST_SF_CLOEXEC : 0);
-        st_done(s);
-        st_watch_update(newfd, s);
-    }
-    st_emit(call, oldfd, newfd, newfd, 0, s);
+    struct st_sock s = src;
+    s.serial = 0;
+    s.origin = ST_ORIGIN_DUP;
+    s.flags = (src.flags & ~(ST_SF_CLOEXEC | ST_SF_ASKED)) | ST_SF_SHARED |
+              (cloexec ? ST_SF_CLOEXEC : 0);
+    s.opened_ns = 0;
+    st_open(newfd, t_lo, &s, base, replaces, &closed);
+    if (closed.state == ST_STATE_CLOSED)
+        st_emit(ST_CALL_CLOSE, newfd, -1, 0, 0, &closed);
+    st_emit(call, oldfd, newfd, newfd, 0, &s);
 }
 
 ST_EXPORT int dup(int oldfd)
 {
     if (!NEED(dup))
         return (int)syscall(SYS_dup, oldfd);
+    bool on = st_active();
+    uint64_t t_lo = on ? st_before() : 0;
     int ret = st_real.dup(oldfd);
     int err = errno;
-    if (ret >= 0 && st_enter()) {
-        dup_entry(ST_CALL_DUP, oldfd, ret, false, false);
-        st_leave();
-    }
+    if (ret >= 0 && on && st_word(oldfd))
+        dup_done(ST_CALL_DUP, oldfd, ret, false, false, 0, t_lo);
     errno = err;
     return ret;
 }
@@ -159,12 +94,12 @@ ST_EXPORT int dup2(int oldfd, int newfd)
 {
     if (!NEED(dup2))
         return (int)syscall(SYS_dup2, oldfd, newfd);
+    bool on = st_active() && oldfd != newfd;
+    uint64_t base = on ? st_word(newfd) : 0, t_lo = on ? st_before() : 0;
     int ret = st_real.dup2(oldfd, newfd);
     int err = errno;
-    if (ret >= 0 && oldfd != newfd && st_enter()) {
-        dup_entry(ST_CALL_DUP2, oldfd, ret, false, true);
-        st_leave();
-    }
+    if (ret >= 0 && on && (base || st_word(oldfd)))
+        dup_done(ST_CALL_DUP2, oldfd, ret, false, true, base, t_lo);
     errno = err;
     return ret;
 }
@@ -173,33 +108,46 @@ ST_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     if (!NEED(dup3))
         return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+    bool on = st_active();
+    uint64_t base = on ? st_word(newfd) : 0, t_lo = on ? st_before() : 0;
     int ret = st_real.dup3(oldfd, newfd, flags);
     int err = errno;
-    if (ret >= 0 && st_enter()) {
-        dup_entry(ST_CALL_DUP3, oldfd, ret, flags & O_CLOEXEC, true);
-        st_leave();
-    }
+    if (ret >= 0 && on && (base || st_word(oldfd)))
+        dup_done(ST_CALL_DUP3, oldfd, ret, flags & O_CLOEXEC, true, base, t_lo);
     errno = err;
     return ret;
 }
 
-static void fcntl_done(int fd, int cmd, intptr_t arg, int ret)
+struct fl_arg {
+    uint32_t bit;
+    bool set;
+};
+
+static bool flag_apply(struct st_sock *s, int fd, void *arg)
+{
+    (void)fd;
+    const struct fl_arg *a = arg;
+    if (!!(s->flags & a->bit) == a->set)
+        return false;
+    s->flags = a->set ? (s->flags | a->bit) : (s->flags & ~a->bit);
+    return true;
+}
+
+static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
+                       uint64_t t_lo)
 {
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
-        dup_entry(ST_CALL_FCNTL, fd, ret, cmd == F_DUPFD_CLOEXEC, false);
+        if (st_word(fd))
+            dup_done(ST_CALL_FCNTL, fd, ret, cmd == F_DUPFD_CLOEXEC, false, 0, t_lo);
         return;
     }
-    struct st_sock *s = st_find(fd);
-    if (!s)
+    if (!base)
         return;
-    uint32_t bit = cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK;
-    bool set = cmd == F_SETFD ? (arg & FD_CLOEXEC) : (arg & O_NONBLOCK);
-    if (!!(s->flags & bit) == set)
-        return;
-    st_edit(s);
-    s->flags = set ? (s->flags | bit) : (s->flags & ~bit);
-    st_done(s);
-    st_emit(ST_CALL_FCNTL, fd, cmd, ret, 0, s);
+    struct fl_arg a = {cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK,
+                       cmd == F_SETFD ? (arg & FD_CLOEXEC) : (arg & O_NONBLOCK)};
+    struct st_sock s;
+    if (st_change(fd, base, t_lo, flag_apply, &a, &s))
+        st_emit(ST_CALL_FCNTL, fd, cmd, ret, 0, &s);
 }
 
 static bool fcntl_matters(int cmd)
@@ -219,12 +167,13 @@ static bool fcntl_matters(int cmd)
         va_end(ap);                                                         \
         if (!NEED(name))                                                    \
             return (int)syscall(SYS_fcntl, fd, cmd, arg);                   \
+        bool on = fcntl_matters(cmd) && st_active();                        \
+        uint64_t base = on ? st_word(fd) : 0;                               \
+        uint64_t t_lo = on ? (base ? st_before() : 0) : 0;                  \
         int ret = st_real.name(fd, cmd, arg);                               \
         int err = errno;                                                    \
-        if (ret >= 0 && fcntl_matters(cmd) && st_enter()) {                 \
-            fcntl_done(fd, cmd, (intptr_t)arg, ret);                        \
-            st_leave();                                                     \
-        }                                                                   \
+        if (ret >= 0 && on && base)                                         \
+            fcntl_done(fd, cmd, (intptr_t)arg, ret, base, t_lo);            \
         errno = err;                                                        \
         return ret;                                                         \
     }
@@ -232,40 +181,26 @@ static bool fcntl_matters(int cmd)
 FCNTL_HOOK(fcntl)
 FCNTL_HOOK(fcntl64)
 
-/* Applies a close_range that succeeded to the table. */
-static void range_done(unsigned lo, unsigned hi, int flags)
+static int clamp(unsigned v)
 {
-    int lo_i = (int)(lo > INT32_MAX ? INT32_MAX : lo);
-    int hi_i = (int)(hi > INT32_MAX ? INT32_MAX : hi);
-    int fds[256];
-    if (flags & CLOSE_RANGE_CLOEXEC) {
-        unsigned n = st_index_range(lo_i, hi_i, fds, 256);
-        for (unsigned i = 0; i < n; i++) {
-            struct st_sock *s = st_find(fds[i]);
-            st_edit(s);
-            s->flags |= ST_SF_CLOEXEC;
-            st_done(s);
-        }
-        /* beyond 256 sockets in range, the exec scan still gets it right */
-        return;
-    }
-    unsigned n;
-    while ((n = st_index_range(lo_i, hi_i, fds, 256)) > 0)
-        for (unsigned i = 0; i < n; i++) {
-            st_emit(ST_CALL_CLOSE_RANGE, fds[i], -1, 0, 0, st_find(fds[i]));
-            st_close_entry(fds[i], 0);
-        }
+    return (int)(v > INT32_MAX ? INT32_MAX : v);
 }
 
 ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
+    bool on = st_active() && st_hdr();
+    bool closes = !(flags & CLOSE_RANGE_CLOEXEC);
+    if (on && closes)
+        st_range_begin(clamp(lo), clamp(hi));
     int ret = NEED(close_range) ? st_real.close_range(lo, hi, flags)
                                 : (int)syscall(SYS_close_range, lo, hi, flags);
     int err = errno;
-    if (ret == 0 && st_enter()) {
-        range_done(lo, hi, flags);
-        st_leave();
-    }
+    if (on && ret == 0 && closes)
+        st_range_end(clamp(lo), clamp(hi), ST_CALL_CLOSE_RANGE);
+    else if (on && ret == 0)
+        st_range_cloexec(clamp(lo), clamp(hi));
+    else if (on && closes)
+        st_range_abort(clamp(lo), clamp(hi));
     errno = err;
     return ret;
 }
@@ -273,13 +208,14 @@ ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 ST_EXPORT void closefrom(int lo)
 {
     int err = errno;
+    bool on = lo >= 0 && st_active() && st_hdr();
+    if (on)
+        st_range_begin(lo, INT32_MAX);
     if (NEED(closefrom))
         st_real.closefrom(lo);
     else
         syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
-    if (lo >= 0 && st_enter()) {
-        range_done((unsigned)lo, ~0u, 0);
-        st_leave();
-    }
+    if (on)
+        st_range_end(lo, INT32_MAX, ST_CALL_CLOSE_RANGE);
     errno = err;
 }

@@ -11,7 +11,6 @@
 
 #include "hooks.h"
 #include "sockaddr_conv.h"
-#include "tracefile.h"
 #include "tracer.h"
 
 static bool numeric(const char *name)
@@ -39,7 +38,7 @@ static void remember(const char *name, int family, const void *addr,
 static void lookup_done(int call, const char *name, const struct addrinfo *ai,
                         const struct hostent *he)
 {
-    if (!name || !*name || numeric(name) || !st_enter())
+    if (!name || !*name || numeric(name) || !st_active())
         return;
     struct st_addr first, none;
     memset(&first, 0, sizeof first);
@@ -63,8 +62,7 @@ static void lookup_done(int call, const char *name, const struct addrinfo *ai,
         for (char **p = he->h_addr_list; p && *p; p++, n++)
             remember(name, he->h_addrtype, *p, &first, now);
     if (n)
-        st_emit_addrs(call, -1, -1, n, 0, &none, &first);
-    st_leave();
+        st_emit_addrs(call, -1, -1, n, 0, &none, &first, 0);
 }
 
 ST_EXPORT int getaddrinfo(const char *node, const char *service,

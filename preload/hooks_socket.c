@@ -11,6 +11,7 @@
 
 #include "hooks.h"
 #include "sockaddr_conv.h"
+#include "tracefile.h"
 #include "tracer.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -53,26 +54,36 @@ static bool is_inet(const struct st_sock *s)
     return s->family == AF_INET || s->family == AF_INET6;
 }
 
+/* The family of fd's socket as the table has it, for reading an address
+ * a failed call was given. */
+static int family_of(int fd)
+{
+    struct st_sock s;
+    return st_get(fd, &s) ? s.family : 0;
+}
+
 ST_EXPORT int socket(int domain, int type, int protocol)
 {
     if (!NEED(socket))
         return (int)syscall(SYS_socket, domain, type, protocol);
+    bool on = st_active();
+    uint64_t t_lo = on ? st_before() : 0;
     int fd = st_real.socket(domain, type, protocol);
     int err = errno;
-    if (st_enter()) {
-        struct st_sock *s = NULL;
+    if (on) {
+        struct st_sock s;
+        memset(&s, 0, sizeof s);
         if (fd >= 0) {
             int t = type & TYPE_MASK;
-            s = st_open_entry(fd, domain, t, default_protocol(domain, t, protocol),
-                              ST_ORIGIN_SOCKET);
-            if (s) {
-                st_edit(s);
-                s->flags |= type_flags(type);
-                st_done(s);
-            }
+            s.family = (uint16_t)domain;
+            s.type = (uint16_t)t;
+            s.protocol = (uint16_t)default_protocol(domain, t, protocol);
+            s.state = ST_STATE_CREATED;
+            s.origin = ST_ORIGIN_SOCKET;
+            s.flags = type_flags(type);
+            st_open(fd, t_lo, &s, 0, false, NULL);
         }
-        st_emit(ST_CALL_SOCKET, fd, -1, fd, err, s);
-        st_leave();
+        st_emit(ST_CALL_SOCKET, fd, -1, fd, err, fd >= 0 ? &s : NULL);
     }
     errno = err;
     return fd;
@@ -82,111 +93,122 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 {
     if (!NEED(socketpair))
         return (int)syscall(SYS_socketpair, domain, type, protocol, sv);
+    bool on = st_active();
+    uint64_t t_lo = on ? st_before() : 0;
     int ret = st_real.socketpair(domain, type, protocol, sv);
     int err = errno;
-    if (st_enter()) {
-        struct st_sock *s = NULL;
-        if (ret == 0) {
+    if (on) {
+        struct st_sock s;
+        memset(&s, 0, sizeof s);
+        for (int i = 0; ret == 0 && i < 2; i++) {
             int t = type & TYPE_MASK;
-            for (int i = 0; i < 2; i++) {
-                s = st_open_entry(sv[i], domain, t,
-                                  default_protocol(domain, t, protocol),
-                                  ST_ORIGIN_SOCKETPAIR);
-                if (!s)
-                    continue;
-                st_edit(s);
-                s->flags |= type_flags(type) | ST_SF_LOCAL_DONE;
-                s->state = ST_STATE_CONNECTED;
-                if (domain == AF_UNIX) {
-                    s->local.kind = s->peer.kind = ST_ADDR_UNNAMED;
-                    s->local.family = s->peer.family = AF_UNIX;
-                }
-                st_done(s);
+            memset(&s, 0, sizeof s);
+            s.family = (uint16_t)domain;
+            s.type = (uint16_t)t;
+            s.protocol = (uint16_t)default_protocol(domain, t, protocol);
+            s.origin = ST_ORIGIN_SOCKETPAIR;
+            s.flags = type_flags(type) | ST_SF_LOCAL_DONE;
+            s.state = ST_STATE_CONNECTED;
+            if (domain == AF_UNIX) {
+                s.local.kind = s.peer.kind = ST_ADDR_UNNAMED;
+                s.local.family = s.peer.family = AF_UNIX;
             }
+            st_open(sv[i], t_lo, &s, 0, false, NULL);
         }
         st_emit(ST_CALL_SOCKETPAIR, ret == 0 ? sv[0] : -1, ret == 0 ? sv[1] : -1,
-                ret, err, s);
-        st_leave();
+                ret, err, ret == 0 ? &s : NULL);
     }
     errno = err;
     return ret;
+}
+
+struct addr_arg {
+    const struct sockaddr *sa;
+    socklen_t len;
+    int ret;
+};
+
+static bool bind_apply(struct st_sock *s, int fd, void *arg)
+{
+    const struct addr_arg *a = arg;
+    st_addr_from(&s->local, a->sa, a->len, s->family);
+    bool ask = false;
+    if (is_inet(s) && s->local.port == 0 && !(s->flags & ST_SF_NO_PORT)) {
+        ask = true;
+        s->flags |= ST_SF_PORT_CHOSEN;
+    } else if (s->family == AF_UNIX && s->local.kind == ST_ADDR_UNNAMED) {
+        ask = true;     /* autobind: the kernel picks an abstract name */
+    } else if (!is_inet(s) && s->family != AF_UNIX) {
+        ask = true;     /* netlink and friends fill in their own */
+    }
+    if (ask)
+        st_ask_local(s, fd);
+    s->flags |= ST_SF_LOCAL_DONE;
+    if (s->state == ST_STATE_CREATED)
+        s->state = ST_STATE_BOUND;
+    return true;
 }
 
 ST_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
     if (!NEED(bind))
         return (int)syscall(SYS_bind, fd, sa, len);
+    bool on = st_active();
+    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = st_real.bind(fd, sa, len);
     int err = errno;
-    if (st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (!s && ret == 0)
-            s = st_adopt(fd, ST_ORIGIN_INHERITED);
-        if (s && ret == 0) {
-            st_edit(s);
-            st_addr_from(&s->local, sa, len, s->family);
-            bool ask = false;
-            if (is_inet(s) && s->local.port == 0 && !(s->flags & ST_SF_NO_PORT)) {
-                ask = true;
-                s->flags |= ST_SF_PORT_CHOSEN;
-            } else if (s->family == AF_UNIX && s->local.kind == ST_ADDR_UNNAMED) {
-                ask = true;     /* autobind: the kernel picks an abstract name */
-            } else if (!is_inet(s) && s->family != AF_UNIX) {
-                ask = true;     /* netlink and friends fill in their own */
-            }
-            if (ask)
-                st_ask_local(s, fd);
-            s->flags |= ST_SF_LOCAL_DONE;
-            if (s->state == ST_STATE_CREATED)
-                s->state = ST_STATE_BOUND;
-            st_done(s);
-            st_watch_update(fd, s);
-            st_emit(ST_CALL_BIND, fd, -1, ret, err, s);
+    if (on) {
+        struct st_sock s;
+        if (ret == 0) {
+            struct addr_arg a = {sa, len, ret};
+            st_change(fd, base, t_lo, bind_apply, &a, &s);
+            st_emit(ST_CALL_BIND, fd, -1, ret, err, &s);
         } else {
             struct st_addr want, none;
-            attempted(&want, sa, len, err, s ? s->family : 0);
+            attempted(&want, sa, len, err, family_of(fd));
             memset(&none, 0, sizeof none);
-            st_emit_addrs(ST_CALL_BIND, fd, -1, ret, err, &want, &none);
+            st_emit_addrs(ST_CALL_BIND, fd, -1, ret, err, &want, &none, 0);
         }
-        st_leave();
     }
     errno = err;
     return ret;
+}
+
+static bool listen_apply(struct st_sock *s, int fd, void *arg)
+{
+    (void)arg;
+    /* listen on an unbound socket: the kernel picks the port now */
+    if (s->local.kind == ST_ADDR_NONE || (is_inet(s) && s->local.port == 0)) {
+        st_ask_local(s, fd);
+        if (is_inet(s))
+            s->flags |= ST_SF_PORT_CHOSEN;
+    }
+    s->state = ST_STATE_LISTENING;
+    return true;
 }
 
 ST_EXPORT int listen(int fd, int backlog)
 {
     if (!NEED(listen))
         return (int)syscall(SYS_listen, fd, backlog);
+    bool on = st_active();
+    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = st_real.listen(fd, backlog);
     int err = errno;
-    if (st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (!s && ret == 0)
-            s = st_adopt(fd, ST_ORIGIN_INHERITED);
-        if (s && ret == 0) {
-            st_edit(s);
-            /* listen on an unbound socket: the kernel picks the port now */
-            if (s->local.kind == ST_ADDR_NONE || (is_inet(s) && s->local.port == 0)) {
-                st_ask_local(s, fd);
-                if (is_inet(s))
-                    s->flags |= ST_SF_PORT_CHOSEN;
-            }
-            s->state = ST_STATE_LISTENING;
-            st_done(s);
-        }
-        st_emit(ST_CALL_LISTEN, fd, -1, ret, err, s);
-        st_leave();
+    if (on) {
+        struct st_sock s;
+        bool known = ret == 0 ? (st_change(fd, base, t_lo, listen_apply, NULL, &s), true)
+                              : st_get(fd, &s);
+        st_emit(ST_CALL_LISTEN, fd, -1, ret, err, known ? &s : NULL);
     }
     errno = err;
     return ret;
 }
 
-static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
-                         socklen_t len, int ret)
+static bool connect_apply(struct st_sock *s, int fd, void *arg)
 {
-    st_edit(s);
-    if (sa->sa_family == AF_UNSPEC) {
+    const struct addr_arg *a = arg;
+    if (a->sa->sa_family == AF_UNSPEC) {
         /* a datagram socket's association dissolved; the kernel may also
          * drop an address it chose at connect time */
         memset(&s->peer, 0, sizeof s->peer);
@@ -197,11 +219,9 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
         if (!bound)     /* the port the kernel chose went back to it */
             s->flags &= ~(ST_SF_PORT_CHOSEN | ST_SF_LOCAL_DONE);
         s->state = bound ? ST_STATE_BOUND : ST_STATE_CREATED;
-        st_done(s);
-        st_watch_update(fd, s);
-        return;
+        return true;
     }
-    st_addr_from(&s->peer, sa, len, s->family);
+    st_addr_from(&s->peer, a->sa, a->len, s->family);
     s->flags &= ~ST_SF_PEER_LAST;
     if (is_inet(s)) {
         /* the one question the call makes necessary: which local address
@@ -216,38 +236,45 @@ static void connect_done(struct st_sock *s, int fd, const struct sockaddr *sa,
         s->local.family = AF_UNIX;
     }
     s->flags |= ST_SF_LOCAL_DONE;
-    s->state = ret == 0 ? ST_STATE_CONNECTED : ST_STATE_CONNECTING;
-    st_done(s);
-    st_watch_update(fd, s);
+    s->state = a->ret == 0 ? ST_STATE_CONNECTED : ST_STATE_CONNECTING;
+    return true;
+}
+
+static bool set_failed(struct st_sock *s, int fd, void *arg)
+{
+    (void)fd;
+    (void)arg;
+    if (s->type != SOCK_STREAM || s->state == ST_STATE_FAILED)
+        return false;
+    s->state = ST_STATE_FAILED;
+    return true;
 }
 
 ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     if (!NEED(connect))
         return (int)syscall(SYS_connect, fd, sa, len);
+    bool on = st_active();
+    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = st_real.connect(fd, sa, len);
     int err = errno;
-    if (st_enter()) {
+    if (on) {
+        struct st_sock s;
         bool started = ret == 0 || err == EINPROGRESS;
-        struct st_sock *s = st_find(fd);
-        if (!s && started)
-            s = st_adopt(fd, ST_ORIGIN_INHERITED);
-        if (s && started) {
-            connect_done(s, fd, sa, len, ret);
-            st_emit(ST_CALL_CONNECT, fd, -1, ret, err, s);
+        if (started) {
+            struct addr_arg a = {sa, len, ret};
+            st_change(fd, base, t_lo, connect_apply, &a, &s);
+            st_emit(ST_CALL_CONNECT, fd, -1, ret, err, &s);
         } else {
-            if (s && s->type == SOCK_STREAM && !ST_QUIET_ERR(err) &&
-                err != EALREADY && err != EISCONN && err != EBADF) {
-                st_edit(s);
-                s->state = ST_STATE_FAILED;
-                st_done(s);
-            }
+            bool known = st_get(fd, &s);
+            if (known && !ST_QUIET_ERR(err) && err != EALREADY && err != EISCONN &&
+                err != EBADF)
+                st_change(fd, base, t_lo, set_failed, NULL, &s);
             struct st_addr want;
-            attempted(&want, sa, len, err, s ? s->family : 0);
+            attempted(&want, sa, len, err, known ? s.family : 0);
             st_emit_addrs(ST_CALL_CONNECT, fd, -1, ret, err,
-                          s ? &s->local : &want, &want);
+                          known ? &s.local : &want, &want, known ? s.sock_id : 0);
         }
-        st_leave();
     }
     errno = err;
     return ret;
@@ -257,35 +284,30 @@ ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
  * kernel only when the caller's buffer was too short), the local address
  * from the listener unless it listens on a wildcard address. */
 static void accept_done(int lfd, int nfd, int flags, const struct sockaddr *a,
-                        socklen_t alen, bool complete, int call)
+                        socklen_t alen, bool complete, int call, uint64_t t_lo)
 {
-    struct st_sock *ls = st_find(lfd);
-    struct st_sock *s;
-    if (ls) {
-        s = st_open_entry(nfd, ls->family, ls->type, ls->protocol,
-                          ST_ORIGIN_ACCEPT);
-        if (s) {
-            st_edit(s);
-            if (complete)
-                st_addr_from(&s->peer, a, alen, s->family);
-            else
-                st_ask_peer(s, nfd);
-            if (ls->local.kind != ST_ADDR_NONE && !st_addr_incomplete(&ls->local))
-                s->local = ls->local;
-            else
-                st_ask_local(s, nfd);
-        }
+    struct st_sock ls, s;
+    if (st_get(lfd, &ls)) {
+        memset(&s, 0, sizeof s);
+        s.family = ls.family;
+        s.type = ls.type;
+        s.protocol = ls.protocol;
+        s.origin = ST_ORIGIN_ACCEPT;
+        if (complete)
+            st_addr_from(&s.peer, a, alen, s.family);
+        else
+            st_ask_peer(&s, nfd);
+        if (ls.local.kind != ST_ADDR_NONE && !st_addr_incomplete(&ls.local))
+            s.local = ls.local;
+        else
+            st_ask_local(&s, nfd);
+        s.flags = type_flags(flags) | ST_SF_LOCAL_DONE;
+        s.state = ST_STATE_CONNECTED;
+        st_open(nfd, t_lo, &s, 0, false, NULL);
     } else {
-        s = st_adopt(nfd, ST_ORIGIN_ACCEPT);
-        if (s)
-            st_edit(s);
+        st_ask(nfd, ST_ORIGIN_ACCEPT, NULL, &s);
     }
-    if (s) {
-        s->flags |= type_flags(flags) | ST_SF_LOCAL_DONE;
-        s->state = ST_STATE_CONNECTED;
-        st_done(s);
-    }
-    st_emit(call, lfd, nfd, nfd, 0, s);
+    st_emit(call, lfd, nfd, nfd, 0, &s);
 }
 
 static int do_accept(int call, int fd, struct sockaddr *addr, socklen_t *alen,
@@ -295,7 +317,8 @@ static int do_accept(int call, int fd, struct sockaddr *addr, socklen_t *alen,
     socklen_t ownlen = sizeof own, given = 0;
     struct sockaddr *a = addr;
     socklen_t *l = alen;
-    bool on = __atomic_load_n(&st_on, __ATOMIC_RELAXED);
+    bool on = st_active();
+    uint64_t t_lo = on ? st_before() : 0;
     /* With no buffer from the caller, ours takes the peer: the kernel
      * behaves the same and the caller sees no difference. */
     if (on && !addr) {
@@ -307,13 +330,15 @@ static int do_accept(int call, int fd, struct sockaddr *addr, socklen_t *alen,
     int nfd = call == ST_CALL_ACCEPT ? st_real.accept(fd, a, l)
                                      : st_real.accept4(fd, a, l, flags);
     int err = errno;
-    if (on && st_enter()) {
-        if (nfd >= 0)
+    if (on) {
+        if (nfd >= 0) {
             accept_done(fd, nfd, flags, a, l ? *l : 0,
-                        a == (struct sockaddr *)&own || (l && *l <= given), call);
-        else if (!ST_QUIET_ERR(err))
-            st_emit(call, fd, -1, nfd, err, st_find(fd));
-        st_leave();
+                        a == (struct sockaddr *)&own || (l && *l <= given), call, t_lo);
+        } else if (!ST_QUIET_ERR(err)) {
+            struct st_sock s;
+            bool known = st_get(fd, &s);
+            st_emit(call, fd, -1, nfd, err, known ? &s : NULL);
+        }
     }
     errno = err;
     return nfd;
@@ -333,25 +358,32 @@ ST_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
     return do_accept(ST_CALL_ACCEPT4, fd, addr, alen, flags);
 }
 
+static bool shutdown_apply(struct st_sock *s, int fd, void *arg)
+{
+    (void)fd;
+    int how = *(const int *)arg;
+    uint32_t was = s->flags;
+    if (how == SHUT_RD || how == SHUT_RDWR)
+        s->flags |= ST_SF_SHUT_RD;
+    if (how == SHUT_WR || how == SHUT_RDWR)
+        s->flags |= ST_SF_SHUT_WR;
+    return s->flags != was;
+}
+
 ST_EXPORT int shutdown(int fd, int how)
 {
     if (!NEED(shutdown))
         return (int)syscall(SYS_shutdown, fd, how);
+    bool on = st_active();
+    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = st_real.shutdown(fd, how);
     int err = errno;
-    if (st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (s && ret == 0) {
-            st_edit(s);
-            if (how == SHUT_RD || how == SHUT_RDWR)
-                s->flags |= ST_SF_SHUT_RD;
-            if (how == SHUT_WR || how == SHUT_RDWR)
-                s->flags |= ST_SF_SHUT_WR;
-            st_done(s);
-        }
-        if (s || ret == 0)
-            st_emit(ST_CALL_SHUTDOWN, fd, how, ret, err, s);
-        st_leave();
+    if (on) {
+        struct st_sock s;
+        bool known = ret == 0 ? (st_change(fd, base, t_lo, shutdown_apply, &how, &s), true)
+                              : st_get(fd, &s);
+        if (known)
+            st_emit(ST_CALL_SHUTDOWN, fd, how, ret, err, &s);
     }
     errno = err;
     return ret;
@@ -360,28 +392,32 @@ ST_EXPORT int shutdown(int fd, int how)
 /* A connect in progress is finished once the kernel answers a question
  * only a connected socket can answer; the program's own calls tell us,
  * at no cost. */
-static void connecting_outcome(struct st_sock *s, int fd, bool connected)
+static bool outcome_apply(struct st_sock *s, int fd, void *arg)
 {
-    if (!s || s->state != ST_STATE_CONNECTING)
-        return;
-    st_edit(s);
-    s->state = connected ? ST_STATE_CONNECTED : ST_STATE_FAILED;
-    st_done(s);
-    st_watch_update(fd, s);
+    (void)fd;
+    if (s->state != ST_STATE_CONNECTING)
+        return false;
+    s->state = *(const bool *)arg ? ST_STATE_CONNECTED : ST_STATE_FAILED;
+    return true;
 }
 
 static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
 {
+    bool on = st_active();
+    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = call == ST_CALL_GETSOCKNAME ? st_real.getsockname(fd, sa, len)
                                           : st_real.getpeername(fd, sa, len);
     int err = errno;
-    if (st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (call == ST_CALL_GETPEERNAME && ret == 0)
-            connecting_outcome(s, fd, true);
-        if (s || ret == 0)
-            st_emit(call, fd, -1, ret, err, s);
-        st_leave();
+    if (on && st_hdr()) {
+        struct st_sock s;
+        bool known = st_get(fd, &s);
+        if (known && call == ST_CALL_GETPEERNAME && ret == 0 &&
+            s.state == ST_STATE_CONNECTING) {
+            bool connected = true;
+            st_change(fd, base, t_lo, outcome_apply, &connected, &s);
+        }
+        if (known || ret == 0)
+            st_emit(call, fd, -1, ret, err, known ? &s : NULL);
     }
     errno = err;
     return ret;
@@ -405,20 +441,29 @@ ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
     if (!NEED(getsockopt))
         return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
+    bool watch = level == SOL_SOCKET && name == SO_ERROR && st_active();
+    uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = st_real.getsockopt(fd, level, name, val, len);
     int err = errno;
-    if (ret == 0 && level == SOL_SOCKET && name == SO_ERROR && st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (s && s->state == ST_STATE_CONNECTING && *len >= sizeof(int)) {
-            int e;
-            memcpy(&e, val, sizeof e);
-            connecting_outcome(s, fd, e == 0);
-            st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, s);
-        }
-        st_leave();
+    struct st_sock s;
+    if (ret == 0 && watch && st_get(fd, &s) && s.state == ST_STATE_CONNECTING &&
+        *len >= sizeof(int)) {
+        int e;
+        memcpy(&e, val, sizeof e);
+        bool connected = e == 0;
+        st_change(fd, base, t_lo, outcome_apply, &connected, &s);
+        st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, &s);
     }
     errno = err;
     return ret;
+}
+
+static bool no_port_apply(struct st_sock *s, int fd, void *arg)
+{
+    (void)fd;
+    uint32_t was = s->flags;
+    s->flags = *(const int *)arg ? (s->flags | ST_SF_NO_PORT) : (s->flags & ~ST_SF_NO_PORT);
+    return s->flags != was;
 }
 
 ST_EXPORT int setsockopt(int fd, int level, int name, const void *val,
@@ -426,20 +471,17 @@ ST_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 {
     if (!NEED(setsockopt))
         return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+    bool watch = level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT &&
+                 len >= sizeof(int) && st_active();
+    uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = st_real.setsockopt(fd, level, name, val, len);
     int err = errno;
-    if (ret == 0 && level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT &&
-        len >= sizeof(int) && st_enter()) {
-        struct st_sock *s = st_find(fd);
-        if (s) {
-            int on;
-            memcpy(&on, val, sizeof on);
-            st_edit(s);
-            s->flags = on ? (s->flags | ST_SF_NO_PORT) : (s->flags & ~ST_SF_NO_PORT);
-            st_done(s);
-            st_emit(ST_CALL_SETSOCKOPT, fd, on, ret, err, s);
-        }
-        st_leave();
+    struct st_sock s;
+    if (ret == 0 && watch && st_get(fd, &s)) {
+        int on;
+        memcpy(&on, val, sizeof on);
+        st_change(fd, base, t_lo, no_port_apply, &on, &s);
+        st_emit(ST_CALL_SETSOCKOPT, fd, on, ret, err, &s);
     }
     errno = err;
     return ret;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -21,7 +22,7 @@
 static char trace_dir[ST_PATH_MAX];
 static uid_t dir_euid;      /* whose trace_dir is */
 static int quiet;
-static bool fork_locked;
+static uint64_t hist_bytes;
 
 /* One line, written directly: stdio may not be usable yet, and a warning
  * must never change the program's buffered output. */
@@ -63,6 +64,38 @@ static uint64_t history_bytes(void)
     return n;
 }
 
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The child connects to what its parent looked up: the names come along. */
+static void copy_names(struct st_header *ph)
+{
+    struct st_ring *r = &ph->names;
+    uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+    uint64_t first = head > r->cap ? head - r->cap : 0;
+    for (uint64_t i = first; i < head; i++) {
+        uint64_t q = i % r->cap, start = 0;
+        uint32_t k = 0;
+        if (q >= r->cap0) {
+            k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
+            start = (uint64_t)r->cap0 << (k - 1);
+        }
+        uint64_t off = k < ST_RING_SEGS ? __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE) : 0;
+        if (!off)
+            continue;
+        struct st_namerec rec;
+        st_load_words(&rec, (char *)ph + off + (q - start) * r->rec_size, sizeof rec);
+        if (rec.word != ((i + 1) << 2 | ST_RING_COMMITTED))
+            continue;
+        rec.host[ST_HOST_MAX - 1] = 0;
+        st_name_push(rec.family, rec.addr, rec.host, rec.ns);
+    }
+}
+
 static void procinfo(struct st_procinfo *p, int argc, char **argv)
 {
     p->pid = getpid();
@@ -70,85 +103,93 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
     p->proc_start = 0;
     if (st_proc_stat(0, &p->proc_start, &p->ppid) != 0)
         p->proc_start = 0;
-    p->now_ns = st_now();
+    p->now_ns = realtime_ns();
     p->argc = argc;
     p->argv = argv;
+    const char *run = secure_getenv("SOCKTRACE_RUN_ID");
+    p->run_id = run ? strtoull(run, NULL, 10) : 0;
 }
 
-static void fork_prepare(void)
-{
-    fork_locked = st_enter_for_fork();
-    if (fork_locked)
-        st_trace_fork_prepare();
-}
+/* The forked child's command line: its parent's, from the parent's file. */
+static char child_cmd[ST_CMDLINE_MAX];
+static char *child_argv[64];
 
-static void fork_parent(void)
-{
-    if (fork_locked) {
-        st_trace_fork_release();
-        st_leave();
-    }
-    fork_locked = false;
-}
-
+/* A forked child is a process of its own: it gets a file of its own, made
+ * from what the kernel says of the sockets it inherited, with the parent's
+ * records kept where the kernel agrees. Other threads of the parent may
+ * have been changing the table at the moment of fork; asking the kernel
+ * makes that harmless, and nobody here waits for them. */
 static void fork_child(void)
 {
     st_tracer_after_fork();
     if (!st_on)
         return;
-    if (!fork_locked) {
-        /* another thread was inside the tracer: its half-done update of
-         * the index cannot be trusted, so this child goes untraced */
-        st_on = 0;
-        return;
-    }
-    fork_locked = false;
-
     int saved = errno;
+    struct st_header *parent = st_trace_forget();
     struct st_procinfo p;
     procinfo(&p, 0, NULL);
-    struct st_header *parent = st_hdr();
-    int parent_pid = parent->pid;
-    /* recorded as the forking process even if it is gone already: `run`
-     * follows a tree through these */
-    p.ppid = parent_pid;
-    /* the child runs the parent's program: keep its command line, copied
-     * to the stack first because st_trace_fork drops the parent's mapping */
-    char cmd[ST_CMDLINE_MAX];
-    uint32_t len = parent->cmdline_len;
-    memcpy(cmd, parent->cmdline, len);
-    char *argv[64];
-    int argc = 0;
-    for (uint32_t off = 0; off < len && argc < 63;) {
-        argv[argc++] = cmd + off;
-        off += (uint32_t)strnlen(cmd + off, len - off) + 1;
+    if (parent) {
+        /* recorded as the forking process even if it is gone already:
+         * `run` follows a tree through these */
+        p.ppid = parent->pid;
+        uint32_t len = parent->cmdline_len < ST_CMDLINE_MAX ? parent->cmdline_len
+                                                            : ST_CMDLINE_MAX;
+        memcpy(child_cmd, parent->cmdline, len);
+        int argc = 0;
+        for (uint32_t off = 0; off < len && argc < 63;) {
+            child_argv[argc++] = child_cmd + off;
+            off += (uint32_t)strnlen(child_cmd + off, len - off) + 1;
+        }
+        child_argv[argc] = NULL;
+        p.argc = argc;
+        p.argv = child_argv;
     }
-    argv[argc] = NULL;
-    p.argc = argc;
-    p.argv = argv;
     const char *why = NULL;
     int r = 0;
     /* a daemon that dropped root since: its children belong in the new
-     * user's directory, if that user has one we may use */
+     * user's directory */
     if (geteuid() != dir_euid) {
         dir_euid = geteuid();
         if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
             why = "path too long";
             r = -1;
-        } else {
-            r = st_dir_prepare(trace_dir, 1, &why);
         }
     }
-    if (r == 0)
-        r = st_trace_fork(trace_dir, &p, &why);
+    if (r == 0 && st_trace_setup(trace_dir, &p, hist_bytes) != 0) {
+        why = "path too long";
+        r = -1;
+    }
     if (r != 0) {
         st_on = 0;
-        st_trace_close();
+        st_trace_unmap(parent);
         warn(trace_dir, why);
-    } else {
-        st_emit(ST_CALL_FORK, -1, parent_pid, 0, 0, NULL);
+        errno = saved;
+        return;
+    }
+    if (parent) {
+        struct st_header *h = st_trace_create(&why);
+        if (!h) {
+            st_on = 0;
+            warn(trace_dir, why);
+        } else {
+            h->next_id_block = __atomic_load_n(&parent->next_id_block, __ATOMIC_RELAXED);
+            copy_names(parent);
+            st_emit(ST_CALL_FORK, -1, parent->pid, 0, 0, NULL);
+            st_scan_fds(ST_ORIGIN_FOUND, parent);
+        }
+        st_trace_unmap(parent);
     }
     errno = saved;
+}
+
+void st_warn_untraced(const char *why)
+{
+    static int warned;
+    if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        return;
+    char what[ST_PATH_MAX + 32];
+    snprintf(what, sizeof what, "trace file in %s", trace_dir);
+    warn(what, why);
 }
 
 __attribute__((constructor)) static void st_init(int argc, char **argv,
@@ -165,49 +206,42 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
     quiet = q && *q && strcmp(q, "0") != 0;
     const char *ti = secure_getenv("SOCKTRACE_TCPINFO");
     st_tcpinfo = !(ti && strcmp(ti, "0") == 0);
-    const char *why = NULL;
+    const char *stall = secure_getenv("SOCKTRACE_TEST_STALL");
+    if (stall)
+        st_test_stall_setup(stall);
     dir_euid = geteuid();
     if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
         warn("trace directory path too long", NULL);
         goto out;
     }
-    if (st_dir_prepare(trace_dir, 1, &why) != 0) {
-        char what[ST_PATH_MAX + 32];
-        snprintf(what, sizeof what, "trace directory %s", trace_dir);
-        warn(what, why);
-        goto out;
-    }
     struct st_procinfo p;
     procinfo(&p, argc, argv);
-    bool reopened = false;
-    if (st_trace_open(trace_dir, &p, history_bytes(), &reopened, &why) != 0) {
-        char what[ST_PATH_MAX + 32];
-        snprintf(what, sizeof what, "trace file in %s", trace_dir);
-        warn(what, why);
+    hist_bytes = history_bytes();
+    if (st_trace_setup(trace_dir, &p, hist_bytes) != 0) {
+        warn("trace directory path too long", NULL);
         goto out;
     }
-    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
-        st_trace_close();
+    if (pthread_atfork(NULL, NULL, fork_child) != 0) {
         warn("pthread_atfork failed", NULL);
         goto out;
     }
     st_on = 1;
-    if (st_enter()) {
-        if (reopened)
-            st_emit(ST_CALL_EXEC, -1, -1, 0, 0, NULL);
-        st_scan_fds(reopened);
-        st_leave();
+    /* after exec this process has a file already: the new image carries
+     * on its record; otherwise a file is made only once a socket shows */
+    if (st_trace_reopen() == 0) {
+        st_emit(ST_CALL_EXEC, -1, -1, 0, 0, NULL);
+        st_exec_sweep();
     }
+    st_scan_fds(ST_ORIGIN_INHERITED, NULL);
 out:
     errno = saved;
 }
 
 __attribute__((destructor)) static void st_fini(void)
 {
-    if (!st_enter())
-        return;
     struct st_header *h = st_hdr();
-    h->end_ns = st_now();
+    if (!h || !st_on)
+        return;
+    __atomic_store_n(&h->end_ns, realtime_ns(), __ATOMIC_RELAXED);
     __atomic_or_fetch(&h->flags, ST_HF_EXITED, __ATOMIC_RELEASE);
-    st_leave();
 }

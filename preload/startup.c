@@ -1,6 +1,6 @@
-/* startup.c - the start-up scan of /proc/self/fd. It reads the directory
- * with getdents64 into a stack buffer: no malloc, no stdio, so it is safe
- * however early we run. */
+/* startup.c - the scan of /proc/self/fd at start-up, after exec and in a
+ * forked child. It reads the directory with getdents64 into a stack
+ * buffer: no malloc, no stdio, so it is safe however early we run. */
 #define _GNU_SOURCE
 #include "startup.h"
 
@@ -8,14 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fdindex.h"
 #include "real.h"
-#include "tracefile.h"
 #include "tracer.h"
 
 struct linux_dirent64 {
@@ -32,34 +29,18 @@ static bool is_socket(int fd)
     return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-/* After exec the table holds the old image's entries: those whose fd was
- * close-on-exec are gone now. */
-static void drop_closed_on_exec(void)
+static void enter(int fd, int origin, struct st_header *hints)
 {
-    uint32_t total = st_slot_total();
-    for (uint32_t id = 0; id < total; id++) {
-        struct st_sock *s = st_slot(id);
-        if (s->state == ST_STATE_FREE)
-            continue;
-        int fd = s->fd;
-        /* gone, or a second entry for one fd (a crash mid-update) */
-        if (st_index_find(fd) >= 0 || !is_socket(fd) || st_index_add(fd, id)) {
-            st_emit(ST_CALL_CLOSE, fd, -1, 0, 0, s);
-            st_close_slot(id, ST_SF_CLOSED_EXEC);
-            continue;
-        }
-        st_edit(s);
-        s->flags &= ~(ST_SF_CLOEXEC | ST_SF_CLOSING);
-        st_done(s);
-        st_watch_update(fd, s);
-    }
+    struct st_sock hint, s;
+    bool have_hint = hints && st_get_in(hints, fd, &hint);
+    bool known = !hints && st_get(fd, &s);
+    if (st_ask(fd, origin, have_hint ? &hint : NULL, &s) && !known && !have_hint)
+        st_emit(ST_CALL_INHERIT, fd, -1, 0, 0, &s);
 }
 
-void st_scan_fds(bool reopened)
+void st_scan_fds(int origin, struct st_header *hints)
 {
     int saved = errno;
-    if (reopened)
-        drop_closed_on_exec();
     int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         goto out;
@@ -73,13 +54,10 @@ void st_scan_fds(bool reopened)
             off += d->d_reclen;
             char *end;
             long fd = strtol(d->d_name, &end, 10);
-            if (*end || end == d->d_name || fd == dfd || fd < 0)
+            if (*end || end == d->d_name || fd == dfd || fd < 0 || fd > INT32_MAX)
                 continue;
-            if (st_index_find((int)fd) >= 0 || !is_socket((int)fd))
-                continue;
-            struct st_sock *s = st_adopt((int)fd, ST_ORIGIN_INHERITED);
-            if (s)
-                st_emit(ST_CALL_INHERIT, (int)fd, -1, 0, 0, s);
+            if (is_socket((int)fd))
+                enter((int)fd, origin, hints);
         }
     }
     st_sys_close(dfd);

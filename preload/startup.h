@@ -1,14 +1,15 @@
-/* startup.h - finding the sockets a process already has when the tracer
- * starts: inherited across exec (inetd, socket activation) or opened
- * before the preload's constructor ran. */
+/* startup.h - finding the sockets a process has that the tracer did not
+ * see made: inherited across exec (inetd, socket activation), opened
+ * before the preload's constructor ran, or a forked child's copies. */
 #ifndef SOCKTRACE_STARTUP_H
 #define SOCKTRACE_STARTUP_H
 
-#include <stdbool.h>
+#include "trace_format.h"
 
-/* With the lock held. After exec (reopened), entries of fds that are no
- * longer sockets go to history as closed by close-on-exec. Then every
- * socket fd not yet in the table is adopted as inherited. */
-void st_scan_fds(bool reopened);
+/* Asks the kernel about every socket fd of this process and enters it
+ * (origin for one the table has no record of). hints (may be NULL) is
+ * another mapping whose records are kept where the kernel agrees. The
+ * file is made only when a socket is found. */
+void st_scan_fds(int origin, struct st_header *hints);
 
 #endif

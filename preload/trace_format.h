@@ -1,41 +1,71 @@
 /* trace_format.h - layout of a socktrace trace file, the only link between
- * libsocktrace.so (the writer, inside the traced process) and the socktrace
- * viewer (a reader, in any other process). Included by both; nothing else.
+ * libsocktrace.so (the writers: every thread of the traced process) and the
+ * socktrace viewer (a reader, in any other process). Included by both.
  *
- * Every field has a fixed width and a fixed offset, so a 32-bit and a 64-bit
- * process read the same bytes; no pointers, no long, no size_t, no time_t,
- * no struct sockaddr. All integers are in the writer's native byte order;
- * `endian` lets a reader on another byte order refuse the file.
+ * Every field has a fixed width and a fixed offset; no pointers, no long,
+ * no size_t, no time_t, no struct sockaddr. Integers are in the writer's
+ * byte order; `endian` lets a reader on another byte order refuse the file.
+ * Every reference inside the file is an offset from its first byte.
  *
- * File layout (every region starts on a 4096-byte boundary):
+ * Layout. The writer maps one large range once and grows the file under it,
+ * so nothing ever moves; space is handed out from `alloc_end` upwards and
+ * the file is extended ahead of it (`file_end`). Nothing is freed to the
+ * file system; socket records are recycled through free lists.
  *
- *   [0, 4096)              struct st_header
- *   table segment 0        table_cap0 x struct st_sock      (sockets open now)
- *   history ring           history_cap x struct st_sock     (sockets closed)
- *   event ring             events_cap x struct st_event     (calls, in order)
- *   name ring              names_cap x struct st_name       (name lookups)
- *   table segment 1..n     (table_cap0 << k) x struct st_sock, appended as the
- *                          process opens more sockets; offsets in table_seg_off
+ *   [0, 4096)            struct st_header
+ *   dir_off              ST_DIR_ENTRIES x uint64: offset of a leaf, or 0
+ *   leaves, records,     allocated on first use from alloc_end
+ *   ring segments
  *
- * Writer protocol (one process; threads serialise on a lock in memory):
- *   - a record (st_sock or st_event) is published with a sequence counter:
- *     seq is made odd, the body is written, seq is made even (release store).
- *   - rings are written at index (head % cap); head is incremented (release)
- *     after the record is complete. head counts every record ever written,
- *     so head - cap (when positive) is how many the ring overwrote.
- *   - a table segment is fully allocated in the file before its offset is
- *     stored, and table_segs is incremented (release) after the offset.
- *   - the writer never waits for a reader.
+ * The fd table. fd N lives in slot N % ST_LEAF_SLOTS of the leaf at
+ * dir[N / ST_LEAF_SLOTS]. A slot is one 64-bit word (ST_W_*): 0 when the fd
+ * never held a socket, else a generation, two marks and the 16-byte granule
+ * of an st_rec (offset = granule * 16). A record is never changed once
+ * published: a writer builds the next version in a record of its own and
+ * publishes it with one compare-and-swap of the slot word (release); the
+ * old version goes back to a free list and may be reused at once.
  *
- * Reader protocol (the viewer maps the file read-only):
- *   - check magic, version, endian and the four sizes; refuse what differs.
- *   - check every offset and capacity against the file size before use.
- *   - per record: s1 = seq (acquire); copy the body; s2 = seq (acquire after
- *     a fence). The copy is good when s1 == s2 and s1 is even. Retry a few
- *     times; a record that stays odd belongs to a process killed mid-write
- *     and is skipped.
- *   - ring records from index max(0, head - cap) to head - 1; a record whose
- *     `serial` does not equal its position was overwritten during the read.
+ * Writer steps for a change to fd N (socket, bind, connect, close, dup2 ...):
+ *   1. w0 = slot word (acquire), before the real call when N is known then.
+ *   2. the real call, and any kernel question it makes necessary
+ *      (getsockname, TCP_INFO); t_lo is a time before the call, t_hi after.
+ *   3. the next version of N's record is built in a free record from the
+ *      version w0 names, carrying [t_lo, t_hi]; CAS(slot, w0, new), release.
+ *   4. if the slot changed since w0, another thread changed N meanwhile. The
+ *      two calls are ordered by their windows: a current version whose t_hi
+ *      precedes our t_lo is older (rebuild on it and retry step 3); one
+ *      whose t_lo follows our t_hi is newer (ours is obsolete). Windows that
+ *      overlap cannot be ordered from outside the kernel, so the writer asks
+ *      it (SO_TYPE, getsockname, getpeername, ...) and publishes what the
+ *      kernel says, with the window of those questions (ST_SF_ASKED).
+ *   close marks the slot (ST_W_CLOSING) before the real close and publishes
+ *   a closed version (a tombstone, ST_W_TOMB) after it: a call that is
+ *   handed the number again then knows the close was seen.
+ * A writer stopped, killed or siglongjmp'd at any step leaves at most an
+ * unpublished record: readers and other writers never wait for it.
+ *
+ * Reader steps for slot N: w1 = slot (acquire); skip 0, ST_W_TOMB and
+ * ST_W_UNKNOWN (the last: a change could not be recorded, show "unknown");
+ * copy the record at the granule; acquire fence; w2 = slot; the copy is good
+ * when w1 == w2 (retry otherwise). `size` says how much to copy.
+ *
+ * Rings (events, closed sockets, name lookups) hold fixed-size records whose
+ * first 8 bytes are a commit word: (position + 1) << 2 | ST_RING_*. Writers
+ * reserve a position with a fetch-add on `head`, claim the record by CAS
+ * from a committed word of an earlier lap (never from a claimed one: a
+ * claimed record belongs to a writer that may still be writing; the writer
+ * takes another position instead), write the body, and commit (release).
+ * A record claimed by a writer that left through siglongjmp is voided by
+ * that thread's next call. Position p lives at p % cap; segment k holds
+ * positions [cap0 << (k-1), cap0 << k) (segment 0: [0, cap0)) and is
+ * allocated when first reached, so a quiet process keeps a small file.
+ * Reader: for p from max(0, head - cap) to head - 1: read the word
+ * (acquire), skip unless it is committed with position p, copy, acquire
+ * fence, re-read the word; a changed word means overwritten while read.
+ * `head - cap` (when positive) is how many records the ring overwrote.
+ *
+ * Times in records are CLOCK_MONOTONIC ns; `clock_real_ns - clock_mono_ns`
+ * converts them to CLOCK_REALTIME. Header times are CLOCK_REALTIME.
  */
 #ifndef SOCKTRACE_TRACE_FORMAT_H
 #define SOCKTRACE_TRACE_FORMAT_H
@@ -44,14 +74,30 @@
 #include <stddef.h>
 
 #define ST_MAGIC        "SOCKTRC1"      /* 8 bytes, no terminator stored */
-#define ST_VERSION      2u              /* 2: st_name ring, ST_SF_PEER_LAST,
-                                           ST_SF_PEERS_MORE, ST_SF_SHARED */
+#define ST_VERSION      3u              /* 3: lock-free table and rings */
 #define ST_ENDIAN_MARK  0x01020304u
 #define ST_PAGE         4096u
-#define ST_MAX_SEGS     20u             /* cap0 << 19: far beyond any fd limit */
 #define ST_CMDLINE_MAX  2048u
 #define ST_ADDR_DATA    108u            /* sizeof(sun_path) on Linux */
-#define ST_HOST_MAX     216u            /* st_name.host, NUL included */
+#define ST_CADDR_DATA   28u             /* st_caddr.data */
+#define ST_HOST_MAX     216u            /* st_namerec.host, NUL included */
+#define ST_DIR_ENTRIES  1024u
+#define ST_LEAF_SLOTS   1024u           /* fds below 2^20 are traced */
+#define ST_RING_SEGS    16u
+#define ST_GRANULE      16u
+
+/* slot word */
+#define ST_W_GRAN_MASK  0xffffffffull   /* granule of the record */
+#define ST_W_GEN_SHIFT  32              /* generation: bits 32..60 */
+#define ST_W_GEN_MASK   0x1fffffffull
+#define ST_W_UNKNOWN    (1ull << 61)    /* a change could not be recorded */
+#define ST_W_CLOSING    (1ull << 62)    /* close() running on some thread */
+#define ST_W_TOMB       (1ull << 63)    /* the record is a closed socket */
+
+/* ring commit word: low two bits */
+#define ST_RING_CLAIMED   1u
+#define ST_RING_COMMITTED 2u
+#define ST_RING_VOID      3u            /* abandoned: skip */
 
 /* st_header.flags */
 #define ST_HF_EXITED    0x1u    /* ran exit handlers; end_ns is valid */
@@ -76,20 +122,34 @@ struct st_addr {
     uint8_t  data[ST_ADDR_DATA];
 };
 
-/* st_sock.state */
+/* The same, compact: enough for every inet address. 40 bytes. An address
+ * longer than ST_CADDR_DATA (a unix path) keeps its first bytes and `cut`
+ * is set; the full one is in the socket's record. */
+struct st_caddr {
+    uint8_t  kind;          /* enum st_addr_kind */
+    uint8_t  len;           /* bytes used in data[] */
+    uint16_t family;
+    uint16_t port;
+    uint16_t cut;           /* 1: data[] holds only the start */
+    uint32_t scope;
+    uint8_t  data[ST_CADDR_DATA];
+};
+
+/* st_rec.state */
 enum st_state {
-    ST_STATE_FREE = 0,      /* table slot unused */
+    ST_STATE_FREE = 0,      /* no socket */
     ST_STATE_CREATED,       /* socket() done, nothing else */
     ST_STATE_BOUND,
     ST_STATE_LISTENING,
     ST_STATE_CONNECTING,    /* non-blocking connect in progress */
     ST_STATE_CONNECTED,     /* shutdown shows in flags, not here */
     ST_STATE_FAILED,        /* connect failed */
-    ST_STATE_CLOSED,        /* in the history ring */
+    ST_STATE_CLOSED,        /* in the history ring, or a tombstone */
+    ST_STATE_UNKNOWN,       /* the file could not grow to record a change */
     ST_STATE_COUNT_
 };
 
-/* st_sock.origin: how the fd came to be a socket in this process */
+/* st_rec.origin: how the fd came to be a socket in this process */
 enum st_origin {
     ST_ORIGIN_SOCKET = 0,
     ST_ORIGIN_ACCEPT,
@@ -97,10 +157,12 @@ enum st_origin {
     ST_ORIGIN_INHERITED,    /* open when the tracer started: exec, inetd */
     ST_ORIGIN_DUP,
     ST_ORIGIN_RECEIVED,     /* SCM_RIGHTS */
+    ST_ORIGIN_FOUND,        /* made by a call the tracer did not see (a raw
+                               syscall); found by asking the kernel */
     ST_ORIGIN_COUNT_
 };
 
-/* st_sock.flags */
+/* st_rec.flags */
 #define ST_SF_PORT_CHOSEN   0x0001u /* the kernel chose the local port */
 #define ST_SF_CLOEXEC       0x0002u
 #define ST_SF_NONBLOCK      0x0004u
@@ -109,7 +171,7 @@ enum st_origin {
 #define ST_SF_TCPINFO       0x0020u /* bytes_*, rtt_us, retrans are valid */
 #define ST_SF_LOCAL_DONE    0x0040u /* local address final, no need to ask */
 #define ST_SF_NO_PORT       0x0080u /* IP_BIND_ADDRESS_NO_PORT was set */
-#define ST_SF_CLOSING       0x0100u /* close() in progress on some thread */
+#define ST_SF_ASKED         0x0100u /* this version is the kernel's answer */
 #define ST_SF_SHUT_RD       0x0200u /* shutdown(SHUT_RD) seen */
 #define ST_SF_SHUT_WR       0x0400u /* shutdown(SHUT_WR) seen */
 #define ST_SF_PEER_LAST     0x0800u /* unconnected datagram socket: `peer` is
@@ -118,33 +180,54 @@ enum st_origin {
 #define ST_SF_PEERS_MORE    0x1000u /* peers_seen stopped at its bound: at
                                        least that many */
 #define ST_SF_SHARED        0x2000u /* other fds (dup) refer to this socket;
-                                       they carry the same sock_id */
+                                       they carry the same sock_id. A reader
+                                       gives every alias the endpoints of
+                                       the version with the latest t_hi. */
 
-/* One socket: an entry of the table, or of the history ring. 320 bytes. */
-struct st_sock {
-    uint32_t seq;           /* seqlock, see the protocol above */
-    int32_t  fd;
-    uint64_t serial;        /* ring: position written at; table: unused */
+/* What every socket record starts with. 64 bytes. */
+struct st_rec_head {
     uint64_t sock_id;       /* same for all dup aliases of one socket */
-    uint64_t opened_ns;     /* CLOCK_REALTIME, ns */
-    uint64_t closed_ns;     /* 0 while open */
-    uint64_t bytes_sent;    /* TCP_INFO at close, when ST_SF_TCPINFO */
-    uint64_t bytes_received;
-    uint32_t rtt_us;
-    uint32_t retrans;
+    uint64_t opened_ns;     /* monotonic */
+    uint64_t closed_ns;     /* monotonic; 0 while open */
+    uint64_t t_lo;          /* window of the call that made this version */
+    uint64_t t_hi;
     uint32_t flags;         /* ST_SF_* */
     uint32_t peers_seen;    /* distinct peers of an unconnected datagram
                                socket (sendto/sendmsg/recvfrom/recvmsg) */
+    int32_t  fd;
     uint16_t family;        /* AF_* from socket() */
     uint16_t type;          /* SOCK_STREAM, ... (flags removed) */
     uint16_t protocol;      /* IPPROTO_* as the kernel reports it */
     uint8_t  state;         /* enum st_state */
     uint8_t  origin;        /* enum st_origin */
-    struct st_addr local;
-    struct st_addr peer;
+    uint16_t size;          /* ST_REC_SMALL or ST_REC_LARGE */
+    uint16_t reserved;
 };
 
-/* st_event.call */
+/* A table record: the head, then two addresses, compact when both fit. */
+struct st_rec_small {       /* 144 bytes */
+    struct st_rec_head h;
+    struct st_caddr local, peer;
+};
+struct st_rec_large {       /* 304 bytes */
+    struct st_rec_head h;
+    struct st_addr local, peer;
+};
+#define ST_REC_SMALL ((uint16_t)sizeof(struct st_rec_small))
+#define ST_REC_LARGE ((uint16_t)sizeof(struct st_rec_large))
+
+/* A closed socket in the history ring. 336 bytes. */
+struct st_histrec {
+    uint64_t word;          /* ring commit word */
+    struct st_rec_head h;
+    uint64_t bytes_sent;    /* TCP_INFO at close, when ST_SF_TCPINFO */
+    uint64_t bytes_received;
+    uint32_t rtt_us;
+    uint32_t retrans;
+    struct st_addr local, peer;
+};
+
+/* st_evrec.call */
 enum st_call {
     ST_CALL_NONE = 0,
     ST_CALL_SOCKET, ST_CALL_SOCKETPAIR, ST_CALL_BIND, ST_CALL_LISTEN,
@@ -166,35 +249,43 @@ enum st_call {
     ST_CALL_COUNT_
 };
 
-/* One intercepted call. 288 bytes. */
-struct st_event {
-    uint32_t seq;
+/* One intercepted call. 128 bytes. */
+struct st_evrec {
+    uint64_t word;          /* ring commit word */
+    uint64_t ns;            /* monotonic */
+    uint64_t sock_id;       /* the socket the call was about, or 0 */
     uint16_t call;          /* enum st_call */
     uint16_t reserved;
-    uint64_t serial;        /* position in the ring it was written at */
-    uint64_t ns;            /* CLOCK_REALTIME, ns */
-    int64_t  ret;           /* the call's return value */
-    int32_t  err;           /* errno when ret < 0, else 0 */
     int32_t  tid;
     int32_t  fd;            /* the fd the call was about */
     int32_t  fd2;           /* accept: new fd; dup: new fd; socketpair: 2nd */
-    struct st_addr local;   /* of fd (or fd2 when set) after the call */
-    struct st_addr peer;
+    int32_t  ret;           /* the call's return value */
+    int32_t  err;           /* errno when ret < 0, else 0 */
+    struct st_caddr local;  /* of fd (or fd2 when set) after the call */
+    struct st_caddr peer;
 };
 
 /* One address a name lookup (getaddrinfo, gethostbyname*) returned, with
  * the name the program asked for. 256 bytes. A reader shows `host` beside
- * a peer address equal to `addr`; the newest record for an address wins.
- * The writer does not repeat a (host, addr) pair already in the ring. */
-struct st_name {
-    uint32_t seq;
-    uint16_t family;        /* AF_INET (addr[0..3]) or AF_INET6 (addr[0..15]) */
+ * a peer address equal to `addr`; the newest record for an address wins. */
+struct st_namerec {
+    uint64_t word;          /* ring commit word */
+    uint64_t ns;            /* monotonic */
+    uint16_t family;        /* AF_INET (addr[0..3]) or AF_INET6 */
     uint16_t reserved;
-    uint64_t serial;        /* position in the ring it was written at */
-    uint64_t ns;            /* CLOCK_REALTIME of the lookup, ns */
+    uint32_t reserved2;
     uint8_t  addr[16];
-    char     host[ST_HOST_MAX]; /* as the program asked, NUL-terminated,
-                                   cut at ST_HOST_MAX - 1 bytes */
+    char     host[ST_HOST_MAX]; /* NUL-terminated, cut at ST_HOST_MAX - 1 */
+};
+
+/* A ring's descriptor, in the header. 152 bytes. */
+struct st_ring {
+    uint64_t head;          /* positions ever reserved */
+    uint32_t rec_size;      /* bytes per record */
+    uint32_t cap;           /* records when fully grown: cap0 << (nsegs-1) */
+    uint32_t cap0;          /* records in segment 0 */
+    uint32_t nsegs;
+    uint64_t seg_off[ST_RING_SEGS];     /* 0 until the segment is reached */
 };
 
 /* The file header: the first page. */
@@ -202,8 +293,6 @@ struct st_header {
     char     magic[8];      /* ST_MAGIC */
     uint32_t version;       /* ST_VERSION */
     uint32_t header_size;   /* sizeof(struct st_header) */
-    uint32_t sock_size;     /* sizeof(struct st_sock) */
-    uint32_t event_size;    /* sizeof(struct st_event) */
     uint32_t endian;        /* ST_ENDIAN_MARK */
     uint32_t flags;         /* ST_HF_* */
     int32_t  pid;
@@ -214,37 +303,44 @@ struct st_header {
     uint64_t exec_ns;       /* CLOCK_REALTIME when the current image started */
     uint64_t end_ns;        /* at exit(); 0 while running or after a kill */
     uint64_t proc_start;    /* /proc/PID/stat starttime, tells pid reuse */
-    uint64_t dropped;       /* records lost to contention or a full file */
-    uint64_t socks_total;   /* sockets ever entered in the table */
-    uint64_t open_count;    /* table slots in use */
-    uint32_t table_segs;    /* valid entries in table_seg_off */
-    uint32_t table_cap0;    /* segment k holds table_cap0 << k slots */
-    uint64_t table_seg_off[ST_MAX_SEGS];
-    uint64_t history_off;
-    uint64_t history_head;  /* closed sockets ever written */
-    uint32_t history_cap;
-    uint32_t events_cap;
-    uint64_t events_off;
-    uint64_t events_head;   /* events ever written */
+    uint64_t clock_real_ns; /* the two clocks read together */
+    uint64_t clock_mono_ns;
+    uint64_t dropped;       /* changes lost because the file could not grow */
+    uint64_t file_end;      /* bytes of the file that exist (atomic) */
+    uint64_t alloc_end;     /* bytes handed out (atomic) */
+    uint64_t free_small;    /* free-list heads: tag << 32 | granule */
+    uint64_t free_large;
+    uint64_t next_id_block; /* sock_id blocks handed to threads */
+    uint64_t dir_off;
+    uint32_t dir_entries;   /* ST_DIR_ENTRIES */
+    uint32_t leaf_slots;    /* ST_LEAF_SLOTS */
+    uint32_t rec_small;     /* ST_REC_SMALL */
+    uint32_t rec_large;     /* ST_REC_LARGE */
+    struct st_ring events;  /* struct st_evrec */
+    struct st_ring history; /* struct st_histrec */
+    struct st_ring names;   /* struct st_namerec */
     uint32_t cmdline_len;   /* bytes used in cmdline */
     uint32_t argc;
     char     cmdline[ST_CMDLINE_MAX];   /* argv, each NUL-terminated */
-    uint64_t names_off;
-    uint64_t names_head;    /* name records ever written */
-    uint32_t names_cap;
-    uint32_t name_size;     /* sizeof(struct st_name) */
-    uint8_t  reserved[1704];
+    uint64_t run_id;        /* SOCKTRACE_RUN_ID as inherited: the processes
+                               one `socktrace run` started, whether or not
+                               their parents had a socket (and a file) */
+    uint8_t  reserved[1416];
 };
 
 _Static_assert(sizeof(struct st_addr) == 120, "st_addr layout");
-_Static_assert(sizeof(struct st_sock) == 320, "st_sock layout");
-_Static_assert(offsetof(struct st_sock, local) == 80, "st_sock layout");
-_Static_assert(sizeof(struct st_event) == 288, "st_event layout");
-_Static_assert(offsetof(struct st_event, local) == 48, "st_event layout");
-_Static_assert(sizeof(struct st_name) == 256, "st_name layout");
+_Static_assert(sizeof(struct st_caddr) == 40, "st_caddr layout");
+_Static_assert(sizeof(struct st_rec_head) == 64, "st_rec_head layout");
+_Static_assert(sizeof(struct st_rec_small) == 144, "st_rec_small layout");
+_Static_assert(sizeof(struct st_rec_large) == 304, "st_rec_large layout");
+_Static_assert(sizeof(struct st_histrec) == 336, "st_histrec layout");
+_Static_assert(sizeof(struct st_evrec) == 128, "st_evrec layout");
+_Static_assert(sizeof(struct st_namerec) == 256, "st_namerec layout");
+_Static_assert(sizeof(struct st_ring) == 152, "st_ring layout");
+_Static_assert(offsetof(struct st_header, events) == 160, "header layout");
+_Static_assert(offsetof(struct st_header, cmdline) == 624, "header layout");
 _Static_assert(sizeof(struct st_header) == ST_PAGE, "st_header is one page");
-_Static_assert(offsetof(struct st_header, table_seg_off) == 112, "header layout");
-_Static_assert(offsetof(struct st_header, cmdline) == 320, "header layout");
-_Static_assert(offsetof(struct st_header, names_off) == 2368, "header layout");
+_Static_assert(ST_REC_SMALL % ST_GRANULE == 0 && ST_REC_LARGE % ST_GRANULE == 0,
+               "records are whole granules");
 
 #endif

@@ -1,6 +1,7 @@
-/* tracefile.c - creates, maps and grows the trace file. Space is reserved
- * with posix_fallocate before it is mapped: a store into a hole of a full
- * file system would kill the host with SIGBUS. No fd stays open. */
+/* tracefile.c - creates, maps and grows the trace file and hands out its
+ * space. One mapping of a large range is made once; the file grows under it
+ * with posix_fallocate (a store into a hole of a full file system would
+ * kill the host with SIGBUS), so no pointer ever moves. No fd stays open. */
 #define _GNU_SOURCE
 #include "tracefile.h"
 
@@ -11,38 +12,56 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "fdindex.h"
 #include "real.h"
 #include "tracedir.h"
 
-#define CAP0 128u   /* 128 slots x 320 bytes = 10 pages */
-#define NAMES_CAP 256u  /* 256 lookups x 256 bytes = 64 KiB */
+#define FIRST_SIZE   (64u << 10)        /* a new file: header, dir, a leaf */
+#define GROW_MIN     (64u << 10)
+#define EVENTS_CAP0  64u
+#define HISTORY_CAP0 16u
+#define NAMES_CAP0   16u
+#define NAMES_CAP    256u
 
-struct st_trace {
-    struct st_header *hdr;          /* base mapping: header, seg 0, rings */
-    uint64_t base_size;
-    uint64_t file_size;
-    struct st_sock *seg[ST_MAX_SEGS];
-    struct st_sock *history;
-    struct st_event *events;
-    struct st_name *names;
-    uint32_t *free_ids;             /* stack of free slot ids */
-    uint32_t free_n, free_cap;
-    char path[ST_PATH_MAX];
-};
+static char *base;                      /* the mapping; NULL: no file */
+static uint64_t map_len;
+static char path[ST_PATH_MAX];
+static char dir[ST_PATH_MAX];
+static struct st_procinfo proc;
+static uint64_t hist_bytes;
 
-static struct st_trace T;
-
-static uint64_t page_round(uint64_t n)
+int st_trace_setup(const char *d, const struct st_procinfo *p,
+                   uint64_t history_bytes)
 {
-    return (n + ST_PAGE - 1) & ~(uint64_t)(ST_PAGE - 1);
+    if (snprintf(dir, sizeof dir, "%s", d) >= (int)sizeof dir ||
+        st_trace_name(path, sizeof path, d, p->pid, p->proc_start))
+        return -1;
+    proc = *p;
+    hist_bytes = history_bytes;
+    /* the mapping covers the largest file we may write: the rings at
+     * their full size, plus room for a table of every fd */
+    map_len = (1ull << 30) + 2 * history_bytes;
+    return 0;
 }
 
-static uint64_t seg_bytes(uint32_t k)
+struct st_header *st_hdr(void)
 {
-    return (uint64_t)(CAP0 << k) * sizeof(struct st_sock);
+    return (struct st_header *)__atomic_load_n(&base, __ATOMIC_ACQUIRE);
+}
+
+void *st_at(uint64_t off)
+{
+    return st_hdr() ? (char *)st_hdr() + off : NULL;
+}
+
+void st_drop(void)
+{
+    struct st_header *h = st_hdr();
+    if (h)
+        __atomic_add_fetch(&h->dropped, 1, __ATOMIC_RELAXED);
 }
 
 /* Reserves [from, to) of the file. ftruncate past RLIMIT_FSIZE would send
@@ -63,368 +82,157 @@ static int reserve(int fd, uint64_t from, uint64_t to)
     return 0;
 }
 
-static void *map_at(int fd, uint64_t off, uint64_t len)
-{
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-static int free_push(uint32_t id)
-{
-    if (T.free_n == T.free_cap) {
-        uint32_t ncap = T.free_cap ? T.free_cap * 2 : 1024;
-        void *p = T.free_ids
-            ? mremap(T.free_ids, T.free_cap * 4u, ncap * 4u, MREMAP_MAYMOVE)
-            : mmap(NULL, ncap * 4u, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return -1;
-        T.free_ids = p;
-        T.free_cap = ncap;
-    }
-    T.free_ids[T.free_n++] = id;
-    return 0;
-}
-
-/* Slot ids of segment k start at CAP0 * (2^k - 1). */
-static uint32_t seg_first(uint32_t k)
-{
-    return CAP0 * ((1u << k) - 1);
-}
-
-/* Pushes the free slots of segment k, highest first so low ids pop first. */
-static void free_push_segment(uint32_t k)
-{
-    uint32_t first = seg_first(k), n = CAP0 << k;
-    for (uint32_t i = n; i-- > 0;)
-        if (T.seg[k][i].state == ST_STATE_FREE)
-            free_push(first + i);
-}
-
 static void fill_header(struct st_header *h, const struct st_procinfo *p)
 {
     h->pid = p->pid;
     h->ppid = p->ppid;
     h->uid = (uint32_t)geteuid();
     h->proc_start = p->proc_start;
+    h->run_id = p->run_id;
     h->exec_ns = p->now_ns;
     size_t used = 0;
+    uint32_t argc = 0;
     for (int i = 0; i < p->argc && p->argv && p->argv[i]; i++) {
         size_t n = strlen(p->argv[i]) + 1;
         if (used + n > ST_CMDLINE_MAX)
             break;
         memcpy(h->cmdline + used, p->argv[i], n);
         used += n;
-        h->argc = (uint32_t)(i + 1);
+        argc = (uint32_t)(i + 1);
     }
+    h->argc = argc;
     h->cmdline_len = (uint32_t)used;
 }
 
-static void set_pointers(void)
+/* The largest cap0 << k whose records fit in bytes. */
+static void ring_init(struct st_ring *r, uint32_t rec_size, uint32_t cap0,
+                      uint64_t bytes)
 {
-    struct st_header *h = T.hdr;
-    T.seg[0] = (struct st_sock *)((char *)h + h->table_seg_off[0]);
-    T.history = (struct st_sock *)((char *)h + h->history_off);
-    T.events = (struct st_event *)((char *)h + h->events_off);
-    T.names = (struct st_name *)((char *)h + h->names_off);
+    uint32_t nsegs = 1;
+    while (nsegs < ST_RING_SEGS &&
+           ((uint64_t)cap0 << nsegs) * rec_size <= bytes)
+        nsegs++;
+    r->rec_size = rec_size;
+    r->cap0 = cap0;
+    r->nsegs = nsegs;
+    r->cap = cap0 << (nsegs - 1);
 }
 
-/* The end of the base mapping: header, segment 0 and the three rings. */
-static uint64_t base_end(const struct st_header *h)
+static uint64_t now_clock(clockid_t c)
 {
-    return h->names_off + page_round((uint64_t)h->names_cap * sizeof(struct st_name));
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Creates a new, complete file under a temporary name and renames it into
- * place, so a reader never sees a half-written header. */
-static int create_file(const char *dir, const struct st_procinfo *p,
-                       uint64_t history_bytes, const char **why)
+static char *map_file(int fd)
 {
+    void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_NORESERVE, fd, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+struct st_header *st_trace_create(const char **why)
+{
+    struct st_header *have = st_hdr();
+    if (have)
+        return have;
+    int saved = errno;
+    *why = NULL;
+    if (st_dir_prepare(dir, 1, why) != 0)
+        goto out;
+    /* a name of this thread's own: threads that race here build a file
+     * each, and the one whose mapping is published first is renamed */
     char tmp[ST_PATH_MAX];
-    if (st_trace_name(T.path, sizeof T.path, dir, p->pid, p->proc_start) ||
-        snprintf(tmp, sizeof tmp, "%s/.%d.tmp", dir, p->pid) >= (int)sizeof tmp) {
+    if (snprintf(tmp, sizeof tmp, "%s/.%d-%ld.tmp", dir, proc.pid,
+                 (long)syscall(SYS_gettid)) >= (int)sizeof tmp) {
         *why = "path too long";
-        return -1;
+        goto out;
     }
-    uint32_t hist_cap = (uint32_t)(history_bytes / 2 / sizeof(struct st_sock));
-    uint32_t ev_cap = (uint32_t)(history_bytes / 2 / sizeof(struct st_event));
-    if (hist_cap < 16)
-        hist_cap = 16;
-    if (ev_cap < 16)
-        ev_cap = 16;
-    uint64_t off_seg0 = ST_PAGE;
-    uint64_t off_hist = off_seg0 + page_round(seg_bytes(0));
-    uint64_t off_ev = off_hist + page_round((uint64_t)hist_cap * sizeof(struct st_sock));
-    uint64_t off_names = off_ev + page_round((uint64_t)ev_cap * sizeof(struct st_event));
-    uint64_t size = off_names + page_round((uint64_t)NAMES_CAP * sizeof(struct st_name));
-
     unlink(tmp); /* a leftover of an earlier process with this pid */
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         *why = strerror(errno);
-        return -1;
+        goto out;
     }
-    if (reserve(fd, 0, size) != 0) {
+    char *m = NULL;
+    if (reserve(fd, 0, FIRST_SIZE) != 0 || !(m = map_file(fd))) {
         *why = strerror(errno);
         goto out_unlink;
     }
-    struct st_header *h = map_at(fd, 0, size);
-    if (!h) {
-        *why = strerror(errno);
-        goto out_unlink;
-    }
+    struct st_header *h = (struct st_header *)m;
     memcpy(h->magic, ST_MAGIC, 8);
     h->version = ST_VERSION;
     h->header_size = sizeof *h;
-    h->sock_size = sizeof(struct st_sock);
-    h->event_size = sizeof(struct st_event);
     h->endian = ST_ENDIAN_MARK;
-    h->start_ns = p->now_ns;
-    h->table_cap0 = CAP0;
-    h->table_seg_off[0] = off_seg0;
-    h->table_segs = 1;
-    h->history_off = off_hist;
-    h->history_cap = hist_cap;
-    h->events_off = off_ev;
-    h->events_cap = ev_cap;
-    h->names_off = off_names;
-    h->names_cap = NAMES_CAP;
-    h->name_size = sizeof(struct st_name);
-    fill_header(h, p);
-    if (rename(tmp, T.path) != 0) {
-        *why = strerror(errno);
-        munmap(h, size);
-        goto out_unlink;
+    h->start_ns = proc.now_ns;
+    h->clock_real_ns = now_clock(CLOCK_REALTIME);
+    h->clock_mono_ns = now_clock(CLOCK_MONOTONIC);
+    h->dir_off = ST_PAGE;
+    h->dir_entries = ST_DIR_ENTRIES;
+    h->leaf_slots = ST_LEAF_SLOTS;
+    h->rec_small = ST_REC_SMALL;
+    h->rec_large = ST_REC_LARGE;
+    h->next_id_block = 1;
+    ring_init(&h->events, sizeof(struct st_evrec), EVENTS_CAP0, hist_bytes / 2);
+    ring_init(&h->history, sizeof(struct st_histrec), HISTORY_CAP0, hist_bytes / 2);
+    ring_init(&h->names, sizeof(struct st_namerec), NAMES_CAP0,
+              (uint64_t)NAMES_CAP * sizeof(struct st_namerec));
+    fill_header(h, &proc);
+    h->alloc_end = ST_PAGE + ST_DIR_ENTRIES * 8u;
+    h->file_end = FIRST_SIZE;
+    char *none = NULL;
+    if (!__atomic_compare_exchange_n(&base, &none, m, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        munmap(m, map_len);
+        unlink(tmp);
+        st_sys_close(fd);
+        errno = saved;
+        return st_hdr();
     }
+    if (rename(tmp, path) != 0)
+        unlink(tmp);    /* traced still; the viewer just cannot find it */
     st_sys_close(fd);
-    T.hdr = h;
-    T.base_size = T.file_size = size;
-    set_pointers();
-    free_push_segment(0);
-    return 0;
+    errno = saved;
+    return h;
 out_unlink:
+    if (m)
+        munmap(m, map_len);
     unlink(tmp);
     st_sys_close(fd);
-    return -1;
+out:
+    errno = saved;
+    return NULL;
 }
 
-/* Maps our own file back after exec. Anything unexpected: start afresh. */
-static int reopen_file(const struct st_procinfo *p)
+int st_trace_reopen(void)
 {
-    int fd = open(T.path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    int saved = errno, r = -1;
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        goto out;
     struct stat st;
     struct st_header h;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (uint64_t)st.st_size < sizeof h ||
         pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         goto out_close;
-    uint64_t size = (uint64_t)st.st_size;
-    uint64_t base = base_end(&h);
     if (memcmp(h.magic, ST_MAGIC, 8) || h.version != ST_VERSION ||
-        h.header_size != sizeof h || h.sock_size != sizeof(struct st_sock) ||
-        h.event_size != sizeof(struct st_event) ||
-        h.name_size != sizeof(struct st_name) || h.names_cap != NAMES_CAP ||
-        h.pid != p->pid ||
-        h.table_cap0 != CAP0 || h.table_segs < 1 || h.table_segs > ST_MAX_SEGS ||
-        h.table_seg_off[0] != ST_PAGE || base > size || h.history_cap == 0 ||
-        h.events_cap == 0 ||
-        h.history_off + (uint64_t)h.history_cap * sizeof(struct st_sock) > h.events_off ||
-        h.events_off + (uint64_t)h.events_cap * sizeof(struct st_event) > h.names_off)
+        h.header_size != sizeof h || h.pid != proc.pid ||
+        h.rec_small != ST_REC_SMALL || h.rec_large != ST_REC_LARGE ||
+        h.file_end > (uint64_t)st.st_size || h.alloc_end > h.file_end ||
+        h.dir_off != ST_PAGE || h.dir_entries != ST_DIR_ENTRIES ||
+        h.leaf_slots != ST_LEAF_SLOTS)
         goto out_close;
-    T.hdr = map_at(fd, 0, base);
-    if (!T.hdr)
+    if (h.file_end > map_len)
+        map_len = h.file_end + (1ull << 30);
+    char *m = map_file(fd);
+    if (!m)
         goto out_close;
-    T.base_size = base;
-    T.file_size = size;
-    set_pointers();
-    for (uint32_t k = 1; k < h.table_segs; k++) {
-        uint64_t off = h.table_seg_off[k];
-        if (off % ST_PAGE || off + seg_bytes(k) > size ||
-            !(T.seg[k] = map_at(fd, off, seg_bytes(k)))) {
-            /* segments beyond a bad one are lost; the scan re-finds sockets */
-            T.hdr->table_segs = k;
-            break;
-        }
-    }
-    for (uint32_t k = 0; k < T.hdr->table_segs; k++)
-        free_push_segment(k);
-    T.hdr->exec_count++;
-    fill_header(T.hdr, p);
-    st_sys_close(fd);
-    return 0;
-out_close:
-    st_sys_close(fd);
-    return -1;
-}
-
-int st_trace_open(const char *dir, const struct st_procinfo *p,
-                  uint64_t history_bytes, bool *reopened, const char **why)
-{
-    *reopened = false;
-    if (st_trace_name(T.path, sizeof T.path, dir, p->pid, p->proc_start)) {
-        *why = "path too long";
-        return -1;
-    }
-    if (reopen_file(p) == 0) {
-        *reopened = true;
-        return 0;
-    }
-    return create_file(dir, p, history_bytes, why);
-}
-
-static void unmap_all(struct st_trace *t)
-{
-    for (uint32_t k = 1; k < ST_MAX_SEGS; k++)
-        if (t->seg[k])
-            munmap(t->seg[k], seg_bytes(k));
-    if (t->hdr)
-        munmap(t->hdr, t->base_size);
-    if (t->free_ids)
-        munmap(t->free_ids, t->free_cap * 4u);
-    memset(t, 0, sizeof *t);
-}
-
-void st_trace_close(void)
-{
-    unmap_all(&T);
-}
-
-/* Segment k holds ids [CAP0 * (2^k - 1), CAP0 * (2^(k+1) - 1)). */
-static struct st_sock *slot_in(struct st_trace *t, uint32_t id)
-{
-    uint32_t k = 31u - (uint32_t)__builtin_clz(id / CAP0 + 1);
-    if (k >= ST_MAX_SEGS)
-        k = ST_MAX_SEGS - 1;
-    return &t->seg[k][id - seg_first(k)];
-}
-
-static struct st_trace parent_T;
-
-/* The table as it was at fork, in private memory: the child must copy
- * from this, because the shared mapping is the parent's, and the parent
- * runs on (and closes fds) while the child copies. */
-static struct st_sock *fork_copy;
-static uint64_t fork_copy_bytes;
-
-void st_trace_fork_prepare(void)
-{
-    uint32_t segs = T.hdr->table_segs;
-    uint64_t bytes = (uint64_t)seg_first(segs) * sizeof(struct st_sock);
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return;
-    for (uint32_t k = 0; k < segs && k < ST_MAX_SEGS; k++)
-        memcpy((struct st_sock *)p + seg_first(k), T.seg[k], seg_bytes(k));
-    fork_copy = p;
-    fork_copy_bytes = bytes;
-}
-
-void st_trace_fork_release(void)
-{
-    if (fork_copy)
-        munmap(fork_copy, fork_copy_bytes);
-    fork_copy = NULL;
-}
-
-static uint32_t copy_from_parent(int fd, uint32_t slot, void *arg)
-{
-    (void)fd;
-    (void)arg;
-    int64_t id = st_slot_alloc();
-    if (id < 0)
-        return UINT32_MAX;
-    struct st_sock *dst = st_slot((uint32_t)id);
-    memcpy(dst, &fork_copy[slot], sizeof *dst);
-    dst->seq = 0;
-    T.hdr->open_count++;
-    T.hdr->socks_total++;
-    return (uint32_t)id;
-}
-
-/* The child connects to what its parent looked up: the names come along.
- * The parent's ring is shared and may be written while we copy; a record
- * caught mid-write is skipped. */
-static void copy_names_from_parent(void)
-{
-    struct st_header *ph = parent_T.hdr;
-    uint64_t head = __atomic_load_n(&ph->names_head, __ATOMIC_ACQUIRE);
-    uint64_t first = head > ph->names_cap ? head - ph->names_cap : 0;
-    for (uint64_t i = first; i < head; i++) {
-        const struct st_name *r = &parent_T.names[i % ph->names_cap];
-        struct st_name copy;
-        uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
-        memcpy(&copy, r, sizeof copy);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if ((s1 & 1) || s1 != __atomic_load_n(&r->seq, __ATOMIC_RELAXED))
-            continue;
-        copy.host[ST_HOST_MAX - 1] = 0;
-        st_name_push(copy.family, copy.addr, copy.host, copy.ns);
-    }
-}
-
-int st_trace_fork(const char *dir, const struct st_procinfo *p,
-                  const char **why)
-{
-    if (!fork_copy) {
-        /* no private copy of the table: the shared one is changing */
-        *why = "no memory for the table copy at fork";
-        return -1;
-    }
-    uint32_t hist = T.hdr->history_cap, ev = T.hdr->events_cap;
-    uint64_t history_bytes = (uint64_t)hist * sizeof(struct st_sock) +
-                             (uint64_t)ev * sizeof(struct st_event);
-    parent_T = T;
-    memset(&T, 0, sizeof T);
-    int r = create_file(dir, p, history_bytes, why);
-    if (r == 0) {
-        st_index_remap(copy_from_parent, NULL);
-        copy_names_from_parent();
-    }
-    unmap_all(&parent_T);
-    st_trace_fork_release();
-    return r;
-}
-
-struct st_header *st_hdr(void)
-{
-    return T.hdr;
-}
-
-struct st_sock *st_slot(uint32_t id)
-{
-    return slot_in(&T, id);
-}
-
-uint32_t st_slot_total(void)
-{
-    return T.hdr ? seg_first(T.hdr->table_segs) : 0;
-}
-
-/* Appends segment k to the file. The file is opened again by name: no fd
- * is kept between calls, so a program that closes every fd cannot hurt us. */
-static int grow(void)
-{
-    uint32_t k = T.hdr->table_segs;
-    if (k >= ST_MAX_SEGS)
-        return -1;
-    int saved = errno, r = -1;
-    int fd = open(T.path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        goto out;
-    uint64_t off = T.file_size, len = seg_bytes(k);
-    if (reserve(fd, off, off + len) != 0)
-        goto out_close;
-    struct st_sock *s = map_at(fd, off, len);
-    if (!s)
-        goto out_close;
-    T.seg[k] = s;
-    T.file_size = off + len;
-    T.hdr->table_seg_off[k] = off;
-    __atomic_store_n(&T.hdr->table_segs, k + 1, __ATOMIC_RELEASE);
-    free_push_segment(k);
+    struct st_header *nh = (struct st_header *)m;
+    nh->exec_count++;
+    fill_header(nh, &proc);
+    __atomic_store_n(&base, m, __ATOMIC_RELEASE);
     r = 0;
 out_close:
     st_sys_close(fd);
@@ -433,86 +241,283 @@ out:
     return r;
 }
 
-int64_t st_slot_alloc(void)
+static __thread int npend __attribute__((tls_model("initial-exec")));
+
+struct st_header *st_trace_forget(void)
 {
-    if (T.free_n == 0 && grow() != 0)
-        return -1;
-    return T.free_ids[--T.free_n];
+    struct st_header *h = st_hdr();
+    npend = 0;     /* claims in the parent's rings are not ours to void */
+    __atomic_store_n(&base, NULL, __ATOMIC_RELEASE);
+    return h;
 }
 
-void st_slot_release(uint32_t id)
+void st_trace_unmap(struct st_header *h)
 {
-    struct st_sock *s = st_slot(id);
-    st_rec_begin(&s->seq);
-    uint32_t seq = s->seq;
-    memset(s, 0, sizeof *s);
-    s->seq = seq;
-    st_rec_end(&s->seq);
-    free_push(id);
+    if (h)
+        munmap(h, map_len);
 }
 
-void st_rec_begin(uint32_t *seq)
+void st_trace_close(void)
 {
-    __atomic_store_n(seq, *seq + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    st_trace_unmap(st_trace_forget());
 }
 
-void st_rec_end(uint32_t *seq)
+/* Makes the file at least `need` bytes long. Threads may do this at the
+ * same time: both extend, and file_end only ever grows. The file is opened
+ * again by name: no fd is kept between calls, so a program that closes
+ * every fd cannot hurt us. */
+static bool grow(struct st_header *h, uint64_t need)
 {
-    __atomic_store_n(seq, *seq + 1, __ATOMIC_RELEASE);
-}
-
-void st_history_push(const struct st_sock *s)
-{
-    struct st_header *h = T.hdr;
-    uint64_t head = h->history_head;
-    struct st_sock *r = &T.history[head % h->history_cap];
-    st_rec_begin(&r->seq);
-    uint32_t seq = r->seq;
-    memcpy(r, s, sizeof *r);
-    r->seq = seq;
-    r->serial = head;
-    st_rec_end(&r->seq);
-    __atomic_store_n(&h->history_head, head + 1, __ATOMIC_RELEASE);
-}
-
-void st_event_push(const struct st_event *ev)
-{
-    struct st_header *h = T.hdr;
-    uint64_t head = h->events_head;
-    struct st_event *e = &T.events[head % h->events_cap];
-    st_rec_begin(&e->seq);
-    uint32_t seq = e->seq;
-    memcpy(e, ev, sizeof *e);
-    e->seq = seq;
-    e->serial = head;
-    st_rec_end(&e->seq);
-    __atomic_store_n(&h->events_head, head + 1, __ATOMIC_RELEASE);
-}
-
-void st_name_push(int family, const uint8_t addr[16], const char *host,
-                  uint64_t ns)
-{
-    struct st_header *h = T.hdr;
-    uint64_t head = h->names_head;
-    uint64_t first = head > h->names_cap ? head - h->names_cap : 0;
-    /* a program that resolves the same name for every request must not
-     * push older names out: a pair already held is not written again */
-    for (uint64_t i = head; i-- > first;) {
-        const struct st_name *r = &T.names[i % h->names_cap];
-        if (r->family == family && memcmp(r->addr, addr, 16) == 0 &&
-            strncmp(r->host, host, ST_HOST_MAX) == 0)
-            return;
+    uint64_t end = __atomic_load_n(&h->file_end, __ATOMIC_ACQUIRE);
+    if (end >= need)
+        return true;
+    if (need > map_len)
+        return false;
+    uint64_t least = (need + GROW_MIN - 1) / GROW_MIN * GROW_MIN;
+    uint64_t target = end * 2 > least ? end * 2 : least;
+    if (target > map_len)
+        target = map_len;
+    int saved = errno;
+    bool ok = false;
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        /* doubling keeps growth rare; near a full disk, take what is needed */
+        ok = reserve(fd, end, target) == 0 ||
+             (least < target && reserve(fd, end, target = least) == 0);
+        st_sys_close(fd);
     }
-    struct st_name *r = &T.names[head % h->names_cap];
-    st_rec_begin(&r->seq);
-    r->family = (uint16_t)family;
-    r->serial = head;
-    r->ns = ns;
-    memcpy(r->addr, addr, 16);
-    size_t n = strnlen(host, ST_HOST_MAX - 1);
-    memcpy(r->host, host, n);
-    memset(r->host + n, 0, ST_HOST_MAX - n);
-    st_rec_end(&r->seq);
-    __atomic_store_n(&h->names_head, head + 1, __ATOMIC_RELEASE);
+    errno = saved;
+    if (!ok)
+        return false;
+    while (end < target &&
+           !__atomic_compare_exchange_n(&h->file_end, &end, target, false,
+                                        __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+        ;
+    return true;
+}
+
+/* n bytes (a multiple of 16) of fresh, zeroed file space, or 0. */
+static uint64_t space(uint64_t n)
+{
+    struct st_header *h = st_hdr();
+    if (!h)
+        return 0;
+    uint64_t at = __atomic_load_n(&h->alloc_end, __ATOMIC_RELAXED);
+    for (;;) {
+        if (!grow(h, at + n))
+            return 0;
+        if (__atomic_compare_exchange_n(&h->alloc_end, &at, at + n, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return at;
+    }
+}
+
+/* Installs a zeroed block of n bytes at *where (an offset word, 0 while
+ * absent), unless another thread did first. Returns the offset, or 0. */
+static uint64_t install(uint64_t *where, uint64_t n)
+{
+    uint64_t off = __atomic_load_n(where, __ATOMIC_ACQUIRE);
+    if (off)
+        return off;
+    uint64_t mine = space(n);
+    if (!mine)
+        return 0;
+    /* the loser's block stays unused: a race on a first use, rare */
+    if (__atomic_compare_exchange_n(where, &off, mine, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        return mine;
+    return off;
+}
+
+uint64_t *st_slot(int fd, bool create)
+{
+    struct st_header *h = st_hdr();
+    if (!h || fd < 0 || (uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS)
+        return NULL;
+    uint64_t *dirp = (uint64_t *)((char *)h + h->dir_off);
+    uint64_t *entry = &dirp[(uint32_t)fd / ST_LEAF_SLOTS];
+    uint64_t leaf = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+    if (!leaf) {
+        if (!create)
+            return NULL;
+        leaf = install(entry, ST_LEAF_SLOTS * 8u);
+        if (!leaf)
+            return NULL;
+    }
+    return (uint64_t *)((char *)h + leaf) + (uint32_t)fd % ST_LEAF_SLOTS;
+}
+
+void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
+                  void *arg)
+{
+    struct st_header *h = st_hdr();
+    if (!h || hi < 0)
+        return;
+    if (lo < 0)
+        lo = 0;
+    uint64_t *dirp = (uint64_t *)((char *)h + h->dir_off);
+    for (uint32_t d = (uint32_t)lo / ST_LEAF_SLOTS;
+         d < ST_DIR_ENTRIES && d <= (uint32_t)hi / ST_LEAF_SLOTS; d++) {
+        uint64_t leaf = __atomic_load_n(&dirp[d], __ATOMIC_ACQUIRE);
+        if (!leaf)
+            continue;
+        uint64_t *slots = (uint64_t *)((char *)h + leaf);
+        for (uint32_t i = 0; i < ST_LEAF_SLOTS; i++) {
+            int fd = (int)(d * ST_LEAF_SLOTS + i);
+            if (fd >= lo && fd <= hi && __atomic_load_n(&slots[i], __ATOMIC_RELAXED))
+                fn(fd, &slots[i], arg);
+        }
+    }
+}
+
+/* Free records: a stack per size, head = tag << 32 | granule; the tag
+ * changes on every pop so a record popped and pushed back in between
+ * makes a stale compare-and-swap fail. The next granule is kept in the
+ * free record's first word. */
+static uint64_t *free_head(struct st_header *h, uint16_t size)
+{
+    return size == ST_REC_SMALL ? &h->free_small : &h->free_large;
+}
+
+uint32_t st_rec_alloc(uint16_t size)
+{
+    struct st_header *h = st_hdr();
+    if (!h)
+        return 0;
+    uint64_t *head = free_head(h, size);
+    uint64_t top = __atomic_load_n(head, __ATOMIC_ACQUIRE);
+    while ((uint32_t)top) {
+        uint64_t *rec = (uint64_t *)((char *)h + (uint64_t)(uint32_t)top * ST_GRANULE);
+        uint64_t next = __atomic_load_n(rec, __ATOMIC_RELAXED) & ST_W_GRAN_MASK;
+        uint64_t want = ((top >> 32) + 1) << 32 | next;
+        if (__atomic_compare_exchange_n(head, &top, want, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_ACQUIRE))
+            return (uint32_t)top;
+    }
+    uint64_t off = space(size);
+    if (!off)
+        return 0;
+    return (uint32_t)(off / ST_GRANULE);
+}
+
+void st_rec_free(uint32_t gran, uint16_t size)
+{
+    struct st_header *h = st_hdr();
+    if (!h || !gran)
+        return;
+    uint64_t *head = free_head(h, size);
+    uint64_t *rec = (uint64_t *)((char *)h + (uint64_t)gran * ST_GRANULE);
+    uint64_t top = __atomic_load_n(head, __ATOMIC_RELAXED);
+    do {
+        __atomic_store_n(rec, top & ST_W_GRAN_MASK, __ATOMIC_RELAXED);
+    } while (!__atomic_compare_exchange_n(head, &top,
+                                          (top & ~ST_W_GRAN_MASK) | gran, false,
+                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* Records this thread claimed and has not committed. A claim left behind
+ * by a siglongjmp out of a hook is voided by the thread's next claim: the
+ * claim's stack frame is then no longer below us. A signal handler running
+ * on top of a claim sees it below its own frame, and leaves it alone. */
+#define PENDING 4
+static __thread struct {
+    uint64_t *word;
+    uint64_t claimed;
+    uintptr_t frame;
+} pend[PENDING] __attribute__((tls_model("initial-exec")));
+
+static void pend_drop(int i)
+{
+    int last = npend - 1;
+    if (i < last)
+        pend[i] = pend[last];
+    npend = last;
+}
+
+static void void_stale_claims(uintptr_t frame)
+{
+    for (int i = npend; i-- > 0;) {
+        if (i >= PENDING || pend[i].frame > frame)
+            continue;
+        uint64_t c = pend[i].claimed;
+        __atomic_compare_exchange_n(pend[i].word, &c,
+                                    (c & ~3ull) | ST_RING_VOID, false,
+                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+        pend_drop(i);
+    }
+}
+
+static void *ring_rec(struct st_header *h, struct st_ring *r, uint64_t pos)
+{
+    uint64_t q = pos % r->cap;
+    uint32_t k = 0;
+    uint64_t first = 0, n = r->cap0;
+    if (q >= r->cap0) {
+        k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
+        first = (uint64_t)r->cap0 << (k - 1);
+        n = first;
+    }
+    if (k >= r->nsegs)
+        return NULL;
+    uint64_t off = install(&r->seg_off[k], n * r->rec_size);
+    if (!off)
+        return NULL;
+    return (char *)h + off + (q - first) * r->rec_size;
+}
+
+void *st_ring_claim(struct st_ring *r, uint64_t *pos)
+{
+    struct st_header *h = st_hdr();
+    if (!h)
+        return NULL;
+    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+    if (npend)
+        void_stale_claims(frame);
+    /* a record still claimed from an earlier lap is skipped, not taken:
+     * its writer may be writing it now */
+    for (int tries = 0; tries < 64; tries++) {
+        uint64_t p = __atomic_fetch_add(&r->head, 1, __ATOMIC_RELAXED);
+        uint64_t *rec = ring_rec(h, r, p);
+        if (!rec) {
+            st_drop();
+            return NULL;
+        }
+        uint64_t w = __atomic_load_n(rec, __ATOMIC_ACQUIRE);
+        uint64_t claimed = (p + 1) << 2 | ST_RING_CLAIMED;
+        if ((w & 3) == ST_RING_CLAIMED || (w >> 2) >= p + 1)
+            continue;
+        if (!__atomic_compare_exchange_n(rec, &w, claimed, false,
+                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            continue;
+        if (npend < PENDING) {
+            pend[npend].word = rec;
+            pend[npend].claimed = claimed;
+            pend[npend].frame = frame;
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            npend++;
+        }
+        *pos = p;
+        return rec;
+    }
+    st_drop();
+    return NULL;
+}
+
+void st_ring_commit(void *rec, uint64_t pos)
+{
+    uint64_t claimed = (pos + 1) << 2 | ST_RING_CLAIMED;
+    __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
+                                (pos + 1) << 2 | ST_RING_COMMITTED, false,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    for (int i = npend; i-- > 0;)
+        if (i < PENDING && pend[i].word == rec) {
+            pend_drop(i);
+            break;
+        }
+}
+
+uint64_t st_id_block(uint64_t n)
+{
+    struct st_header *h = st_hdr();
+    return h ? __atomic_fetch_add(&h->next_id_block, n, __ATOMIC_RELAXED) : 0;
 }

@@ -1,6 +1,7 @@
-/* tracefile.h - the writer's side of the trace file: create or re-open it,
- * map it, hand out table slots, append to the rings. The caller holds the
- * tracer lock for everything but st_trace_open. */
+/* tracefile.h - the writer's side of the trace file: create it (on the
+ * first socket), re-open it after exec, grow it, and hand out its space:
+ * fd-table slots, socket records, ring records. Lock-free throughout: any
+ * thread may be here at any moment, signal handlers included. */
 #ifndef SOCKTRACE_TRACEFILE_H
 #define SOCKTRACE_TRACEFILE_H
 
@@ -12,50 +13,59 @@
 struct st_procinfo {
     int pid, ppid;
     uint64_t proc_start;    /* /proc starttime: names the file */
-    uint64_t now_ns;
+    uint64_t now_ns;        /* CLOCK_REALTIME */
     int argc;
     char **argv;
+    uint64_t run_id;        /* SOCKTRACE_RUN_ID */
 };
 
-/* Opens DIR/PID-START.trace: re-opened when this process already has one
- * (we are a new image after exec; *reopened is set), created otherwise.
- * history_bytes bounds the two rings. Returns 0, or -1 with *why set. */
-int st_trace_open(const char *dir, const struct st_procinfo *p,
-                  uint64_t history_bytes, bool *reopened, const char **why);
+/* Where this process's file goes; set before any other call here (by the
+ * constructor, and again in a forked child). */
+int st_trace_setup(const char *dir, const struct st_procinfo *p,
+                   uint64_t history_bytes);
 
-/* In a forked child: a new file for this pid, holding a copy of every open
- * slot; the parent's mapping is released. Returns 0, or -1 (untraced). */
-int st_trace_fork(const char *dir, const struct st_procinfo *p,
-                  const char **why);
+/* The mapped header, or NULL while the process has no file. */
+struct st_header *st_hdr(void);
 
-/* Around fork(), with the lock held: a private copy of the table for the
- * child to start from; released in both processes after the fork. */
-void st_trace_fork_prepare(void);
-void st_trace_fork_release(void);
+/* The header, creating the file when there is none yet. Threads that race
+ * here each build a file and one wins; nobody waits. NULL when the file
+ * cannot be made (*why says why, once per process: the caller warns). */
+struct st_header *st_trace_create(const char **why);
+
+/* After exec: maps this process's existing file. 0, or -1 when there is
+ * none (or it is not ours, or not this version). */
+int st_trace_reopen(void);
+
+/* In a forked child, before anything else: forgets the parent's mapping
+ * without unmapping it and returns it, for the child to copy from. */
+struct st_header *st_trace_forget(void);
+void st_trace_unmap(struct st_header *h);
 
 /* Unmaps everything (the tracer is off from now on). */
 void st_trace_close(void);
 
-struct st_header *st_hdr(void);
-struct st_sock *st_slot(uint32_t id);
-/* A free slot, growing the file when all are in use; -1 when it cannot. */
-int64_t st_slot_alloc(void);
-void st_slot_release(uint32_t id);
-/* Every slot in use, for the start-up and exec scans. */
-uint32_t st_slot_total(void);
+/* Counts a change that could not be recorded (the file could not grow). */
+void st_drop(void);
 
-/* Copies a socket into the history ring. */
-void st_history_push(const struct st_sock *s);
-/* Appends an event; ev->seq and ev->serial are filled in here. */
-void st_event_push(const struct st_event *ev);
+/* The slot word of fd, or NULL: no leaf yet (create: make the leaf). */
+uint64_t *st_slot(int fd, bool create);
+/* Calls fn for every slot that exists with fd in [lo, hi]. */
+void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
+                  void *arg);
 
-/* Records that a lookup of host returned addr (16 bytes, IPv4 in the
- * first 4); a pair already in the ring is not repeated. */
-void st_name_push(int family, const uint8_t addr[16], const char *host,
-                  uint64_t ns);
+/* File memory at an offset. */
+void *st_at(uint64_t off);
+/* A record of `size` bytes (ST_REC_SMALL or ST_REC_LARGE) as a granule
+ * index, or 0 when the file cannot grow. */
+uint32_t st_rec_alloc(uint16_t size);
+void st_rec_free(uint32_t gran, uint16_t size);
 
-/* seqlock brackets around an in-place update of a table slot */
-void st_rec_begin(uint32_t *seq);
-void st_rec_end(uint32_t *seq);
+/* Ring records: claim a record (NULL: dropped), fill it from byte 8 on,
+ * commit. */
+void *st_ring_claim(struct st_ring *r, uint64_t *pos);
+void st_ring_commit(void *rec, uint64_t pos);
+
+/* A block of socket ids for one thread. */
+uint64_t st_id_block(uint64_t n);
 
 #endif

@@ -1,20 +1,20 @@
-/* tracer.c - the lock and the table operations the hooks are built from.
- * The lock is a spinlock with a bound: a hook never waits for long, it
- * drops its record and counts the drop (DESIGN.md, "never in the way"). */
+/* tracer.c - the endpoint table's write protocol (trace_format.h): build a
+ * record, publish it with one compare-and-swap, order calls on one fd by
+ * their time windows, ask the kernel where windows overlap. No thread ever
+ * waits for another here, so nothing is dropped while the file can grow. */
 #define _GNU_SOURCE
 #include "tracer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stddef.h>
-#include <linux/futex.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "fdindex.h"
 #include "real.h"
 #include "sockaddr_conv.h"
 #include "tracefile.h"
@@ -22,209 +22,752 @@
 int st_on;
 int st_tcpinfo = 1;
 
-static int lockword;
-static __thread int inside __attribute__((tls_model("initial-exec")));
-static __thread int cached_tid __attribute__((tls_model("initial-exec")));
-static uint64_t next_sock_id;
 
-/* The lock word: 0 free, 1 held, 2 held with sleepers (a futex). The
- * wait is bounded: a short spin, then sleeping on the futex for at most
- * WAIT_NS in all. Sleeping, not yielding: with more threads than cores the
- * holder is often preempted, and only a sleeper gives it a CPU back. */
-#define SPINS 1000
-#define WAIT_NS 20000000ull
-/* fork waits longer: the lock is not fair, and a forking thread that
- * other busy threads keep beating to it would leave its child untraced */
-#define FORK_WAIT_NS 1000000000ull
-#define PENDING 64
-static int pending[PENDING];    /* fd + 1 of queued closes, 0 = empty */
-/* How many are queued: every unlock reads this one word instead of
- * sweeping the queue. Raised after a slot is filled, lowered when one is
- * taken, so it can dip below zero for a moment: only "not zero" matters. */
-static int pending_n;
+#define TLS __attribute__((tls_model("initial-exec")))
+static __thread int in_vfork_child TLS;
+static __thread int cached_tid TLS;
+static __thread uint64_t last_ns TLS;
+static __thread uint64_t id_next TLS, id_end TLS;
 
-/* One clock read per intercepted call: the entry opened or closed and the
- * event that records it carry the same time. Guarded by the lock, and
- * forgotten whenever the lock is taken (the constructor sets it unlocked). */
-static uint64_t call_ns;
-
-static uint64_t call_now(void)
+bool st_active(void)
 {
-    if (!call_ns)
-        call_ns = st_now();
-    return call_ns;
+    return __atomic_load_n(&st_on, __ATOMIC_RELAXED) && !in_vfork_child;
 }
 
-static bool try_lock(void)
+uint64_t st_now(void)
 {
-    int expect = 0;
-    if (!__atomic_compare_exchange_n(&lockword, &expect, 1, false,
-                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-        return false;
-    call_ns = 0;
-    return true;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    last_ns = t;
+    return t;
 }
 
-static void unlock(void)
+uint64_t st_before(void)
 {
-    if (__atomic_exchange_n(&lockword, 0, __ATOMIC_SEQ_CST) == 2) {
+    return st_now();
+}
+
+uint64_t st_before_loose(void)
+{
+    return last_ns;
+}
+
+static int st_tid(void)
+{
+    if (!cached_tid)
+        cached_tid = (int)syscall(SYS_gettid);
+    return cached_tid;
+}
+
+/* Socket ids come from blocks of 256 a thread takes at a time: no shared
+ * counter on the hot path. The fetch-add on the thread's own word is one
+ * instruction, so a signal handler interrupting it gets another id. */
+static uint64_t new_sock_id(void)
+{
+    uint64_t id = __atomic_fetch_add(&id_next, 1, __ATOMIC_RELAXED);
+    if (id && id < __atomic_load_n(&id_end, __ATOMIC_RELAXED))
+        return id;
+    uint64_t b = st_id_block(256);
+    __atomic_store_n(&id_end, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&id_next, b + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&id_end, b + 256, __ATOMIC_RELAXED);
+    return b;
+}
+
+/* The file, made on the first call that needs it. */
+static struct st_header *file(void)
+{
+    struct st_header *h = st_hdr();
+    if (h)
+        return h;
+    const char *why = NULL;
+    h = st_trace_create(&why);
+    if (!h) {
+        __atomic_store_n(&st_on, 0, __ATOMIC_RELAXED);
+        st_warn_untraced(why);
+    }
+    return h;
+}
+
+static int stall_fd = -1;
+static unsigned stall_ms;
+
+void st_test_stall_setup(const char *spec)
+{
+    char *end;
+    long fd = strtol(spec, &end, 10);
+    if (*end != ':' || fd < 0)
+        return;
+    stall_ms = (unsigned)strtoul(end + 1, NULL, 10);
+    stall_fd = (int)fd;
+}
+
+static void stall(int fd)
+{
+    if (__builtin_expect(fd == stall_fd, 0)) {
+        struct timespec ts = {stall_ms / 1000, (long)(stall_ms % 1000) * 1000000};
         int saved = errno;
-        syscall(SYS_futex, &lockword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
         errno = saved;
     }
 }
 
-/* Sleeps until the lock is ours (true) or the deadline passes (false). */
-static bool lock_slow(uint64_t wait_ns)
+/* What a slot holds. */
+enum { K_NONE, K_LIVE, K_TOMB };
+
+/* Copies the record slot word w names (reader protocol). K_NONE for an
+ * empty or unknown slot; cur is then empty with a zero window. */
+static int read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
+                        struct st_sock *cur)
 {
-    uint64_t deadline = st_now() + wait_ns;
-    int saved = errno;
-    bool got = false;
+    union {
+        struct st_rec_head head;
+        struct st_rec_large large;
+    } buf;
     for (;;) {
-        /* mark the lock as having sleepers; we own it if it was free */
-        if (__atomic_exchange_n(&lockword, 2, __ATOMIC_ACQUIRE) == 0) {
-            call_ns = 0;
-            got = true;
-            break;
+        uint64_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        *w = v;
+        if (!v || (v & ST_W_UNKNOWN) || !h) {
+            memset(cur, 0, sizeof *cur);
+            return K_NONE;
         }
-        uint64_t now = st_now();
-        if (now >= deadline)
-            break;
-        struct timespec ts = {(time_t)((deadline - now) / 1000000000u),
-                              (long)((deadline - now) % 1000000000u)};
-        syscall(SYS_futex, &lockword, FUTEX_WAIT_PRIVATE, 2, &ts, NULL, 0);
+        const char *rec = (const char *)h + (uint64_t)(uint32_t)(v & ST_W_GRAN_MASK) * ST_GRANULE;
+        st_load_words(&buf.head, rec, sizeof buf.head);
+        uint16_t size = buf.head.size == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL;
+        st_load_words((char *)&buf + sizeof buf.head, rec + sizeof buf.head,
+                      size - (uint32_t)sizeof buf.head);
+        if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v)
+            continue;   /* replaced while we copied: read the new one */
+        st_rec_decode(&buf, cur);
+        return (v & ST_W_TOMB) ? K_TOMB : K_LIVE;
     }
-    errno = saved;
-    return got;
 }
 
-static void drop(void)
+static int read_slot(const uint64_t *slot, uint64_t *w, struct st_sock *cur)
+{
+    return read_slot_in(st_hdr(), slot, w, cur);
+}
+
+bool st_get_in(struct st_header *h, int fd, struct st_sock *s)
+{
+    if (!h || fd < 0 || (uint32_t)fd >= h->dir_entries * h->leaf_slots)
+        return false;
+    const uint64_t *dirp = (const uint64_t *)((char *)h + h->dir_off);
+    uint64_t leaf = __atomic_load_n(&dirp[(uint32_t)fd / h->leaf_slots], __ATOMIC_ACQUIRE);
+    uint64_t w;
+    return leaf && read_slot_in(h, (const uint64_t *)((char *)h + leaf) +
+                                       (uint32_t)fd % h->leaf_slots, &w, s) == K_LIVE;
+}
+
+enum { OLDER, NEWER, OVERLAP };
+
+/* How what a slot holds stands to a call made in [t_lo, t_hi]. */
+static int order_of(int kind, const struct st_sock *cur, uint64_t t_lo,
+                    uint64_t t_hi)
+{
+    if (kind == K_NONE || cur->t_hi < t_lo)
+        return OLDER;
+    if (cur->t_lo > t_hi)
+        return NEWER;
+    return OVERLAP;
+}
+
+static uint64_t next_word(uint64_t old, uint32_t gran, uint64_t marks)
+{
+    uint64_t gen = ((old >> ST_W_GEN_SHIFT) + 1) & ST_W_GEN_MASK;
+    return gen << ST_W_GEN_SHIFT | gran | marks;
+}
+
+/* Publishes s (a tombstone when tomb) in place of the version old names.
+ * When the file cannot grow the slot is marked unknown and the change is
+ * counted as dropped. False when the slot no longer holds old. */
+static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
+                    bool tomb)
 {
     struct st_header *h = st_hdr();
-    if (h)
-        __atomic_add_fetch(&h->dropped, 1, __ATOMIC_RELAXED);
+    uint16_t size = st_rec_size(s);
+    uint32_t gran = st_rec_alloc(size);
+    if (!gran) {
+        st_drop();
+        __atomic_compare_exchange_n(slot, &old, next_word(old, 0, ST_W_UNKNOWN),
+                                    false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+        return true;    /* recorded as unknown: nothing more to do */
+    }
+    union {
+        struct st_rec_small small;
+        struct st_rec_large large;
+    } buf;
+    st_rec_encode(&buf, size, s);
+    char *rec = (char *)h + (uint64_t)gran * ST_GRANULE;
+    st_store_words(rec, &buf, size);
+    stall(s->fd);
+    if (!__atomic_compare_exchange_n(slot, &old,
+                                     next_word(old, gran, tomb ? ST_W_TOMB : 0),
+                                     false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+        st_rec_free(gran, size);
+        return false;
+    }
+    uint32_t old_gran = (uint32_t)(old & ST_W_GRAN_MASK);
+    if (old_gran && !(old & ST_W_UNKNOWN)) {
+        /* unlinked: ours alone now */
+        const struct st_rec_head *oh =
+            (const void *)((char *)h + (uint64_t)old_gran * ST_GRANULE);
+        uint16_t osize = __atomic_load_n(&oh->size, __ATOMIC_RELAXED);
+        st_rec_free(old_gran, osize == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL);
+    }
+    return true;
 }
 
-static bool enter_within(uint64_t wait_ns)
+void st_history(const struct st_sock *s)
 {
-    if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED))
+    struct st_header *h = st_hdr();
+    uint64_t pos;
+    struct st_histrec *r = h ? st_ring_claim(&h->history, &pos) : NULL;
+    if (!r)
+        return;
+    struct st_histrec buf;
+    st_hist_encode(&buf, s);
+    st_store_words((char *)r + 8, (char *)&buf + 8, sizeof buf - 8);
+    st_ring_commit(r, pos);
+}
+
+/* A socket the table had for fd whose close this call proves: it closed
+ * unseen (a raw syscall) unless a close() marked it and records it. */
+static void retire_unseen(int fd, uint64_t w, struct st_sock *old, uint64_t t)
+{
+    if (w & ST_W_CLOSING)
+        return;
+    old->state = ST_STATE_CLOSED;
+    old->closed_ns = t;
+    old->flags |= ST_SF_CLOSED_UNSEEN;
+    st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, old);
+    st_history(old);
+}
+
+uint64_t st_word(int fd)
+{
+    uint64_t *slot = st_slot(fd, false);
+    return slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+}
+
+bool st_get(int fd, struct st_sock *s)
+{
+    uint64_t *slot = st_slot(fd, false), w;
+    return slot && read_slot(slot, &w, s) == K_LIVE;
+}
+
+void st_ask_local(struct st_sock *s, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (st_sys_getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        st_addr_from(&s->local, (struct sockaddr *)&ss, len, s->family);
+}
+
+void st_ask_peer(struct st_sock *s, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (st_sys_getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+        st_addr_from(&s->peer, (struct sockaddr *)&ss, len, s->family);
+}
+
+/* What the kernel says fd is; false when it is not a socket. */
+static bool kernel_view(int fd, struct st_sock *k)
+{
+    int family = 0, type = 0, protocol = 0, listening = 0;
+    socklen_t l = sizeof(int);
+    memset(k, 0, sizeof *k);
+    if (st_sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0)
         return false;
-    if (inside) {
-        if (inside == 1)
-            drop();
+    l = sizeof(int);
+    st_sys_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &l);
+    l = sizeof(int);
+    st_sys_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &l);
+    l = sizeof(int);
+    st_sys_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l);
+    k->fd = fd;
+    k->family = (uint16_t)family;
+    k->type = (uint16_t)type;
+    k->protocol = (uint16_t)protocol;
+    st_ask_local(k, fd);
+    st_ask_peer(k, fd);
+    if (listening)
+        k->state = ST_STATE_LISTENING;
+    else if (k->peer.kind != ST_ADDR_NONE)
+        k->state = ST_STATE_CONNECTED;
+    else if (k->local.kind != ST_ADDR_NONE && k->local.kind != ST_ADDR_UNNAMED &&
+             !(st_addr_is_wildcard(&k->local) && k->local.port == 0))
+        k->state = ST_STATE_BOUND;
+    else
+        k->state = ST_STATE_CREATED;
+    k->flags = ST_SF_LOCAL_DONE;
+    int saved = errno;
+    int fdflags = (int)syscall(SYS_fcntl, fd, F_GETFD);
+    int flflags = (int)syscall(SYS_fcntl, fd, F_GETFL);
+    errno = saved;
+    if (fdflags > 0 && (fdflags & FD_CLOEXEC))
+        k->flags |= ST_SF_CLOEXEC;
+    if (flflags > 0 && (flflags & O_NONBLOCK))
+        k->flags |= ST_SF_NONBLOCK;
+    return true;
+}
+
+/* Whether a recorded socket can be the one the kernel described. A
+ * connect in progress has no peer in the kernel's answer yet. */
+static bool same_socket(const struct st_sock *a, const struct st_sock *k)
+{
+    if (a->state == ST_STATE_FREE || a->state == ST_STATE_CLOSED ||
+        a->family != k->family || a->type != k->type)
+        return false;
+    if (!st_addr_same(&a->local, &k->local) && !st_addr_incomplete(&a->local) &&
+        a->local.kind != ST_ADDR_NONE)
+        return false;
+    if (k->peer.kind != ST_ADDR_NONE)
+        return a->peer.kind == ST_ADDR_NONE || a->state == ST_STATE_CONNECTING ||
+               a->state == ST_STATE_FAILED || (a->flags & ST_SF_PEER_LAST) ||
+               st_addr_same(&a->peer, &k->peer);
+    return true;
+}
+
+/* The kernel's answer k, with what the record a knew of the same socket
+ * that the kernel does not say. */
+static void merge(struct st_sock *k, const struct st_sock *a)
+{
+    k->sock_id = a->sock_id;
+    k->origin = a->origin;
+    k->opened_ns = a->opened_ns;
+    k->peers_seen = a->peers_seen;
+    k->flags |= a->flags & (ST_SF_PORT_CHOSEN | ST_SF_NO_PORT | ST_SF_SHUT_RD |
+                            ST_SF_SHUT_WR | ST_SF_PEERS_MORE | ST_SF_SHARED);
+    if (k->peer.kind == ST_ADDR_NONE &&
+        (a->state == ST_STATE_CONNECTING || a->state == ST_STATE_FAILED)) {
+        k->peer = a->peer;
+        k->state = a->state;
+    }
+    if ((a->flags & ST_SF_PEER_LAST) && k->state != ST_STATE_CONNECTED) {
+        k->peer = a->peer;
+        k->flags |= ST_SF_PEER_LAST;
+    }
+}
+
+bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!file())
+        return false;
+    uint64_t *slot = st_slot(fd, true);
+    if (!slot) {
+        st_drop();
         return false;
     }
-    /* `inside` is raised before the lock is tried and lowered after it is
-     * released: a signal arriving between the two must not make its
-     * handler wait for a lock its own thread holds */
-    inside = 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    for (int i = 0; i < SPINS; i++) {
-        if (__atomic_load_n(&lockword, __ATOMIC_RELAXED) == 0 && try_lock())
-            return true;
-        __builtin_ia32_pause();
-    }
-    if (lock_slow(wait_ns))
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t w;
+        struct st_sock cur;
+        int kind = read_slot(slot, &w, &cur);
+        uint64_t t_lo = st_now();
+        struct st_sock k;
+        bool sock = kernel_view(fd, &k);
+        uint64_t t_hi = st_now();
+        if (!sock) {
+            if (kind != K_LIVE)
+                return false;
+            cur.state = ST_STATE_CLOSED;
+            cur.closed_ns = t_hi;
+            cur.t_lo = t_lo;
+            cur.t_hi = t_hi;
+            cur.flags |= ST_SF_ASKED | ST_SF_CLOSED_UNSEEN;
+            if (!publish(slot, w, &cur, true))
+                continue;
+            st_watch_update(fd, NULL);
+            if (!(w & ST_W_CLOSING)) {
+                st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, &cur);
+                st_history(&cur);
+            }
+            return false;
+        }
+        if (hint && same_socket(hint, &k)) {
+            merge(&k, hint);
+        } else if (kind == K_LIVE && same_socket(&cur, &k)) {
+            merge(&k, &cur);
+        } else {
+            k.sock_id = new_sock_id();
+            k.origin = (uint8_t)origin;
+            k.opened_ns = t_hi;
+        }
+        k.fd = fd;
+        k.t_lo = t_lo;
+        k.t_hi = t_hi;
+        k.flags |= ST_SF_ASKED;
+        if (!publish(slot, w, &k, false))
+            continue;
+        if (kind == K_LIVE && cur.sock_id != k.sock_id)
+            retire_unseen(fd, w, &cur, t_hi);
+        st_watch_update(fd, &k);
+        *out = k;
         return true;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    inside = 0;
-    drop();
-    return false;
+    }
+    /* others kept changing fd all along: what they published stands */
+    return st_get(fd, out);
 }
 
-bool st_enter(void)
+bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
+               void *arg, struct st_sock *out)
 {
-    return enter_within(WAIT_NS);
-}
-
-bool st_enter_for_fork(void)
-{
-    return enter_within(FORK_WAIT_NS);
-}
-
-static bool pending_any(void)
-{
-    return __atomic_load_n(&pending_n, __ATOMIC_SEQ_CST) != 0;
-}
-
-static void drain_pending(void)
-{
-    if (!pending_any())
-        return;
-    for (int i = 0; i < PENDING; i++) {
-        int v = __atomic_exchange_n(&pending[i], 0, __ATOMIC_SEQ_CST);
-        if (v) {
-            __atomic_sub_fetch(&pending_n, 1, __ATOMIC_SEQ_CST);
-            struct st_sock *s = st_find(v - 1);
-            if (s) {
-                st_emit(ST_CALL_CLOSE, v - 1, -1, 0, 0, s);
-                st_close_entry(v - 1, 0);
+    memset(out, 0, sizeof *out);
+    if (!file())
+        return false;
+    uint64_t t_hi = st_now();
+    uint64_t *slot = st_slot(fd, true);
+    if (!slot) {
+        st_drop();
+        return false;
+    }
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t w;
+        struct st_sock cur;
+        int kind = read_slot(slot, &w, &cur);
+        if (w != base) {
+            int ord = order_of(kind, &cur, t_lo, t_hi);
+            if (ord == OLDER) {
+                base = w;       /* the call acted on what cur describes */
+            } else if (ord == NEWER && (kind != K_LIVE || (cur.flags & ST_SF_ASKED))) {
+                if (kind == K_LIVE)
+                    *out = cur;
+                return false;
+            } else {
+                return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
             }
         }
-    }
-}
-
-/* The queue is drained before every unlock, and checked again after it:
- * a close queued while we held the lock is applied by us, one queued
- * after our check by its own thread, which then finds the lock free. */
-void st_leave(void)
-{
-    for (;;) {
-        drain_pending();
-        unlock();
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        inside = 0;
-        if (!pending_any())
-            return;
-        inside = 1;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        if (!try_lock()) {
-            inside = 0;     /* the holder drains what is queued */
-            return;
+        if (kind != K_LIVE)     /* a socket the tracer never saw made */
+            return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
+        struct st_sock next = cur;
+        if (!fn(&next, fd, arg)) {
+            *out = cur;
+            return false;
         }
+        next.t_lo = t_lo;
+        next.t_hi = t_hi;
+        next.flags &= ~ST_SF_ASKED;
+        if (publish(slot, w, &next, false)) {
+            st_watch_update(fd, &next);
+            *out = next;
+            return true;
+        }
+        base = w;
     }
+    return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
 }
 
-void st_defer_close(int fd)
+bool st_open(int fd, uint64_t t_lo, struct st_sock *s, uint64_t base,
+             bool replaces, struct st_sock *closed)
 {
-    if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED) || fd < 0)
+    if (closed)
+        memset(closed, 0, sizeof *closed);
+    if (!file())
+        return false;
+    uint64_t t_hi = st_now();
+    uint64_t *slot = st_slot(fd, true);
+    if (!slot) {
+        st_drop();
+        return false;
+    }
+    s->fd = fd;
+    s->t_lo = t_lo;
+    s->t_hi = t_hi;
+    if (!s->sock_id)
+        s->sock_id = new_sock_id();
+    if (!s->opened_ns)
+        s->opened_ns = t_hi;
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t w;
+        struct st_sock cur;
+        int kind = read_slot(slot, &w, &cur);
+        bool displaced = replaces && w == base;
+        if (!displaced) {
+            int ord = order_of(kind, &cur, t_lo, t_hi);
+            if (ord == NEWER)
+                return false;   /* fd changed again after the call */
+            if (ord == OVERLAP)
+                return st_ask(fd, s->origin, s, s);
+        }
+        if (!publish(slot, w, s, false))
+            continue;
+        st_watch_update(fd, s);
+        if (kind == K_LIVE && displaced && !(w & ST_W_CLOSING)) {
+            cur.state = ST_STATE_CLOSED;
+            cur.closed_ns = t_hi;
+            st_history(&cur);
+            if (closed)
+                *closed = cur;
+        } else if (kind == K_LIVE) {
+            retire_unseen(fd, w, &cur, t_hi);
+        }
+        return true;
+    }
+    return st_ask(fd, s->origin, s, s);
+}
+
+/* TCP states (the kernel's, not exported to user space) after the peer's
+ * FIN has arrived. */
+enum {
+    ST_TCP_TIME_WAIT = 6,
+    ST_TCP_CLOSE_WAIT = 8,
+    ST_TCP_LAST_ACK = 9,
+    ST_TCP_CLOSING = 11,
+};
+
+#include <linux/tcp.h>
+
+/* One getsockopt before the close, for tcplife-style byte counts. */
+static void tcp_counters(struct st_sock *s, int fd)
+{
+    if (!st_tcpinfo || s->protocol != IPPROTO_TCP || s->type != SOCK_STREAM ||
+        (s->state != ST_STATE_CONNECTED && s->state != ST_STATE_CONNECTING))
         return;
-    for (int i = 0; i < PENDING; i++) {
-        int expect = 0;
-        if (__atomic_compare_exchange_n(&pending[i], &expect, fd + 1, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-            __atomic_add_fetch(&pending_n, 1, __ATOMIC_SEQ_CST);
-            /* not inside: the holder is another thread, or nobody */
-            if (!inside) {
-                inside = 1;
-                __atomic_signal_fence(__ATOMIC_SEQ_CST);
-                if (try_lock())
-                    st_leave();
-                else
-                    inside = 0;
-            }
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (st_sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + 8)
+        return;
+    /* The kernel's counters are in sequence numbers: bytes_acked counts
+     * an active opener's SYN and our acked FIN, bytes_received the peer's
+     * FIN. Data octets sent once (sent minus retransmitted, Linux 4.19)
+     * have neither; the peer's FIN is known from the state it leaves. */
+    if (len >= offsetof(struct tcp_info, tcpi_bytes_retrans) + 8)
+        s->bytes_sent = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
+    else
+        s->bytes_sent = ti.tcpi_bytes_acked;
+    s->bytes_received = ti.tcpi_bytes_received;
+    if (s->bytes_received && (ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
+                              ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT))
+        s->bytes_received--;
+    s->rtt_us = ti.tcpi_rtt;
+    s->retrans = ti.tcpi_total_retrans;
+    s->flags |= ST_SF_TCPINFO;
+}
+
+void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
+{
+    c->fd = fd;
+    c->marked = false;
+    uint64_t *slot = st_slot(fd, false);
+    if (!slot)
+        return;
+    bool counted = false;
+    for (int tries = 0; tries < 8; tries++) {
+        uint64_t w;
+        if (read_slot(slot, &w, &c->s) != K_LIVE || (w & ST_W_CLOSING))
+            return;     /* nothing we know, or another close records it */
+        if (tcp_counts && !counted) {
+            tcp_counters(&c->s, fd);
+            counted = true;
+        }
+        uint64_t marked = w | ST_W_CLOSING;
+        if (__atomic_compare_exchange_n(slot, &w, marked, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            c->word = marked;
+            c->t_lo = st_before_loose();
+            c->marked = true;
             return;
         }
     }
-    drop();
+}
+
+const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
+{
+    if (!c->marked)
+        return NULL;
+    uint64_t t_hi = st_now();
+    struct st_sock *s = &c->s;
+    s->state = ST_STATE_CLOSED;
+    s->closed_ns = t_hi;
+    s->t_lo = c->t_lo;
+    s->t_hi = t_hi;
+    s->flags &= ~ST_SF_ASKED;
+    if (ret < 0 && err == EBADF)
+        s->flags |= ST_SF_CLOSED_UNSEEN;    /* it was gone already */
+    uint64_t *slot = st_slot(c->fd, false);
+    st_watch_update(c->fd, NULL);
+    if (slot && !publish(slot, c->word, s, true)) {
+        /* the number changed hands while we closed: find out from the
+         * kernel unless what is there now came after our close */
+        uint64_t w;
+        struct st_sock cur, out;
+        int kind = read_slot(slot, &w, &cur);
+        if (kind == K_LIVE && order_of(kind, &cur, c->t_lo, t_hi) != NEWER)
+            st_ask(c->fd, ST_ORIGIN_FOUND, NULL, &out);
+    }
+    st_history(s);
+    return s;
+}
+
+struct range_arg {
+    int call;
+    uint64_t t_hi;
+};
+
+static void mark_one(int fd, uint64_t *slot, void *arg)
+{
+    (void)arg;
+    uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    while (!(w & (ST_W_TOMB | ST_W_CLOSING | ST_W_UNKNOWN)) && w &&
+           !__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+    (void)fd;
+}
+
+void st_range_begin(int lo, int hi)
+{
+    st_slot_each(lo, hi, mark_one, NULL);
+}
+
+static void close_one(int fd, uint64_t *slot, void *arg)
+{
+    struct range_arg *a = arg;
+    struct st_closing c = {.fd = fd, .marked = true, .t_lo = st_before_loose()};
+    if (read_slot(slot, &c.word, &c.s) != K_LIVE || !(c.word & ST_W_CLOSING))
+        return;
+    const struct st_sock *s = st_close_end(&c, 0, 0);
+    if (s)
+        st_emit(a->call, fd, -1, 0, 0, s);
+}
+
+void st_range_end(int lo, int hi, int call)
+{
+    struct range_arg a = {call, 0};
+    st_slot_each(lo, hi, close_one, &a);
+}
+
+static void unmark_one(int fd, uint64_t *slot, void *arg)
+{
+    (void)fd;
+    (void)arg;
+    uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    while ((w & ST_W_CLOSING) &&
+           !__atomic_compare_exchange_n(slot, &w, w & ~ST_W_CLOSING, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+}
+
+void st_range_abort(int lo, int hi)
+{
+    st_slot_each(lo, hi, unmark_one, NULL);
+}
+
+static bool set_cloexec(struct st_sock *s, int fd, void *arg)
+{
+    (void)fd;
+    (void)arg;
+    if (s->flags & ST_SF_CLOEXEC)
+        return false;
+    s->flags |= ST_SF_CLOEXEC;
+    return true;
+}
+
+static void cloexec_one(int fd, uint64_t *slot, void *arg)
+{
+    (void)arg;
+    struct st_sock out;
+    uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (w && !(w & (ST_W_TOMB | ST_W_UNKNOWN)))
+        st_change(fd, w, st_before_loose(), set_cloexec, NULL, &out);
+}
+
+void st_range_cloexec(int lo, int hi)
+{
+    st_slot_each(lo, hi, cloexec_one, NULL);
+}
+
+static void sweep_one(int fd, uint64_t *slot, void *arg)
+{
+    (void)arg;
+    struct st_sock s;
+    uint64_t w;
+    if (read_slot(slot, &w, &s) != K_LIVE)
+        return;
+    struct stat st;
+    int saved = errno;
+    bool sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    errno = saved;
+    if (sock)
+        return;     /* the scan that follows asks the kernel about it */
+    uint64_t t = st_now();
+    s.state = ST_STATE_CLOSED;
+    s.closed_ns = t;
+    s.t_lo = s.t_hi = t;
+    s.flags |= (s.flags & ST_SF_CLOEXEC) ? ST_SF_CLOSED_EXEC : ST_SF_CLOSED_UNSEEN;
+    if (publish(slot, w, &s, true)) {
+        st_emit(ST_CALL_CLOSE, fd, -1, 0, 0, &s);
+        st_history(&s);
+    }
+}
+
+void st_exec_sweep(void)
+{
+    st_slot_each(0, INT32_MAX, sweep_one, NULL);
+}
+
+void st_emit(int call, int fd, int fd2, long ret, int err,
+             const struct st_sock *s)
+{
+    static const struct st_addr none;
+    st_emit_addrs(call, fd, fd2, ret, err, s ? &s->local : &none,
+                  s ? &s->peer : &none, s ? s->sock_id : 0);
+}
+
+void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
+                   const struct st_addr *local, const struct st_addr *peer,
+                   uint64_t sock_id)
+{
+    struct st_header *h = file();
+    uint64_t pos;
+    struct st_evrec *r = h ? st_ring_claim(&h->events, &pos) : NULL;
+    if (!r)
+        return;
+    struct st_evrec ev;
+    ev.word = 0;
+    ev.ns = last_ns ? last_ns : st_now();
+    ev.sock_id = sock_id;
+    ev.call = (uint16_t)call;
+    ev.reserved = 0;
+    ev.tid = st_tid();
+    ev.fd = fd;
+    ev.fd2 = fd2;
+    ev.ret = (int32_t)ret;
+    ev.err = ret < 0 ? err : 0;
+    st_caddr_from(&ev.local, local);
+    st_caddr_from(&ev.peer, peer);
+    st_store_words((char *)r + 8, (char *)&ev + 8, sizeof ev - 8);
+    st_ring_commit(r, pos);
+}
+
+void st_vfork_child(void)
+{
+    in_vfork_child = 1;
+}
+
+void st_vfork_parent(void)
+{
+    in_vfork_child = 0;
 }
 
 void st_tracer_after_fork(void)
 {
-    lockword = 0;
-    pending_n = 0;
-    memset(pending, 0, sizeof pending);
-    inside = 0;
     cached_tid = 0;
+    id_next = id_end = 0;
 }
 
-
-/* What a data call on fd may tell us, readable without the lock: the
- * send path of a socket with nothing left to learn costs one load. */
+/* What a data call on fd may tell us, readable without a shared write:
+ * the send path of a socket with nothing left to learn costs one load. */
 #define WATCH_FDS 65536
 static uint8_t watch[WATCH_FDS];
 /* The last peer noted per fd (direct-mapped; (fd + 1) << 32 | hash): a
- * datagram socket talking to one peer takes the lock only once. */
+ * datagram socket talking to one peer records it once. */
 #define PEER_CACHE 4096
 static uint64_t peer_cache[PEER_CACHE];
 
@@ -270,216 +813,46 @@ void st_peer_cache(int fd, uint32_t hash)
                      (uint64_t)(fd + 1) << 32 | hash, __ATOMIC_RELAXED);
 }
 
-uint64_t st_now(void)
+void st_name_push(int family, const uint8_t addr[16], const char *host,
+                  uint64_t ns)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int st_tid(void)
-{
-    if (!cached_tid)
-        cached_tid = (int)syscall(SYS_gettid);
-    return cached_tid;
-}
-
-struct st_sock *st_find(int fd)
-{
-    int64_t id = st_index_find(fd);
-    return id < 0 ? NULL : st_slot((uint32_t)id);
-}
-
-void st_edit(struct st_sock *s)
-{
-    st_rec_begin(&s->seq);
-}
-
-/* What dup aliases share: one socket, so one set of endpoints and one
- * file status (O_NONBLOCK); close-on-exec and close bookkeeping are per fd. */
-#define ALIAS_FLAGS (~(ST_SF_CLOEXEC | ST_SF_CLOSING | ST_SF_TCPINFO | \
-                      ST_SF_CLOSED_UNSEEN | ST_SF_CLOSED_EXEC))
-
-static void sync_alias(int fd, uint32_t slot, void *arg)
-{
-    const struct st_sock *src = arg;
-    struct st_sock *s = st_slot(slot);
-    if (s == src || s->sock_id != src->sock_id)
+    struct st_header *h = file();
+    if (!h)
         return;
-    st_rec_begin(&s->seq);
-    s->local = src->local;
-    s->peer = src->peer;
-    s->state = src->state;
-    s->peers_seen = src->peers_seen;
-    s->flags = (s->flags & ~ALIAS_FLAGS) | (src->flags & ALIAS_FLAGS);
-    st_rec_end(&s->seq);
-    st_watch_update(fd, s);
-}
-
-/* A change made through one alias is a change of every alias. Aliases are
- * rare, so finding them walks the index rather than costing every entry a
- * link. */
-void st_done(struct st_sock *s)
-{
-    st_rec_end(&s->seq);
-    if ((s->flags & ST_SF_SHARED) && s->state != ST_STATE_CLOSED &&
-        s->state != ST_STATE_FREE)
-        st_index_each(sync_alias, s);
-}
-
-void st_close_entry(int fd, uint32_t flags)
-{
-    st_watch_update(fd, NULL);
-    int64_t id = st_index_remove(fd);
-    if (id >= 0)
-        st_close_slot((uint32_t)id, flags);
-}
-
-void st_close_slot(uint32_t id, uint32_t flags)
-{
-    struct st_sock *s = st_slot(id);
-    st_edit(s);
-    s->flags = (s->flags | flags) & ~ST_SF_CLOSING;
-    s->closed_ns = call_now();
-    s->state = ST_STATE_CLOSED;
-    st_done(s);
-    st_history_push(s);
-    st_slot_release(id);
-    st_hdr()->open_count--;
-}
-
-struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
-                              int origin)
-{
-    struct st_sock *old = st_find(fd);
-    if (old) {
-        /* a close in progress on another thread is a real close */
-        uint32_t unseen = (old->flags & ST_SF_CLOSING) ? 0 : ST_SF_CLOSED_UNSEEN;
-        if (unseen)
-            st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, old);
-        st_close_entry(fd, unseen);
+    struct st_ring *r = &h->names;
+    /* a program that resolves the same name for every request must not
+     * push older names out: a pair already held is not written again (two
+     * threads resolving at once may both write it: harmless) */
+    uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+    uint64_t first = head > r->cap ? head - r->cap : 0;
+    size_t n = strnlen(host, ST_HOST_MAX - 1);
+    for (uint64_t i = head; i-- > first;) {
+        uint32_t k = 0;
+        uint64_t q = i % r->cap, start = 0;
+        if (q >= r->cap0) {
+            k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
+            start = (uint64_t)r->cap0 << (k - 1);
+        }
+        uint64_t off = __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE);
+        if (!off)
+            continue;
+        struct st_namerec rec;
+        st_load_words(&rec, (char *)h + off + (q - start) * r->rec_size, sizeof rec);
+        if ((rec.word & 3) == ST_RING_COMMITTED && rec.family == family &&
+            memcmp(rec.addr, addr, 16) == 0 && strncmp(rec.host, host, n) == 0 &&
+            rec.host[n] == 0)
+            return;
     }
-    int64_t id = st_slot_alloc();
-    if (id < 0) {
-        drop();
-        return NULL;
-    }
-    if (st_index_add(fd, (uint32_t)id) != 0) {
-        st_slot_release((uint32_t)id);
-        drop();
-        return NULL;
-    }
-    struct st_sock *s = st_slot((uint32_t)id);
-    st_edit(s);
-    s->fd = fd;
-    s->sock_id = ++next_sock_id;
-    s->opened_ns = call_now();
-    s->family = (uint16_t)family;
-    s->type = (uint16_t)type;
-    s->protocol = (uint16_t)protocol;
-    s->state = ST_STATE_CREATED;
-    s->origin = (uint8_t)origin;
-    st_done(s);
-    st_watch_update(fd, s);
-    struct st_header *h = st_hdr();
-    h->open_count++;
-    h->socks_total++;
-    return s;
-}
-
-bool st_nested(void)
-{
-    return inside == 1;
-}
-
-/* A vfork child runs on its parent's thread, stack and memory until it
- * execs: its calls must not touch the parent's table, and the mark in the
- * thread's own word keeps the parent's other threads traced meanwhile. */
-#define IN_VFORK_CHILD 2
-
-void st_vfork_child(void)
-{
-    inside = IN_VFORK_CHILD;
-}
-
-void st_vfork_parent(void)
-{
-    inside = 0;
-}
-
-void st_emit(int call, int fd, int fd2, long ret, int err,
-             const struct st_sock *s)
-{
-    static const struct st_addr none;
-    st_emit_addrs(call, fd, fd2, ret, err, s ? &s->local : &none,
-                  s ? &s->peer : &none);
-}
-
-void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
-                   const struct st_addr *local, const struct st_addr *peer)
-{
-    struct st_event ev;
-    memset(&ev, 0, offsetof(struct st_event, local));
-    ev.call = (uint16_t)call;
-    ev.ns = call_now();
-    ev.ret = ret;
-    ev.err = ret < 0 ? err : 0;
-    ev.tid = st_tid();
-    ev.fd = fd;
-    ev.fd2 = fd2;
-    ev.local = *local;
-    ev.peer = *peer;
-    st_event_push(&ev);
-}
-
-void st_ask_local(struct st_sock *s, int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (st_sys_getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-        st_addr_from(&s->local, (struct sockaddr *)&ss, len, s->family);
-}
-
-void st_ask_peer(struct st_sock *s, int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (st_sys_getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-        st_addr_from(&s->peer, (struct sockaddr *)&ss, len, s->family);
-}
-
-struct st_sock *st_adopt(int fd, int origin)
-{
-    int family = 0, type = 0, protocol = 0, listening = 0;
-    socklen_t l = sizeof(int);
-    if (st_sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0)
-        return NULL;        /* not a socket */
-    l = sizeof(int);
-    st_sys_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &l);
-    l = sizeof(int);
-    st_sys_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &l);
-    l = sizeof(int);
-    st_sys_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l);
-    struct st_sock *s = st_open_entry(fd, family, type, protocol, origin);
-    if (!s)
-        return NULL;
-    st_edit(s);
-    st_ask_local(s, fd);
-    st_ask_peer(s, fd);
-    if (listening)
-        s->state = ST_STATE_LISTENING;
-    else if (s->peer.kind != ST_ADDR_NONE)
-        s->state = ST_STATE_CONNECTED;
-    else if ((s->local.kind != ST_ADDR_NONE && s->local.kind != ST_ADDR_UNNAMED &&
-              !(st_addr_is_wildcard(&s->local) && s->local.port == 0)))
-        s->state = ST_STATE_BOUND;
-    s->flags |= ST_SF_LOCAL_DONE;
-    int saved = errno;
-    int fdflags = (int)syscall(SYS_fcntl, fd, F_GETFD);
-    errno = saved;
-    if (fdflags > 0 && (fdflags & FD_CLOEXEC))
-        s->flags |= ST_SF_CLOEXEC;
-    st_done(s);
-    st_watch_update(fd, s);
-    return s;
+    uint64_t pos;
+    struct st_namerec *slot = st_ring_claim(r, &pos);
+    if (!slot)
+        return;
+    struct st_namerec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.family = (uint16_t)family;
+    rec.ns = ns;
+    memcpy(rec.addr, addr, 16);
+    memcpy(rec.host, host, n);
+    st_store_words((char *)slot + 8, (char *)&rec + 8, sizeof rec - 8);
+    st_ring_commit(slot, pos);
 }

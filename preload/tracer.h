@@ -1,6 +1,8 @@
-/* tracer.h - the tracer's process-wide state: on/off, the lock, and the
- * operations on the endpoint table that the hooks are written in. Every
- * function here but st_enter runs with the lock held. */
+/* tracer.h - the endpoint table's operations, which the hooks are written
+ * in. Nothing here takes a lock or waits for another thread: each change
+ * is published with one compare-and-swap, calls on one fd number that
+ * overlap in time are ordered by their time windows, and where even those
+ * overlap the kernel is asked (trace_format.h has the protocol). */
 #ifndef SOCKTRACE_TRACER_H
 #define SOCKTRACE_TRACER_H
 
@@ -8,74 +10,121 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "codec.h"
 #include "trace_format.h"
 
 extern int st_on;
 /* SOCKTRACE_TCPINFO=0: no TCP_INFO read at close (no byte counts) */
 extern int st_tcpinfo;
 
-/* Takes the tracer lock; false when tracing is off, when this thread is
- * already inside the tracer (a signal handler interrupting a hook), or when
- * the lock stayed busy too long: the caller then drops its record. */
-bool st_enter(void);
-/* The same, with a longer bound: for fork's prepare handler. */
-bool st_enter_for_fork(void);
-void st_leave(void);
-/* A close that could not take the lock is queued and applied by whoever
- * holds the lock next: a signal handler's close is never lost. */
-void st_defer_close(int fd);
+/* True when this call should be traced: tracing is on and the thread is
+ * not a vfork child. */
+bool st_active(void);
 
-/* In a forked child: the lock and per-thread caches start afresh. */
-void st_tracer_after_fork(void);
-
+/* CLOCK_MONOTONIC, ns. */
 uint64_t st_now(void);
+/* A time before the real call: exact for the calls that hand out fd
+ * numbers (read the clock), this thread's last reading for the others
+ * (earlier, which is all the protocol needs of it). */
+uint64_t st_before(void);
+uint64_t st_before_loose(void);
 
-struct st_sock *st_find(int fd);
-/* A new entry for fd. An entry still indexed under fd belongs to a socket
- * whose close the tracer missed: it goes to history first. */
-struct st_sock *st_open_entry(int fd, int family, int type, int protocol,
-                              int origin);
-/* Moves fd's entry to history with the given ST_SF_* flags added. */
-void st_close_entry(int fd, uint32_t flags);
-/* The same for a slot that is not indexed. */
-void st_close_slot(uint32_t id, uint32_t flags);
-/* An entry for a socket fd we did not see created (inherited, received,
- * made by a raw syscall): everything is asked of the kernel. */
-struct st_sock *st_adopt(int fd, int origin);
+/* The slot word of fd now, 0 when the table has nothing there. Read
+ * before the real call. */
+uint64_t st_word(int fd);
 
-/* What the next data call on an fd may tell us, kept in a map read
- * without the lock, so the send and receive paths of a socket with nothing
- * to learn cost one load. fds beyond the map's size always say yes. */
-#define ST_W_SEND   0x1u    /* a send resolves: implicit bind, or the end of
-                               a non-blocking connect */
-#define ST_W_PEERS  0x2u    /* unconnected datagram socket: peers counted */
-/* Sets fd's bits from its entry (NULL: none). Call after any change. */
-void st_watch_update(int fd, const struct st_sock *s);
-unsigned st_watch(int fd);
-/* The last peer hash noted for fd, without the lock. */
-bool st_peer_cached(int fd, uint32_t hash);
-void st_peer_cache(int fd, uint32_t hash);
+/* The live socket the table has for fd; _in: in another mapping (a
+ * forked child reading its parent's table). */
+bool st_get(int fd, struct st_sock *s);
+bool st_get_in(struct st_header *h, int fd, struct st_sock *s);
 
-/* seqlock brackets for an update in place; st_done also carries the
- * change to the socket's other fds (ST_SF_SHARED) */
-void st_edit(struct st_sock *s);
-void st_done(struct st_sock *s);
+/* Changes s as the call did; false when there is nothing to change. */
+typedef bool (*st_apply_fn)(struct st_sock *s, int fd, void *arg);
+
+/* A call that succeeded on the socket at fd (bind, connect, ...): applies
+ * fn to the entry as it stood when `base` was read. *out is the entry
+ * afterwards (state ST_STATE_FREE when there is none). True when changed. */
+bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
+               void *arg, struct st_sock *out);
+
+/* fd now refers to the socket *s describes (socket, accept, dup, ...), made
+ * by a call that started at t_lo. dup2 and dup3 pass the word of fd read
+ * before the call and `replaces`: an entry they displaced was closed by
+ * the call and is copied to *closed (closed->state CLOSED). s is updated
+ * to what was published. False when nothing was published. */
+bool st_open(int fd, uint64_t t_lo, struct st_sock *s, uint64_t base,
+             bool replaces, struct st_sock *closed);
+
+/* An entry for a socket fd the tracer did not see made (inherited,
+ * received, raw syscall): everything is asked of the kernel. hint (may be
+ * NULL) gives what is known of it; kept when the kernel agrees. False
+ * when fd is not a socket. */
+bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out);
+
+/* close: marked before the real call, recorded after it. */
+struct st_closing {
+    int fd;
+    bool marked;
+    uint64_t word, t_lo;
+    struct st_sock s;
+};
+void st_close_begin(int fd, struct st_closing *c, bool tcp_counts);
+/* Records the close; s is the closed socket for the event (or NULL). */
+const struct st_sock *st_close_end(struct st_closing *c, int ret, int err);
+
+/* close_range/closefrom: every socket in [lo, hi] is marked, then closed. */
+void st_range_begin(int lo, int hi);
+void st_range_end(int lo, int hi, int call);
+/* the call failed: nothing was closed */
+void st_range_abort(int lo, int hi);
+/* close_range(CLOSE_RANGE_CLOEXEC) */
+void st_range_cloexec(int lo, int hi);
+
+/* After exec: entries of fds that are no longer sockets are closed. */
+void st_exec_sweep(void);
+/* Copies a closed socket to history. */
+void st_history(const struct st_sock *s);
 
 /* Records one call; s (may be NULL) gives the addresses after the call. */
 void st_emit(int call, int fd, int fd2, long ret, int err,
              const struct st_sock *s);
 void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
-                   const struct st_addr *local, const struct st_addr *peer);
-/* True when this thread is inside the tracer: a hook run from a signal
- * handler that interrupted another hook. */
-bool st_nested(void);
+                   const struct st_addr *local, const struct st_addr *peer,
+                   uint64_t sock_id);
+
+/* What the next data call on an fd may tell us, kept in a map read
+ * without any shared write, so the send and receive paths of a socket
+ * with nothing to learn cost one load. fds beyond the map always say yes. */
+#define ST_W_SEND   0x1u    /* a send resolves: implicit bind, or the end of
+                               a non-blocking connect */
+#define ST_W_PEERS  0x2u    /* unconnected datagram socket: peers counted */
+void st_watch_update(int fd, const struct st_sock *s);
+unsigned st_watch(int fd);
+bool st_peer_cached(int fd, uint32_t hash);
+void st_peer_cache(int fd, uint32_t hash);
+
 /* The calling thread is a vfork child until exec (all calls pass through
  * untraced), or its parent again. */
 void st_vfork_child(void);
 void st_vfork_parent(void);
+/* In a forked child: per-thread state starts afresh. */
+void st_tracer_after_fork(void);
 
-/* The kernel's answer for the local address (one getsockname). */
+/* The kernel's answer for the local or peer address (one syscall). */
 void st_ask_local(struct st_sock *s, int fd);
 void st_ask_peer(struct st_sock *s, int fd);
+
+/* Records that a lookup of host returned addr (16 bytes, IPv4 in the
+ * first 4) at monotonic time ns; a pair already in the ring is not
+ * repeated. */
+void st_name_push(int family, const uint8_t addr[16], const char *host,
+                  uint64_t ns);
+
+/* One line on stderr, once per process: tracing is off from now on. */
+void st_warn_untraced(const char *why);
+
+/* Test hook (SOCKTRACE_TEST_STALL=FD:MS): a writer recording a change to
+ * fd FD sleeps MS ms between building its records and publishing them. */
+void st_test_stall_setup(const char *spec);
 
 #endif

@@ -54,17 +54,21 @@ same_as_untraced "RLIMIT_FSIZE reached when the table grows" 0 \
     bash -c 'ulimit -f 150; SOCKTRACE_HISTORY=16K LD_PRELOAD="$1" exec "$3" "$2"' _ "$PRELOAD" "$T/many.py" "$py"
 
 # a full tmpfs, likewise (a sparse file there would SIGBUS on first touch)
-if [ "$(id -u)" = 0 ] && mkdir -p "$T/tiny" && mount -t tmpfs -o size=64k,mode=700 tmpfs "$T/tiny" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/tiny" && mount -t tmpfs -o size=32k,mode=700 tmpfs "$T/tiny" 2>/dev/null; then
     same_as_untraced "a tmpfs too small for the file" 1 \
         env SOCKTRACE_DIR="$T/tiny" SOCKTRACE_HISTORY=16K LD_PRELOAD="$PRELOAD" "$py" "$T/many.py"
     umount "$T/tiny"
-    mount -t tmpfs -o size=150k,mode=700 tmpfs "$T/tiny"
+    mount -t tmpfs -o size=96k,mode=700 tmpfs "$T/tiny"
     same_as_untraced "a tmpfs that fills when the table grows" 0 \
         env SOCKTRACE_DIR="$T/tiny" SOCKTRACE_HISTORY=16K LD_PRELOAD="$PRELOAD" "$py" "$T/many.py"
-    check "  ... the sockets that found no room are counted as dropped" "yes" \
-        "$("$SOCKTRACE" -d "$T/tiny" ps --json | python3 -c '
+    tiny_pid=$("$SOCKTRACE" -d "$T/tiny" ps --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["pid"])')
+    check "  ... every one of the 600 sockets is listed, those that found no room as unknown, and counted as dropped" \
+        "600 yes yes" "$("$SOCKTRACE" -d "$T/tiny" show "$tiny_pid" --json | python3 -c '
 import json, sys
-print("yes" if json.load(sys.stdin)[0]["seen"] < 600 else "no")')"
+d = json.load(sys.stdin)
+socks = [s for s in d["sockets"] if s["family"] == "unix"]
+unknown = [s for s in d["sockets"] if s["state"] == "unknown"]
+print(len(socks) + len(unknown), "yes" if unknown else "no", "yes" if d["dropped"] > 0 else "no")')"
     umount "$T/tiny"
 else
     for _ in 1 2 3 4 5; do skip "no tmpfs mount here (needs root and mount permission)"; done

@@ -304,7 +304,7 @@ int cmd_events(struct ctx *c, int argc, char **argv)
             header = false;
         }
         table_free(t);
-        next = s.h.events_head;
+        next = s.events_head;
         bool alive = s.alive;
         snap_free(&s);
         if (!follow || !alive || stop)

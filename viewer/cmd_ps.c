@@ -21,6 +21,7 @@ static const char usage[] =
 
 struct proc {
     struct st_header h;
+    uint64_t open_count, socks_total;
     bool alive;
     int parent;         /* index of the parent in the list, or -1 */
     int depth;
@@ -55,9 +56,9 @@ static void json_proc(FILE *f, const struct proc *p, bool *first_row)
     cmdline_text(&p->h, cmd, sizeof cmd);
     json_str(f, cmd);
     json_key(f, &first, "open");
-    fprintf(f, "%" PRIu64, p->h.open_count);
+    fprintf(f, "%" PRIu64, p->open_count);
     json_key(f, &first, "seen");
-    fprintf(f, "%" PRIu64, p->h.socks_total);
+    fprintf(f, "%" PRIu64, p->socks_total);
     json_key(f, &first, "execs");
     fprintf(f, "%u", p->h.exec_count);
     fputc('}', f);
@@ -69,8 +70,8 @@ static void add_row(struct table *t, const struct proc *p)
     snprintf(pid, sizeof pid, "%*s%s%d", p->depth * 2, "", p->depth ? "└ " : "", p->h.pid);
     snprintf(ppid, sizeof ppid, "%d", p->h.ppid);
     time_text(p->h.start_ns, start, sizeof start);
-    snprintf(open, sizeof open, "%" PRIu64, p->h.open_count);
-    snprintf(seen, sizeof seen, "%" PRIu64, p->h.socks_total);
+    snprintf(open, sizeof open, "%" PRIu64, p->open_count);
+    snprintf(seen, sizeof seen, "%" PRIu64, p->socks_total);
     cmdline_text(&p->h, cmd, sizeof cmd);
     const char *cells[] = {pid, ppid, p->alive ? "running" : "exited", start, open, seen, cmd};
     const char *colors[] = {NULL, NULL, p->alive ? C_GREEN : C_DIM, NULL, NULL, NULL, NULL};
@@ -114,6 +115,8 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
             continue;
         }
         v[m].h = s.h;
+        v[m].open_count = s.open_count;
+        v[m].socks_total = s.socks_total;
         v[m].alive = s.alive;
         m++;
         snap_free(&s);

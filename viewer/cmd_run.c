@@ -125,9 +125,11 @@ struct member {
     bool in_tree;
 };
 
-/* The traced processes started by this run: the child, then whatever has
- * a recorded parent among them (a double fork keeps its recorded ppid). */
-static size_t collect_tree(const char *dir, int root, uint64_t since, struct member **out)
+/* The traced processes started by this run: the child and those carrying
+ * the run's id, then whatever has a recorded parent among them (a double
+ * fork keeps its recorded ppid; a scrubbed environment loses the id). */
+static size_t collect_tree(const char *dir, int root, uint64_t run_id,
+                           uint64_t since, struct member **out)
 {
     size_t n;
     struct trace_ref *refs = tracedb_list(dir, &n);
@@ -141,7 +143,7 @@ static size_t collect_tree(const char *dir, int root, uint64_t since, struct mem
             snap_free(&v[m].s);
             continue;
         }
-        v[m].in_tree = v[m].s.h.pid == root;
+        v[m].in_tree = v[m].s.h.pid == root || v[m].s.h.run_id == run_id;
         m++;
     }
     free(refs);
@@ -273,6 +275,12 @@ int cmd_run(struct ctx *c, int argc, char **argv)
     free(preload);
     color_init(stderr, json);
     uint64_t start = now_ns();
+    /* every process of the run carries this id into its file, also one
+     * whose parent never had a socket and so has no file to link it */
+    uint64_t run_id = start ^ ((uint64_t)getpid() << 40);
+    char idbuf[24];
+    snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)run_id);
+    setenv("SOCKTRACE_RUN_ID", idbuf, 1);
     /* like system(): the terminal's Ctrl-C is for the command, not for us */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
     sigaction(SIGINT, &ign, &old_int);
@@ -295,7 +303,7 @@ int cmd_run(struct ctx *c, int argc, char **argv)
     int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     if (!quiet) {
         struct member *v;
-        size_t m = collect_tree(c->dir, pid, start, &v);
+        size_t m = collect_tree(c->dir, pid, run_id, start, &v);
         /* both ends of a connection inside the tree are named */
         struct conn_index *ci = conn_index_new();
         for (size_t i = 0; i < m; i++)

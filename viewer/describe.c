@@ -187,6 +187,7 @@ const char *state_name(int state)
         [ST_STATE_BOUND] = "bound", [ST_STATE_LISTENING] = "listening",
         [ST_STATE_CONNECTING] = "connecting", [ST_STATE_CONNECTED] = "connected",
         [ST_STATE_FAILED] = "failed", [ST_STATE_CLOSED] = "closed",
+        [ST_STATE_UNKNOWN] = "unknown",
     };
     return state >= 0 && state < ST_STATE_COUNT_ && n[state] ? n[state] : "unknown";
 }
@@ -197,6 +198,7 @@ const char *origin_name(int origin)
         [ST_ORIGIN_SOCKET] = "socket", [ST_ORIGIN_ACCEPT] = "accept",
         [ST_ORIGIN_SOCKETPAIR] = "socketpair", [ST_ORIGIN_INHERITED] = "inherited",
         [ST_ORIGIN_DUP] = "dup", [ST_ORIGIN_RECEIVED] = "received",
+        [ST_ORIGIN_FOUND] = "found",
     };
     return origin >= 0 && origin < ST_ORIGIN_COUNT_ && n[origin] ? n[origin] : "unknown";
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trace_format.h"
+#include "codec.h"
 
 #define ADDR_TEXT_MAX 480
 

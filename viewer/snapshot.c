@@ -29,21 +29,6 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Copies one record of `size` bytes whose first field is its seq. */
-static bool copy_record(void *dst, const void *src, size_t size)
-{
-    const uint32_t *seqp = src;
-    for (int i = 0; i < RETRIES; i++) {
-        uint32_t s1 = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
-        memcpy(dst, src, size);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        uint32_t s2 = __atomic_load_n(seqp, __ATOMIC_RELAXED);
-        if (s1 == s2 && !(s1 & 1))
-            return true;
-    }
-    return false;
-}
-
 static bool range_ok(uint64_t off, uint64_t count, uint64_t size, uint64_t file)
 {
     if (count && size > UINT64_MAX / count)
@@ -56,6 +41,14 @@ static int by_fd(const void *a, const void *b)
 {
     const struct st_sock *x = a, *y = b;
     return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+static bool ring_ok(const struct st_ring *r, uint32_t rec_size)
+{
+    return r->rec_size == rec_size && r->cap0 && !(r->cap0 & (r->cap0 - 1)) &&
+           r->cap0 <= (1u << 20) && r->nsegs >= 1 && r->nsegs <= ST_RING_SEGS &&
+           r->cap == r->cap0 << (r->nsegs - 1) &&
+           (uint64_t)r->cap * rec_size <= (1ull << 31);
 }
 
 static int check_header(const struct st_header *h, uint64_t size, char *err,
@@ -74,18 +67,16 @@ static int check_header(const struct st_header *h, uint64_t size, char *err,
         fail(err, errlen, "written on a machine of another byte order");
         return -1;
     }
-    if (h->header_size != sizeof *h || h->sock_size != sizeof(struct st_sock) ||
-        h->event_size != sizeof(struct st_event) ||
-        h->name_size != sizeof(struct st_name)) {
+    if (h->header_size != sizeof *h || h->rec_small != ST_REC_SMALL ||
+        h->rec_large != ST_REC_LARGE) {
         fail(err, errlen, "record sizes differ from this socktrace's");
         return -1;
     }
-    if (h->table_segs < 1 || h->table_segs > ST_MAX_SEGS || h->table_cap0 == 0 ||
-        h->table_cap0 > (1u << 20) || h->history_cap == 0 || h->events_cap == 0 ||
-        !range_ok(h->history_off, h->history_cap, sizeof(struct st_sock), size) ||
-        !range_ok(h->events_off, h->events_cap, sizeof(struct st_event), size) ||
-        h->names_cap == 0 || h->names_cap > (1u << 20) ||
-        !range_ok(h->names_off, h->names_cap, sizeof(struct st_name), size) ||
+    if (h->dir_entries != ST_DIR_ENTRIES || h->leaf_slots != ST_LEAF_SLOTS ||
+        !range_ok(h->dir_off, h->dir_entries, 8, size) ||
+        !ring_ok(&h->events, sizeof(struct st_evrec)) ||
+        !ring_ok(&h->history, sizeof(struct st_histrec)) ||
+        !ring_ok(&h->names, sizeof(struct st_namerec)) ||
         h->cmdline_len > ST_CMDLINE_MAX) {
         fail(err, errlen, "corrupt header (counts or offsets out of range)");
         return -1;
@@ -93,94 +84,288 @@ static int check_header(const struct st_header *h, uint64_t size, char *err,
     return 0;
 }
 
-static int load_table(const char *base, uint64_t size, struct snapshot *s,
-                      char *err, size_t errlen)
+/* monotonic (records) to CLOCK_REALTIME */
+static uint64_t real_ns(const struct st_header *h, uint64_t mono)
+{
+    return mono ? mono + (h->clock_real_ns - h->clock_mono_ns) : 0;
+}
+
+/* Copies the live record slot word w names; false when it cannot be read. */
+static bool copy_rec(const char *base, uint64_t size, const uint64_t *slot,
+                     struct st_sock *out, uint64_t *w_out)
+{
+    union {
+        struct st_rec_head head;
+        struct st_rec_large large;
+    } buf;
+    for (int i = 0; i < RETRIES; i++) {
+        uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        *w_out = w;
+        if (!w || (w & (ST_W_TOMB | ST_W_UNKNOWN)))
+            return false;
+        uint64_t off = (uint64_t)(uint32_t)(w & ST_W_GRAN_MASK) * ST_GRANULE;
+        if (!range_ok(off, 1, sizeof buf.head, size))
+            continue;
+        memcpy(&buf.head, base + off, sizeof buf.head);
+        uint16_t rs = buf.head.size;
+        if ((rs != ST_REC_SMALL && rs != ST_REC_LARGE) || !range_ok(off, 1, rs, size))
+            continue;
+        memcpy(&buf, base + off, rs);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(slot, __ATOMIC_RELAXED) != w)
+            continue;
+        st_rec_decode(&buf, out);
+        return true;
+    }
+    return false;
+}
+
+static bool push_sock(struct snapshot *s, size_t *cap, const struct st_sock *so)
+{
+    if (s->n_open == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        void *p = realloc(s->open, ncap * sizeof *s->open);
+        if (!p)
+            return false;
+        s->open = p;
+        *cap = ncap;
+    }
+    s->open[s->n_open++] = *so;
+    return true;
+}
+
+/* What dup aliases share: one socket, so one set of endpoints and one
+ * file status; close-on-exec and close bookkeeping are per fd. */
+#define ALIAS_FLAGS (~(uint32_t)(ST_SF_CLOEXEC | ST_SF_TCPINFO | ST_SF_CLOSED_UNSEEN | \
+                                 ST_SF_CLOSED_EXEC | ST_SF_ASKED))
+
+static int by_id(const void *a, const void *b)
+{
+    const struct st_sock *x = a, *y = b;
+    if (x->sock_id != y->sock_id)
+        return (x->sock_id > y->sock_id) - (x->sock_id < y->sock_id);
+    return (x->t_hi < y->t_hi) - (x->t_hi > y->t_hi);    /* newest first */
+}
+
+/* A change made through one alias is a change of every alias: the writer
+ * records it on the fd it was made through, the reader spreads it. */
+static void share_aliases(struct snapshot *s)
+{
+    qsort(s->open, s->n_open, sizeof *s->open, by_id);
+    for (size_t i = 0; i < s->n_open;) {
+        size_t j = i + 1;
+        while (j < s->n_open && s->open[j].sock_id == s->open[i].sock_id)
+            j++;
+        const struct st_sock *src = &s->open[i];
+        for (size_t k = i + 1; k < j; k++) {
+            struct st_sock *d = &s->open[k];
+            d->local = src->local;
+            d->peer = src->peer;
+            d->state = src->state;
+            d->peers_seen = src->peers_seen;
+            d->flags = (d->flags & ~ALIAS_FLAGS) | (src->flags & ALIAS_FLAGS);
+        }
+        i = j;
+    }
+}
+
+static int load_table(const char *base, uint64_t size, bool records,
+                      struct snapshot *s, char *err, size_t errlen)
 {
     const struct st_header *h = &s->h;
-    uint64_t total = 0;
-    for (uint32_t k = 0; k < h->table_segs; k++) {
-        uint64_t cap = (uint64_t)h->table_cap0 << k;
-        if (!range_ok(h->table_seg_off[k], cap, sizeof(struct st_sock), size)) {
-            /* a segment being added right now is not in the file yet */
-            s->h.table_segs = k;
-            break;
+    const uint64_t *dirp = (const void *)(base + h->dir_off);
+    size_t cap = 0;
+    for (uint32_t d = 0; d < h->dir_entries; d++) {
+        uint64_t leaf = __atomic_load_n(&dirp[d], __ATOMIC_ACQUIRE);
+        if (!leaf)
+            continue;
+        if (leaf % 8 || !range_ok(leaf, h->leaf_slots, 8, size)) {
+            s->torn++;
+            continue;
         }
-        total += cap;
-    }
-    if (s->h.table_segs == 0) {
-        fail(err, errlen, "corrupt header (table outside the file)");
-        return -1;
-    }
-    uint64_t want = h->open_count < total ? h->open_count : total;
-    size_t cap = want + 16;
-    s->open = malloc(cap * sizeof *s->open);
-    if (!s->open) {
-        fail(err, errlen, "out of memory");
-        return -1;
-    }
-    for (uint32_t k = 0; k < s->h.table_segs; k++) {
-        const struct st_sock *seg = (const void *)(base + h->table_seg_off[k]);
-        uint64_t n = (uint64_t)h->table_cap0 << k;
-        for (uint64_t i = 0; i < n; i++) {
-            if (__atomic_load_n(&seg[i].state, __ATOMIC_RELAXED) == ST_STATE_FREE &&
-                !(__atomic_load_n(&seg[i].seq, __ATOMIC_RELAXED) & 1))
+        const uint64_t *slots = (const void *)(base + leaf);
+        for (uint32_t i = 0; i < h->leaf_slots; i++) {
+            uint64_t w = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+            if (!w || (w & ST_W_TOMB))
                 continue;
-            if (s->n_open == cap) {
-                cap *= 2;
-                void *p = realloc(s->open, cap * sizeof *s->open);
-                if (!p) {
-                    fail(err, errlen, "out of memory");
-                    return -1;
-                }
-                s->open = p;
+            int fd = (int)(d * h->leaf_slots + i);
+            struct st_sock so;
+            memset(&so, 0, sizeof so);
+            if (w & ST_W_UNKNOWN) {
+                s->unknown++;
+                so.fd = fd;
+                so.state = ST_STATE_UNKNOWN;
+            } else if (!records) {
+                s->open_count++;
+                continue;
+            } else if (!copy_rec(base, size, &slots[i], &so, &w)) {
+                if (w && !(w & (ST_W_TOMB | ST_W_UNKNOWN)))
+                    s->torn++;
+                continue;
             }
-            struct st_sock *d = &s->open[s->n_open];
-            if (!copy_record(d, &seg[i], sizeof *d)) {
+            if (so.state == ST_STATE_FREE || so.state >= ST_STATE_COUNT_ ||
+                so.state == ST_STATE_CLOSED) {
                 s->torn++;
                 continue;
             }
-            if (d->state != ST_STATE_FREE && d->state < ST_STATE_COUNT_)
-                s->n_open++;
+            so.fd = fd;
+            so.opened_ns = real_ns(h, so.opened_ns);
+            so.closed_ns = 0;
+            s->open_count++;
+            if (records && !push_sock(s, &cap, &so)) {
+                fail(err, errlen, "out of memory");
+                return -1;
+            }
         }
     }
-    qsort(s->open, s->n_open, sizeof *s->open, by_fd);
+    if (records) {
+        share_aliases(s);
+        qsort(s->open, s->n_open, sizeof *s->open, by_fd);
+    }
     return 0;
 }
 
-/* Copies a ring oldest first; *lost counts what it overwrote. */
-static void *load_ring(const char *base, uint64_t off, uint32_t cap, uint64_t head,
-                       uint64_t since, size_t rec, size_t *n, uint64_t *lost,
-                       uint64_t *torn)
+/* Walks a ring from max(since, head - cap) to head - 1, copying each
+ * committed record into raw and handing it to take. */
+static void ring_walk(const char *base, uint64_t size, const struct st_ring *r,
+                      uint64_t head, uint64_t since, void *raw,
+                      void (*take)(void *ctx, const void *raw, uint64_t pos),
+                      void *ctx, uint64_t *lost, uint64_t *torn)
 {
-    uint64_t first = head > cap ? head - cap : 0;
+    uint64_t first = head > r->cap ? head - r->cap : 0;
     *lost = first > since ? first - since : 0;
     if (since > first)
         first = since < head ? since : head;
-    *n = 0;
-    char *out = malloc((size_t)(head - first) * rec + 1);
-    if (!out)
-        return NULL;
-    for (uint64_t i = first; i < head; i++) {
-        const char *src = base + off + (i % cap) * rec;
-        char *dst = out + *n * rec;
-        if (!copy_record(dst, src, rec)) {
-            (*torn)++;
-            continue;
+    for (uint64_t p = first; p < head; p++) {
+        uint64_t q = p % r->cap, start = 0, n = r->cap0;
+        uint32_t k = 0;
+        if (q >= r->cap0) {
+            k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
+            start = n = (uint64_t)r->cap0 << (k - 1);
         }
-        uint64_t serial;
-        memcpy(&serial, dst + 8, sizeof serial);  /* both records: offset 8 */
-        if (serial != i) {
-            (*lost)++;                  /* overwritten while we read */
+        if (k >= r->nsegs || !r->seg_off[k] || r->seg_off[k] % 8 ||
+            !range_ok(r->seg_off[k], n, r->rec_size, size))
             continue;
+        const char *rec = base + r->seg_off[k] + (q - start) * r->rec_size;
+        uint64_t want = (p + 1) << 2 | ST_RING_COMMITTED;
+        for (int i = 0; i < RETRIES; i++) {
+            uint64_t w = __atomic_load_n((const uint64_t *)rec, __ATOMIC_ACQUIRE);
+            if (w != want) {
+                if ((w >> 2) > p + 1)
+                    (*lost)++;          /* overwritten by a later lap */
+                else if (w == ((p + 1) << 2 | ST_RING_CLAIMED) && i + 1 < RETRIES)
+                    continue;           /* being written: look again */
+                else if (w == ((p + 1) << 2 | ST_RING_CLAIMED))
+                    (*torn)++;          /* its writer stopped mid-record */
+                break;
+            }
+            memcpy(raw, rec, r->rec_size);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (__atomic_load_n((const uint64_t *)rec, __ATOMIC_RELAXED) != w) {
+                (*lost)++;
+                break;
+            }
+            take(ctx, raw, p);
+            break;
         }
-        (*n)++;
     }
-    return out;
 }
 
-_Static_assert(offsetof(struct st_sock, serial) == 8, "serial at offset 8");
-_Static_assert(offsetof(struct st_event, serial) == 8, "serial at offset 8");
-_Static_assert(offsetof(struct st_name, serial) == 8, "serial at offset 8");
+struct taker {
+    struct snapshot *s;
+    void *out;
+    size_t n, cap, elem;
+};
+
+static void *take_slot(struct taker *t)
+{
+    if (t->n == t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 64;
+        void *p = realloc(t->out, ncap * t->elem);
+        if (!p)
+            return NULL;
+        t->out = p;
+        t->cap = ncap;
+    }
+    return (char *)t->out + t->n++ * t->elem;
+}
+
+static void take_hist(void *ctx, const void *raw, uint64_t pos)
+{
+    struct taker *t = ctx;
+    struct st_sock *so = take_slot(t);
+    if (!so)
+        return;
+    st_hist_decode(raw, so);
+    if (so->state != ST_STATE_CLOSED) {
+        t->n--;
+        t->s->torn++;
+        return;
+    }
+    so->serial = pos;
+    so->opened_ns = real_ns(&t->s->h, so->opened_ns);
+    so->closed_ns = real_ns(&t->s->h, so->closed_ns);
+}
+
+static void take_event(void *ctx, const void *raw, uint64_t pos)
+{
+    struct taker *t = ctx;
+    const struct st_evrec *r = raw;
+    if (r->call == ST_CALL_NONE || r->call >= ST_CALL_COUNT_) {
+        t->s->torn++;
+        return;
+    }
+    struct st_event *e = take_slot(t);
+    if (!e)
+        return;
+    memset(e, 0, sizeof *e);
+    e->call = r->call;
+    e->serial = pos;
+    e->ns = real_ns(&t->s->h, r->ns);
+    e->sock_id = r->sock_id;
+    e->ret = r->ret;
+    e->err = r->err;
+    e->tid = r->tid;
+    e->fd = r->fd;
+    e->fd2 = r->fd2;
+    e->addr_cut = r->local.cut || r->peer.cut;
+    st_caddr_to(&e->local, &r->local);
+    st_caddr_to(&e->peer, &r->peer);
+}
+
+static void take_name(void *ctx, const void *raw, uint64_t pos)
+{
+    struct taker *t = ctx;
+    const struct st_namerec *r = raw;
+    struct st_name *n = take_slot(t);
+    if (!n)
+        return;
+    n->family = r->family;
+    n->serial = pos;
+    n->ns = real_ns(&t->s->h, r->ns);
+    memcpy(n->addr, r->addr, 16);
+    memcpy(n->host, r->host, ST_HOST_MAX);
+    n->host[ST_HOST_MAX - 1] = 0;
+}
+
+/* Copies a ring into a fresh array; NULL when out of memory. */
+static void *load_ring(const char *base, uint64_t size, struct snapshot *s,
+                       const struct st_ring *r, uint64_t head, uint64_t since,
+                       size_t elem, void (*take)(void *, const void *, uint64_t),
+                       size_t *n, uint64_t *lost)
+{
+    union {
+        struct st_histrec h;
+        struct st_evrec e;
+        struct st_namerec n;
+    } raw;
+    struct taker t = {s, malloc(elem), 0, 1, elem};
+    if (!t.out)
+        return NULL;
+    ring_walk(base, size, r, head, since, &raw, take, &t, lost, &s->torn);
+    *n = t.n;
+    return t.out;
+}
 
 static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
                 struct snapshot *s, char *err, size_t errlen)
@@ -196,30 +381,40 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
     if (check_header(&s->h, size, err, errlen) != 0)
         return -1;
     struct st_header *h = &s->h;
-    uint64_t hist_head = __atomic_load_n(&((const struct st_header *)base)->history_head,
-                                         __ATOMIC_ACQUIRE);
-    uint64_t ev_head = __atomic_load_n(&((const struct st_header *)base)->events_head,
-                                       __ATOMIC_ACQUIRE);
-    uint64_t names_head = __atomic_load_n(&((const struct st_header *)base)->names_head,
-                                          __ATOMIC_ACQUIRE);
-    h->history_head = hist_head;
-    h->events_head = ev_head;
-    h->names_head = names_head;
-    if ((what & SNAP_TABLE) && load_table(base, size, s, err, errlen) != 0)
+    /* the writer extends the file before it says so: a file shorter than
+     * its header says was cut */
+    if (__atomic_load_n(&((const struct st_header *)base)->file_end, __ATOMIC_ACQUIRE) > size) {
+        fail(err, errlen, "truncated (%llu bytes; its header says %llu)",
+             (unsigned long long)size, (unsigned long long)h->file_end);
         return -1;
+    }
+    const struct st_header *live = (const struct st_header *)base;
+    uint64_t hist_head = __atomic_load_n(&live->history.head, __ATOMIC_ACQUIRE);
+    uint64_t ev_head = __atomic_load_n(&live->events.head, __ATOMIC_ACQUIRE);
+    uint64_t names_head = __atomic_load_n(&live->names.head, __ATOMIC_ACQUIRE);
+    /* segment offsets are installed as the rings grow: read them after
+     * the heads, so every position below a head has its segment */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memcpy(&h->events.seg_off, &live->events.seg_off, sizeof h->events.seg_off);
+    memcpy(&h->history.seg_off, &live->history.seg_off, sizeof h->history.seg_off);
+    memcpy(&h->names.seg_off, &live->names.seg_off, sizeof h->names.seg_off);
+    s->events_head = ev_head;
+    if (load_table(base, size, what & SNAP_TABLE, s, err, errlen) != 0)
+        return -1;
+    s->socks_total = hist_head + s->open_count;
     if (what & SNAP_HISTORY) {
-        s->closed = load_ring(base, h->history_off, h->history_cap, hist_head, 0,
-                              sizeof(struct st_sock), &s->n_closed,
-                              &s->closed_lost, &s->torn);
+        s->closed = load_ring(base, size, s, &h->history, hist_head, 0,
+                              sizeof(struct st_sock), take_hist, &s->n_closed,
+                              &s->closed_lost);
         if (!s->closed) {
             fail(err, errlen, "out of memory");
             return -1;
         }
     }
     if (what & SNAP_EVENTS) {
-        s->events = load_ring(base, h->events_off, h->events_cap, ev_head, since,
-                              sizeof(struct st_event), &s->n_events,
-                              &s->events_lost, &s->torn);
+        s->events = load_ring(base, size, s, &h->events, ev_head, since,
+                              sizeof(struct st_event), take_event, &s->n_events,
+                              &s->events_lost);
         if (!s->events) {
             fail(err, errlen, "out of memory");
             return -1;
@@ -227,14 +422,12 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
     }
     if (what & (SNAP_TABLE | SNAP_HISTORY | SNAP_EVENTS)) {
         uint64_t lost = 0;
-        s->names = load_ring(base, h->names_off, h->names_cap, names_head, 0,
-                             sizeof(struct st_name), &s->n_names, &lost, &s->torn);
+        s->names = load_ring(base, size, s, &h->names, names_head, 0,
+                             sizeof(struct st_name), take_name, &s->n_names, &lost);
         if (!s->names) {
             fail(err, errlen, "out of memory");
             return -1;
         }
-        for (size_t i = 0; i < s->n_names; i++)
-            s->names[i].host[ST_HOST_MAX - 1] = 0;
     }
     s->h.cmdline[ST_CMDLINE_MAX - 1] = 0;
     return 0;

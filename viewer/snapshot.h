@@ -8,13 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trace_format.h"
+#include "codec.h"
+#include "codec.h"
 
 /* What to load; the name ring comes with any of the last three. */
 enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4 };
 
 struct snapshot {
-    struct st_header h;
+    struct st_header h;         /* as read; times in it are CLOCK_REALTIME */
+    uint64_t open_count;        /* sockets in the table */
+    uint64_t socks_total;       /* sockets ever entered (open + closed) */
+    uint64_t events_head;       /* events ever written */
     struct st_sock *open;       /* sorted by fd */
     size_t n_open;
     struct st_sock *closed;     /* oldest first */
@@ -26,6 +30,7 @@ struct snapshot {
     struct st_name *names;      /* name lookups, oldest first */
     size_t n_names;
     uint64_t torn;              /* records skipped: written mid-copy */
+    uint64_t unknown;           /* table slots the writer marked unknown */
     bool alive;                 /* the process runs now */
 };
 
