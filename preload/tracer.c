@@ -558,10 +558,20 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
     if (!slot)
         return;
     bool counted = false;
+    c->took_over = false;
     for (int tries = 0; tries < 8; tries++) {
         uint64_t w;
-        if (read_slot(slot, &w, &c->s) != K_LIVE || (w & ST_W_CLOSING))
-            return;     /* nothing we know, or another close records it */
+        if (read_slot(slot, &w, &c->s) != K_LIVE)
+            return;     /* nothing we know */
+        if (w & ST_W_CLOSING) {
+            /* another close marked it: one running now on another thread
+             * (it records, unless ours is the close that succeeds), or
+             * one a siglongjmp left before its real close (ours records) */
+            c->word = w;
+            c->t_lo = st_before_loose();
+            c->marked = c->took_over = true;
+            return;
+        }
         if (tcp_counts && !counted) {
             tcp_counters(&c->s, fd);
             counted = true;
@@ -579,7 +589,7 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
 
 const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
 {
-    if (!c->marked)
+    if (!c->marked || (c->took_over && ret < 0 && err == EBADF))
         return NULL;
     uint64_t t_hi = st_now();
     struct st_sock *s = &c->s;
@@ -629,7 +639,8 @@ void st_range_begin(int lo, int hi)
 static void close_one(int fd, uint64_t *slot, void *arg)
 {
     struct range_arg *a = arg;
-    struct st_closing c = {.fd = fd, .marked = true, .t_lo = st_before_loose()};
+    struct st_closing c = {.fd = fd, .marked = true, .took_over = false,
+                           .t_lo = st_before_loose()};
     if (read_slot(slot, &c.word, &c.s) != K_LIVE || !(c.word & ST_W_CLOSING))
         return;
     const struct st_sock *s = st_close_end(&c, 0, 0);

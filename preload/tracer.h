@@ -64,7 +64,7 @@ bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
 /* close: marked before the real call, recorded after it. */
 struct st_closing {
     int fd;
-    bool marked;
+    bool marked, took_over;
     uint64_t word, t_lo;
     struct st_sock s;
 };
