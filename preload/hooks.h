@@ -10,9 +10,11 @@
 
 #define ST_EXPORT __attribute__((visibility("default")))
 
-/* True when st_real.fn can be called; false only while dlsym is running on
- * this thread, when the hook falls back to the raw system call. */
-#define NEED(fn) (st_real.fn || (st_real_resolve() == 0 && st_real.fn))
+/* True when st_real.fn can be called, looking it up on first use; false
+ * only while dlsym is running on this thread, when the hook falls back to
+ * the raw system call. */
+#define NEED(fn) (__atomic_load_n(&st_real.fn, __ATOMIC_ACQUIRE) || \
+                  st_real_resolve_one((void **)&st_real.fn, #fn, (void *)&fn))
 
 /* Failed calls whose failure says nothing about endpoints: recorded as
  * events they would only flood the ring (a non-blocking server meets

@@ -197,7 +197,7 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
 {
     (void)envp;
     int saved = errno;
-    st_real_resolve();
+    st_real_resolve_close();
     /* set-uid programs are not traced: their files would be root's, and
      * their environment is not to be trusted */
     if (getauxval(AT_SECURE))

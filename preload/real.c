@@ -22,52 +22,30 @@ static void *next_symbol(const char *name, void *self)
     return p == self ? NULL : p;
 }
 
-#define RESOLVE(field, name) \
-    do { if (!st_real.field) \
-        *(void **)&st_real.field = next_symbol(#name, (void *)&name); } while (0)
-
-int st_real_resolve(void)
+/* Each function is looked up on its first use, not all at start-up: a
+ * dlsym costs microseconds, and most processes (every program a shell
+ * script runs) call few of these, or none. */
+int st_real_resolve_one(void **field, const char *name, void *self)
 {
     if (resolving)
-        return -1;
+        return 0;
     resolving = 1;
     int saved = errno;
-    RESOLVE(socket, socket);
-    RESOLVE(socketpair, socketpair);
-    RESOLVE(bind, bind);
-    RESOLVE(listen, listen);
-    RESOLVE(connect, connect);
-    RESOLVE(accept, accept);
-    RESOLVE(accept4, accept4);
-    RESOLVE(getsockname, getsockname);
-    RESOLVE(getpeername, getpeername);
-    RESOLVE(getsockopt, getsockopt);
-    RESOLVE(setsockopt, setsockopt);
-    RESOLVE(shutdown, shutdown);
-    RESOLVE(close, close);
-    RESOLVE(close_nocancel, __close_nocancel);
-    RESOLVE(dup, dup);
-    RESOLVE(dup2, dup2);
-    RESOLVE(dup3, dup3);
-    RESOLVE(fcntl, fcntl);
-    RESOLVE(fcntl64, fcntl64);
-    RESOLVE(close_range, close_range);
-    RESOLVE(closefrom, closefrom);
-    RESOLVE(sendto, sendto);
-    RESOLVE(sendmsg, sendmsg);
-    RESOLVE(sendmmsg, sendmmsg);
-    RESOLVE(recvmsg, recvmsg);
-    RESOLVE(send, send);
-    RESOLVE(recvfrom, recvfrom);
-    RESOLVE(recvmmsg, recvmmsg);
-    RESOLVE(getaddrinfo, getaddrinfo);
-    RESOLVE(gethostbyname, gethostbyname);
-    RESOLVE(gethostbyname2, gethostbyname2);
-    RESOLVE(gethostbyname_r, gethostbyname_r);
-    RESOLVE(gethostbyname2_r, gethostbyname2_r);
+    void *p = next_symbol(name, self);
     errno = saved;
     resolving = 0;
-    return 0;
+    if (p)
+        __atomic_store_n(field, p, __ATOMIC_RELEASE);
+    return p != NULL;
+}
+
+/* close is resolved at start-up: it must never call dlsym itself, since
+ * it runs inside allocators and at exit. */
+void st_real_resolve_close(void)
+{
+    st_real_resolve_one((void **)&st_real.close, "close", (void *)&close);
+    st_real_resolve_one((void **)&st_real.close_nocancel, "__close_nocancel",
+                        (void *)&__close_nocancel);
 }
 
 int st_sys_close(int fd)

@@ -50,10 +50,13 @@ struct st_real {
 
 extern struct st_real st_real;
 
-/* Fills st_real. Returns 0 when every pointer is set; -1 while a
- * resolution is already running on this thread (dlsym can call back into
- * us through malloc): the caller then uses the raw system call. */
-int st_real_resolve(void);
+/* Sets *field to the next definition of name (not self). Returns 0 while
+ * a resolution is already running on this thread (dlsym can call back
+ * into us through malloc) or when there is none: the caller then uses
+ * the raw system call. */
+int st_real_resolve_one(void **field, const char *name, void *self);
+/* close and __close_nocancel, at start-up (see real.c). */
+void st_real_resolve_close(void);
 /* glibc exports it (GLIBC_PRIVATE) without declaring it */
 int __close_nocancel(int fd);
 
