@@ -142,6 +142,10 @@ install: all
 	install -m 644 man/libsocktrace.7 $(DESTDIR)$(MANDIR)/man7/libsocktrace.7
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
+# make deb: socktrace_VERSION_ARCH.deb in build/ (dpkg-deb, pkg/deb/)
+deb:
+	@VERSION=$(VERSION) B=$(B) pkg/deb/build.sh
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
 	      $(DESTDIR)$(MANDIR)/man1/socktrace.1 $(DESTDIR)$(MANDIR)/man7/libsocktrace.7
@@ -150,5 +154,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-deps check-build test demo bench fuzz install uninstall clean
+.PHONY: all deps test-deps check-build test demo bench fuzz install deb uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

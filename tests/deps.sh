@@ -50,7 +50,7 @@ if [ "$mode" = test ]; then
     [ -x /bin/nc.openbsd ] || t netcat-openbsd
     # the fuzz test (clang's libFuzzer), the package test, the fleet test
     command -v clang >/dev/null || t clang
-    command -v dpkg-deb >/dev/null || t dpkg
+    command -v dpkg-shlibdeps >/dev/null || t dpkg-dev
     command -v lintian >/dev/null || t lintian
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || t postgresql
 fi
