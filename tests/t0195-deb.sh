@@ -28,7 +28,7 @@ check "its files" "./usr/bin/socktrace
 ./usr/share/man/man7/libsocktrace.7.gz" \
     "$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | grep -v '/examples/' | sort)"
 check "  ... the fleet examples in its doc directory" "yes" \
-    "$(dpkg-deb -c "$deb" | grep -q 'doc/socktrace/examples/fleet/vector.toml' && echo yes)"
+    "$(dpkg-deb -c "$deb" | grep -q 'doc/socktrace/examples/fleet/schema.sql' && echo yes)"
 check "every file owned by root:root" "root/root" "$(dpkg-deb -c "$deb" | awk '{print $2}' | sort -u)"
 check "Depends: libc6, from the libraries the ELF files need" "libc6" \
     "$(dpkg-deb -f "$deb" Depends | sed 's/ (.*//')"
