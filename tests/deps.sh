@@ -21,7 +21,7 @@ apt_install() { # PACKAGE...: as root, quietly
     export DEBIAN_FRONTEND=noninteractive
     # a fresh machine has no package lists yet
     apt-get update -qq >/dev/null || true
-    apt-get install -y -qq --no-install-recommends "$@" >"$B/deps/apt.log" 2>&1 ||
+    apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "$@" >"$B/deps/apt.log" 2>&1 ||
         { echo "socktrace: apt-get install $* failed, see $B/deps/apt.log" >&2; return 1; }
 }
 
