@@ -4,6 +4,7 @@
 #   make demo       runs an example under the tracer and shows its table
 #   make bench      overhead figures (not a test)
 #   make install    PREFIX=/usr/local, DESTDIR honoured
+#   make deb        socktrace_VERSION_ARCH.deb (dpkg-deb)
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -19,6 +20,12 @@ BASE      = -std=gnu11 $(WARN) -MMD -MP -DST_VERSION_STRING='"$(VERSION)"' -DST_
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer
 B         = build
 
+# What is missing is installed (root on Debian) or named by tests/deps.sh;
+# without root the uthash header is unpacked into build/deps.
+DEPS_INC  = $(B)/deps/usr/include
+BASE     += -idirafter $(DEPS_INC)
+DEPS      = $(if $(wildcard /usr/include/uthash.h /usr/local/include/uthash.h $(DEPS_INC)/uthash.h),,deps)
+
 PRELOAD_SRC = $(wildcard preload/*.c)
 VIEWER_SRC  = $(wildcard viewer/*.c) preload/tracedir.c preload/sockaddr_conv.c preload/codec.c
 PRELOAD_OBJ = $(PRELOAD_SRC:%.c=$(B)/obj/%.o)
@@ -32,6 +39,12 @@ BENCHES     = $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c
 
 all: $(B)/libsocktrace.so $(B)/socktrace
 
+deps:
+	@CC="$(CC)" B="$(B)" tests/deps.sh build
+
+test-deps:
+	@CC="$(CC)" B="$(B)" tests/deps.sh test
+
 # The fuzz target needs clang's libFuzzer; without it the fuzz test skips.
 FUZZ_CC  ?= clang
 FUZZ_SRC  = $(filter-out viewer/main.c,$(VIEWER_SRC))
@@ -43,11 +56,11 @@ PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
 PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
                   -Wl,-z,now -Wl,-soname,libsocktrace.so
 
-$(B)/obj/preload/%.o: preload/%.c
+$(B)/obj/preload/%.o: preload/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
 
-$(B)/san/preload/%.o: preload/%.c
+$(B)/san/preload/%.o: preload/%.c | $(DEPS) test-deps
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_CFLAGS) $(SAN) -c $< -o $@
 
@@ -58,7 +71,7 @@ $(B)/san/libsocktrace.so: $(PRELOAD_SAN) preload/libsocktrace.map
 	$(CC) $(CFLAGS) $(SAN) $(PRELOAD_LDFLAGS) $(PRELOAD_SAN) -o $@ -ldl -lpthread
 
 # The viewer.
-$(B)/obj/viewer/%.o: viewer/%.c
+$(B)/obj/viewer/%.o: viewer/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -Ipreload -c $< -o $@
 
@@ -88,18 +101,18 @@ $(B)/tests/lib%.so: tests/helpers/lib/%.c
 
 # Built when clang and libFuzzer are there; otherwise the reason is kept
 # in build/fuzz/build.log and the fuzz test skips.
-$(FUZZER): tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) $(wildcard viewer/*.h preload/*.h)
+$(FUZZER): tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) $(wildcard viewer/*.h preload/*.h) | $(DEPS) test-deps
 	@mkdir -p $(@D)
-	@$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ipreload -Iviewer \
+	@$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ipreload -Iviewer -idirafter $(DEPS_INC) \
 	    tests/fuzz/fuzz_snapshot.c $(FUZZ_SRC) -o $@ 2>$(@D)/build.log || \
 	    { rm -f $@; echo "fuzz target not built: $(FUZZ_CC) with libFuzzer missing (build/fuzz/build.log)"; }
 
 # ThreadSanitizer: the preload and a stress program, built when the
 # compiler has TSan (gcc needs libtsan); otherwise the TSan test skips.
 TSAN     = $(B)/tsan/libsocktrace.so $(B)/tsan/tsanstress
-$(B)/tsan/libsocktrace.so: $(PRELOAD_SRC) $(wildcard preload/*.h)
+$(B)/tsan/libsocktrace.so: $(PRELOAD_SRC) $(wildcard preload/*.h) | $(DEPS) test-deps
 	@mkdir -p $(@D)
-	@$(CC) -std=gnu11 -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread $(PRELOAD_LDFLAGS) \
+	@$(CC) -std=gnu11 -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread -idirafter $(DEPS_INC) $(PRELOAD_LDFLAGS) \
 	    $(PRELOAD_SRC) -o $@ -ldl -lpthread 2>$(@D)/build.log || \
 	    { rm -f $@; echo "TSan build skipped: $(CC) -fsanitize=thread failed ($(@D)/build.log)"; }
 
@@ -112,7 +125,7 @@ fuzz: all $(EXAMPLES) $(FUZZER)
 
 check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS) $(FUZZER) $(TSAN)
 
-test: check-build
+test: test-deps check-build
 	@tests/run.sh
 
 demo: all $(EXAMPLES)
@@ -129,6 +142,10 @@ install: all
 	install -m 644 man/libsocktrace.7 $(DESTDIR)$(MANDIR)/man7/libsocktrace.7
 	if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
+# make deb: socktrace_VERSION_ARCH.deb in build/ (dpkg-deb, pkg/deb/)
+deb:
+	@VERSION=$(VERSION) B=$(B) pkg/deb/build.sh
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
 	      $(DESTDIR)$(MANDIR)/man1/socktrace.1 $(DESTDIR)$(MANDIR)/man7/libsocktrace.7
@@ -137,5 +154,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all check-build test demo bench fuzz install uninstall clean
+.PHONY: all deps test-deps check-build test demo bench fuzz install deb uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -183,5 +183,32 @@ fds_of() { awk '{print $1}' <<<"$1" | tr '\n' ' '; }
 # the peer column blanked for unix sockets, to compare with kernel_view
 unix_peer_blank() { awk '$2 ~ /^[\/@]/ {$3 = "-"} {print}' <<<"$1"; }
 
+# share_with_user UID: for a test that runs something as UID. Copies what
+# that user needs (the viewer, both libraries, the ASan runtime, the helpers,
+# the examples) into $T/shared, which it can read wherever the checkout is
+# (root's 0700 home, a mktemp -d), and points B, EX, SOCKTRACE, LIB and
+# PRELOAD at the copies; AS_USER is the command prefix. If UID still cannot
+# run them the test stops with one line saying so.
+share_with_user() {
+    local uid=$1 d=$T/shared
+    mkdir -p "$d/san" "$d/tests"
+    cp "$B/socktrace" "$B/libsocktrace.so" "$d/"
+    cp "$LIB" "$d/san/libsocktrace.so"
+    cp "$ASAN_RT" "$d/libasan.so"
+    cp -r "$EX" "$d/examples"
+    find "$B/tests" -maxdepth 1 -type f ! -name '*.d' -exec cp {} "$d/tests/" \;
+    chmod 711 "$T"
+    chmod -R a+rX "$d"
+    B=$d EX=$d/examples SOCKTRACE=$d/socktrace LIB=$d/san/libsocktrace.so
+    ASAN_RT=$d/libasan.so PRELOAD="$ASAN_RT $LIB"
+    AS_USER=(setpriv --reuid="$uid" --regid="$uid" --clear-groups)
+    if ! "${AS_USER[@]}" "$SOCKTRACE" --version >"$T/share.err" 2>&1 ||
+       ! "${AS_USER[@]}" sh -c 'for f; do [ -r "$f" ] || { echo "cannot read $f"; exit 1; }; done' _ \
+            "$LIB" "$ASAN_RT" "$B/libsocktrace.so" >>"$T/share.err" 2>&1; then
+        echo "Bail out! uid $uid cannot use the copies in $d (is /tmp noexec?): $(head -1 "$T/share.err")"
+        exit 1
+    fi
+}
+
 # status CMD...: its exit status; stdout in $T/out, stderr in $T/err
 status() { "$@" >"$T/out" 2>"$T/err"; echo $?; }

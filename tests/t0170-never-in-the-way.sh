@@ -42,7 +42,8 @@ secure() { # NAME PRELOAD: runs the program, prints its normalised output
         env SOCKTRACE_DIR="$T/sec/traces" LD_PRELOAD="$2" "$T/sec/prog"
 }
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-    chmod 711 "$T"
+    # a library uid 54321 could load, were the program not set-uid
+    share_with_user 54321
     mkdir -m 755 "$T/sec"
     mkdir -m 700 "$T/sec/traces" && chown 54321 "$T/sec/traces"
     cp "$EX/bind_port_zero" "$T/sec/prog" && chown 54322 "$T/sec/prog" && chmod 4755 "$T/sec/prog"

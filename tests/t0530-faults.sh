@@ -31,7 +31,9 @@ same_as_untraced() {
 # with an interpreter that uid can run)
 as_user=() upy=$py
 if [ "$(id -u)" = 0 ]; then
-    as_user=(setpriv --reuid=54321 --regid=54321 --clear-groups)
+    # the library and the ASan runtime, where uid 54321 can load them
+    share_with_user 54321
+    as_user=("${AS_USER[@]}")
     chmod 755 "$T"
     for upy in "$py" /usr/bin/python3 ""; do
         [ -n "$upy" ] && "${as_user[@]}" env "$upy" -c pass 2>/dev/null && break
