@@ -49,31 +49,44 @@ ST_EXPORT int __close_nocancel(int fd)
     return close_through(st_real.close_nocancel, fd);
 }
 
-/* newfd now refers to what oldfd refers to. `replaces`: newfd may have
- * held a socket the call closed (dup2/dup3); base is newfd's slot word
- * read before the call. */
-static void dup_done(int call, int oldfd, int newfd, bool cloexec, bool replaces,
-                     uint64_t base, uint64_t t_lo)
+/* newfd now refers to what oldfd refers to. m: the mark dup2 and dup3
+ * set on newfd before the call (NULL for dup and F_DUPFD). */
+static void dup_done(int call, int oldfd, int newfd, bool cloexec,
+                     const struct st_mark *m, uint64_t t_lo)
 {
-    struct st_sock src, closed;
-    if (!st_get(oldfd, &src)) {
+    struct st_sock src, s;
+    uint64_t w;
+    bool known = st_get_at(oldfd, &src, &w);
+    if (!known) {
         /* not a socket we know: whatever newfd held is gone */
-        if (st_word(newfd)) {
-            struct st_sock out;
-            st_ask(newfd, ST_ORIGIN_FOUND, NULL, &out);
-        }
-        return;
+        if (st_word(newfd))
+            st_ask(newfd, ST_ORIGIN_FOUND, NULL, &s);
+    } else {
+        /* the copy is good only if oldfd's entry was settled before the
+         * call and nothing was changing it: else newfd is the kernel's
+         * to say */
+        bool settled = !(w & ST_W_CLOSING) && src.t_hi < t_lo;
+        s = src;
+        s.serial = 0;
+        s.origin = ST_ORIGIN_DUP;
+        s.flags = (src.flags & ~(ST_SF_CLOEXEC | ST_SF_ASKED)) | ST_SF_SHARED |
+                  (cloexec ? ST_SF_CLOEXEC : 0);
+        s.opened_ns = 0;
+        if (settled)
+            st_open(newfd, t_lo, &s, m);
+        else
+            st_ask(newfd, ST_ORIGIN_DUP, &s, &s);
     }
-    struct st_sock s = src;
-    s.serial = 0;
-    s.origin = ST_ORIGIN_DUP;
-    s.flags = (src.flags & ~(ST_SF_CLOEXEC | ST_SF_ASKED)) | ST_SF_SHARED |
-              (cloexec ? ST_SF_CLOEXEC : 0);
-    s.opened_ns = 0;
-    st_open(newfd, t_lo, &s, base, replaces, &closed);
-    if (closed.state == ST_STATE_CLOSED)
+    if (m && m->ours) {
+        /* the socket the call displaced: closed by it */
+        struct st_sock closed = m->s;
+        closed.state = ST_STATE_CLOSED;
+        closed.closed_ns = st_now();
+        st_history(&closed);
         st_emit(ST_CALL_CLOSE, newfd, -1, 0, 0, &closed);
-    st_emit(call, oldfd, newfd, newfd, 0, &s);
+    }
+    if (known || st_word(newfd))
+        st_emit(call, oldfd, newfd, newfd, 0, known ? &s : NULL);
 }
 
 ST_EXPORT int dup(int oldfd)
@@ -85,7 +98,26 @@ ST_EXPORT int dup(int oldfd)
     int ret = st_real.dup(oldfd);
     int err = errno;
     if (ret >= 0 && on && st_word(oldfd))
-        dup_done(ST_CALL_DUP, oldfd, ret, false, false, 0, t_lo);
+        dup_done(ST_CALL_DUP, oldfd, ret, false, NULL, t_lo);
+    errno = err;
+    return ret;
+}
+
+/* dup2 and dup3: newfd is marked before the call. */
+static int dup_onto(int call, int oldfd, int newfd, int flags)
+{
+    bool on = st_active() && oldfd != newfd;
+    struct st_mark m = {0, false, {0}};
+    if (on)
+        st_mark(newfd, &m);
+    uint64_t t_lo = on ? st_before() : 0;
+    int ret = call == ST_CALL_DUP2 ? st_real.dup2(oldfd, newfd)
+                                   : st_real.dup3(oldfd, newfd, flags);
+    int err = errno;
+    if (ret >= 0 && on && (m.word || st_word(oldfd)))
+        dup_done(call, oldfd, ret, flags & O_CLOEXEC, &m, t_lo);
+    else if (ret < 0 && on)
+        st_unmark(newfd, &m);
     errno = err;
     return ret;
 }
@@ -94,28 +126,14 @@ ST_EXPORT int dup2(int oldfd, int newfd)
 {
     if (!NEED(dup2))
         return (int)syscall(SYS_dup2, oldfd, newfd);
-    bool on = st_active() && oldfd != newfd;
-    uint64_t base = on ? st_word(newfd) : 0, t_lo = on ? st_before() : 0;
-    int ret = st_real.dup2(oldfd, newfd);
-    int err = errno;
-    if (ret >= 0 && on && (base || st_word(oldfd)))
-        dup_done(ST_CALL_DUP2, oldfd, ret, false, true, base, t_lo);
-    errno = err;
-    return ret;
+    return dup_onto(ST_CALL_DUP2, oldfd, newfd, 0);
 }
 
 ST_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     if (!NEED(dup3))
         return (int)syscall(SYS_dup3, oldfd, newfd, flags);
-    bool on = st_active();
-    uint64_t base = on ? st_word(newfd) : 0, t_lo = on ? st_before() : 0;
-    int ret = st_real.dup3(oldfd, newfd, flags);
-    int err = errno;
-    if (ret >= 0 && on && (base || st_word(oldfd)))
-        dup_done(ST_CALL_DUP3, oldfd, ret, flags & O_CLOEXEC, true, base, t_lo);
-    errno = err;
-    return ret;
+    return dup_onto(ST_CALL_DUP3, oldfd, newfd, flags);
 }
 
 struct fl_arg {
@@ -138,7 +156,7 @@ static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
 {
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
         if (st_word(fd))
-            dup_done(ST_CALL_FCNTL, fd, ret, cmd == F_DUPFD_CLOEXEC, false, 0, t_lo);
+            dup_done(ST_CALL_FCNTL, fd, ret, cmd == F_DUPFD_CLOEXEC, NULL, t_lo);
         return;
     }
     if (!base)
@@ -190,15 +208,16 @@ ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
 {
     bool on = st_active() && st_hdr();
     bool closes = !(flags & CLOSE_RANGE_CLOEXEC);
+    uint64_t t_lo = on ? st_before() : 0;
     if (on && closes)
         st_range_begin(clamp(lo), clamp(hi));
     int ret = NEED(close_range) ? st_real.close_range(lo, hi, flags)
                                 : (int)syscall(SYS_close_range, lo, hi, flags);
     int err = errno;
     if (on && ret == 0 && closes)
-        st_range_end(clamp(lo), clamp(hi), ST_CALL_CLOSE_RANGE);
+        st_range_end(clamp(lo), clamp(hi), ST_CALL_CLOSE_RANGE, t_lo);
     else if (on && ret == 0)
-        st_range_cloexec(clamp(lo), clamp(hi));
+        st_range_cloexec(clamp(lo), clamp(hi), t_lo);
     else if (on && closes)
         st_range_abort(clamp(lo), clamp(hi));
     errno = err;
@@ -209,6 +228,7 @@ ST_EXPORT void closefrom(int lo)
 {
     int err = errno;
     bool on = lo >= 0 && st_active() && st_hdr();
+    uint64_t t_lo = on ? st_before() : 0;
     if (on)
         st_range_begin(lo, INT32_MAX);
     if (NEED(closefrom))
@@ -216,6 +236,6 @@ ST_EXPORT void closefrom(int lo)
     else
         syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
     if (on)
-        st_range_end(lo, INT32_MAX, ST_CALL_CLOSE_RANGE);
+        st_range_end(lo, INT32_MAX, ST_CALL_CLOSE_RANGE, t_lo);
     errno = err;
 }

@@ -81,7 +81,7 @@ ST_EXPORT int socket(int domain, int type, int protocol)
             s.state = ST_STATE_CREATED;
             s.origin = ST_ORIGIN_SOCKET;
             s.flags = type_flags(type);
-            st_open(fd, t_lo, &s, 0, false, NULL);
+            st_open(fd, t_lo, &s, NULL);
         }
         st_emit(ST_CALL_SOCKET, fd, -1, fd, err, fd >= 0 ? &s : NULL);
     }
@@ -113,7 +113,7 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
                 s.local.kind = s.peer.kind = ST_ADDR_UNNAMED;
                 s.local.family = s.peer.family = AF_UNIX;
             }
-            st_open(sv[i], t_lo, &s, 0, false, NULL);
+            st_open(sv[i], t_lo, &s, NULL);
         }
         st_emit(ST_CALL_SOCKETPAIR, ret == 0 ? sv[0] : -1, ret == 0 ? sv[1] : -1,
                 ret, err, ret == 0 ? &s : NULL);
@@ -303,7 +303,7 @@ static void accept_done(int lfd, int nfd, int flags, const struct sockaddr *a,
             st_ask_local(&s, nfd);
         s.flags = type_flags(flags) | ST_SF_LOCAL_DONE;
         s.state = ST_STATE_CONNECTED;
-        st_open(nfd, t_lo, &s, 0, false, NULL);
+        st_open(nfd, t_lo, &s, NULL);
     } else {
         st_ask(nfd, ST_ORIGIN_ACCEPT, NULL, &s);
     }

@@ -88,9 +88,11 @@ static void copy_names(struct st_header *ph)
         if (!off)
             continue;
         struct st_namerec rec;
-        st_load_words(&rec, (char *)ph + off + (q - start) * r->rec_size, sizeof rec);
-        if (rec.word != ((i + 1) << 2 | ST_RING_COMMITTED))
-            continue;
+        const uint64_t *at = (const uint64_t *)((char *)ph + off + (q - start) * r->rec_size);
+        st_load_words(&rec, at, sizeof rec);
+        if (rec.word != ((i + 1) << 2 | ST_RING_COMMITTED) ||
+            __atomic_load_n(at, __ATOMIC_RELAXED) != rec.word)
+            continue;   /* the parent runs on: written over meanwhile */
         rec.host[ST_HOST_MAX - 1] = 0;
         st_name_push(rec.family, rec.addr, rec.host, rec.ns);
     }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -436,6 +437,16 @@ static void pend_drop(int i)
 
 static void void_stale_claims(uintptr_t frame)
 {
+    /* on an alternate signal stack, frames cannot be compared with those
+     * of the thread's own stack: a claim below may be live; leave them all
+     * to a later call on the thread's stack (a rare path: a claim is
+     * pending only while nested, or after a siglongjmp) */
+    stack_t ss;
+    int saved = errno;
+    bool alt = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+    errno = saved;
+    if (alt)
+        return;
     for (int i = npend; i-- > 0;) {
         if (i >= PENDING || pend[i].frame > frame)
             continue;
@@ -489,6 +500,9 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
         if (!__atomic_compare_exchange_n(rec, &w, claimed, false,
                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             continue;
+        /* the claim is seen before the body we are about to write: a
+         * reader copying the earlier lap then sees the word change */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
         if (npend < PENDING) {
             pend[npend].word = rec;
             pend[npend].claimed = claimed;

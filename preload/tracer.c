@@ -180,21 +180,24 @@ static uint64_t next_word(uint64_t old, uint32_t gran, uint64_t marks)
     return gen << ST_W_GEN_SHIFT | gran | marks;
 }
 
-/* Publishes s (a tombstone when tomb) in place of the version old names.
- * When the file cannot grow the slot is marked unknown and the change is
- * counted as dropped. False when the slot no longer holds old. */
+/* Publishes s in place of the version old names, with the given marks
+ * (ST_W_TOMB for a closed socket; ST_W_CLOSING carried over a close in
+ * flight). When the file cannot grow the slot is marked unknown and the
+ * change is counted as dropped. False when the slot no longer holds old. */
 static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
-                    bool tomb)
+                    uint64_t marks)
 {
     struct st_header *h = st_hdr();
     uint16_t size = st_rec_size(s);
     uint32_t gran = st_rec_alloc(size);
     if (!gran) {
         st_drop();
-        __atomic_compare_exchange_n(slot, &old, next_word(old, 0, ST_W_UNKNOWN),
-                                    false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-        return true;    /* recorded as unknown: nothing more to do */
+        return __atomic_compare_exchange_n(slot, &old, next_word(old, 0, ST_W_UNKNOWN),
+                                           false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
     }
+    /* the record may be one a reader is still copying from its old
+     * place: our stores must not be seen before what freed it */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     union {
         struct st_rec_small small;
         struct st_rec_large large;
@@ -204,7 +207,7 @@ static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
     st_store_words(rec, &buf, size);
     stall(s->fd);
     if (!__atomic_compare_exchange_n(slot, &old,
-                                     next_word(old, gran, tomb ? ST_W_TOMB : 0),
+                                     next_word(old, gran, marks),
                                      false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
         st_rec_free(gran, size);
         return false;
@@ -250,6 +253,44 @@ uint64_t st_word(int fd)
 {
     uint64_t *slot = st_slot(fd, false);
     return slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+}
+
+void st_mark(int fd, struct st_mark *m)
+{
+    uint64_t *slot = st_slot(fd, false);
+    m->word = 0;
+    m->ours = false;
+    if (!slot)
+        return;
+    for (;;) {
+        uint64_t w;
+        if (read_slot(slot, &w, &m->s) != K_LIVE || (w & ST_W_CLOSING)) {
+            m->word = w;
+            return;
+        }
+        if (__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            m->word = w | ST_W_CLOSING;
+            m->ours = true;
+            return;
+        }
+    }
+}
+
+void st_unmark(int fd, const struct st_mark *m)
+{
+    uint64_t *slot = st_slot(fd, false), w = m->word;
+    if (slot && m->ours)
+        __atomic_compare_exchange_n(slot, &w, w & ~ST_W_CLOSING, false,
+                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+bool st_get_at(int fd, struct st_sock *s, uint64_t *word)
+{
+    uint64_t *slot = st_slot(fd, false), w = 0;
+    bool live = slot && read_slot(slot, &w, s) == K_LIVE;
+    *word = w;
+    return live;
 }
 
 bool st_get(int fd, struct st_sock *s)
@@ -379,7 +420,7 @@ bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
             cur.t_lo = t_lo;
             cur.t_hi = t_hi;
             cur.flags |= ST_SF_ASKED | ST_SF_CLOSED_UNSEEN;
-            if (!publish(slot, w, &cur, true))
+            if (!publish(slot, w, &cur, ST_W_TOMB))
                 continue;
             st_watch_update(fd, NULL);
             if (!(w & ST_W_CLOSING)) {
@@ -388,9 +429,12 @@ bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
             }
             return false;
         }
+        /* cur may describe the same socket as the hint: a thread that
+         * asked the kernel before the socket's maker published */
+        bool cur_same = kind == K_LIVE && same_socket(&cur, &k);
         if (hint && same_socket(hint, &k)) {
             merge(&k, hint);
-        } else if (kind == K_LIVE && same_socket(&cur, &k)) {
+        } else if (cur_same) {
             merge(&k, &cur);
         } else {
             k.sock_id = new_sock_id();
@@ -401,9 +445,10 @@ bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
         k.t_lo = t_lo;
         k.t_hi = t_hi;
         k.flags |= ST_SF_ASKED;
-        if (!publish(slot, w, &k, false))
+        /* still the socket a close is taking down: the mark stays */
+        if (!publish(slot, w, &k, cur_same ? (w & ST_W_CLOSING) : 0))
             continue;
-        if (kind == K_LIVE && cur.sock_id != k.sock_id)
+        if (kind == K_LIVE && !cur_same)
             retire_unseen(fd, w, &cur, t_hi);
         st_watch_update(fd, &k);
         *out = k;
@@ -441,7 +486,10 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                 return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
             }
         }
-        if (kind != K_LIVE)     /* a socket the tracer never saw made */
+        /* a socket the tracer never saw made; or a close or dup2 of this
+         * fd number in flight, so which socket the call acted on is
+         * the kernel's to say */
+        if (kind != K_LIVE || (w & ST_W_CLOSING))
             return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
         struct st_sock next = cur;
         if (!fn(&next, fd, arg)) {
@@ -451,7 +499,7 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
         next.t_lo = t_lo;
         next.t_hi = t_hi;
         next.flags &= ~ST_SF_ASKED;
-        if (publish(slot, w, &next, false)) {
+        if (publish(slot, w, &next, 0)) {
             st_watch_update(fd, &next);
             *out = next;
             return true;
@@ -461,11 +509,8 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
     return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
 }
 
-bool st_open(int fd, uint64_t t_lo, struct st_sock *s, uint64_t base,
-             bool replaces, struct st_sock *closed)
+bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
 {
-    if (closed)
-        memset(closed, 0, sizeof *closed);
     if (!file())
         return false;
     uint64_t t_hi = st_now();
@@ -485,26 +530,24 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, uint64_t base,
         uint64_t w;
         struct st_sock cur;
         int kind = read_slot(slot, &w, &cur);
-        bool displaced = replaces && w == base;
+        bool displaced = m && w == m->word;
         if (!displaced) {
             int ord = order_of(kind, &cur, t_lo, t_hi);
+            /* a thread that asked the kernel about our socket before we
+             * published has it already; our record adds what it knew */
+            if (ord == NEWER && kind == K_LIVE && (cur.flags & ST_SF_ASKED) &&
+                same_socket(s, &cur))
+                return st_ask(fd, s->origin, s, s);
             if (ord == NEWER)
                 return false;   /* fd changed again after the call */
             if (ord == OVERLAP)
                 return st_ask(fd, s->origin, s, s);
         }
-        if (!publish(slot, w, s, false))
+        if (!publish(slot, w, s, 0))
             continue;
         st_watch_update(fd, s);
-        if (kind == K_LIVE && displaced && !(w & ST_W_CLOSING)) {
-            cur.state = ST_STATE_CLOSED;
-            cur.closed_ns = t_hi;
-            st_history(&cur);
-            if (closed)
-                *closed = cur;
-        } else if (kind == K_LIVE) {
+        if (kind == K_LIVE && !displaced)
             retire_unseen(fd, w, &cur, t_hi);
-        }
         return true;
     }
     return st_ask(fd, s->origin, s, s);
@@ -559,7 +602,7 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
         return;
     bool counted = false;
     c->took_over = false;
-    for (int tries = 0; tries < 8; tries++) {
+    for (;;) {      /* a failed mark means another thread changed the slot */
         uint64_t w;
         if (read_slot(slot, &w, &c->s) != K_LIVE)
             return;     /* nothing we know */
@@ -589,10 +632,13 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
 
 const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
 {
-    if (!c->marked || (c->took_over && ret < 0 && err == EBADF))
+    if (!c->marked)
         return NULL;
-    uint64_t t_hi = st_now();
     struct st_sock *s = &c->s;
+    /* the close this one took over from did the closing and records it */
+    if (c->took_over && ret < 0 && err == EBADF)
+        return s;
+    uint64_t t_hi = st_now();
     s->state = ST_STATE_CLOSED;
     s->closed_ns = t_hi;
     s->t_lo = c->t_lo;
@@ -602,22 +648,44 @@ const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
         s->flags |= ST_SF_CLOSED_UNSEEN;    /* it was gone already */
     uint64_t *slot = st_slot(c->fd, false);
     st_watch_update(c->fd, NULL);
-    if (slot && !publish(slot, c->word, s, true)) {
-        /* the number changed hands while we closed: find out from the
-         * kernel unless what is there now came after our close */
+    bool record = true;
+    for (int tries = 0; slot && tries < 8; tries++) {
+        if (publish(slot, c->word, s, ST_W_TOMB))
+            break;
+        /* the slot changed while we closed */
         uint64_t w;
         struct st_sock cur, out;
         int kind = read_slot(slot, &w, &cur);
+        if ((cur.sock_id == s->sock_id && kind == K_TOMB) || c->took_over) {
+            /* a close that took over from us recorded it; or we took over
+             * a mark whose owner is alive after all and records */
+            record = false;
+            if (c->took_over && kind == K_LIVE && (w & ST_W_CLOSING) &&
+                cur.sock_id == s->sock_id) {
+                c->word = w;
+                record = true;
+                continue;
+            }
+            break;
+        }
+        if (cur.sock_id == s->sock_id && kind == K_LIVE && (w & ST_W_CLOSING)) {
+            c->word = w;        /* changed, still marked: still ours to close */
+            continue;
+        }
+        /* the number changed hands: find out from the kernel unless what
+         * is there now came after our close */
         if (kind == K_LIVE && order_of(kind, &cur, c->t_lo, t_hi) != NEWER)
             st_ask(c->fd, ST_ORIGIN_FOUND, NULL, &out);
+        break;
     }
-    st_history(s);
+    if (record)
+        st_history(s);
     return s;
 }
 
 struct range_arg {
     int call;
-    uint64_t t_hi;
+    uint64_t t_lo;      /* before the real call */
 };
 
 static void mark_one(int fd, uint64_t *slot, void *arg)
@@ -640,7 +708,7 @@ static void close_one(int fd, uint64_t *slot, void *arg)
 {
     struct range_arg *a = arg;
     struct st_closing c = {.fd = fd, .marked = true, .took_over = false,
-                           .t_lo = st_before_loose()};
+                           .t_lo = a->t_lo};
     if (read_slot(slot, &c.word, &c.s) != K_LIVE || !(c.word & ST_W_CLOSING))
         return;
     const struct st_sock *s = st_close_end(&c, 0, 0);
@@ -648,9 +716,9 @@ static void close_one(int fd, uint64_t *slot, void *arg)
         st_emit(a->call, fd, -1, 0, 0, s);
 }
 
-void st_range_end(int lo, int hi, int call)
+void st_range_end(int lo, int hi, int call, uint64_t t_lo)
 {
-    struct range_arg a = {call, 0};
+    struct range_arg a = {call, t_lo};
     st_slot_each(lo, hi, close_one, &a);
 }
 
@@ -682,16 +750,21 @@ static bool set_cloexec(struct st_sock *s, int fd, void *arg)
 
 static void cloexec_one(int fd, uint64_t *slot, void *arg)
 {
-    (void)arg;
-    struct st_sock out;
-    uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (w && !(w & (ST_W_TOMB | ST_W_UNKNOWN)))
-        st_change(fd, w, st_before_loose(), set_cloexec, NULL, &out);
+    uint64_t t_lo = *(const uint64_t *)arg, w;
+    struct st_sock cur, out;
+    if (read_slot(slot, &w, &cur) != K_LIVE)
+        return;
+    /* an entry published since the call began may be a socket the call
+     * never saw: the kernel says whether it is close-on-exec */
+    if (cur.t_hi < t_lo)
+        st_change(fd, w, t_lo, set_cloexec, NULL, &out);
+    else
+        st_ask(fd, ST_ORIGIN_FOUND, NULL, &out);
 }
 
-void st_range_cloexec(int lo, int hi)
+void st_range_cloexec(int lo, int hi, uint64_t t_lo)
 {
-    st_slot_each(lo, hi, cloexec_one, NULL);
+    st_slot_each(lo, hi, cloexec_one, &t_lo);
 }
 
 static void sweep_one(int fd, uint64_t *slot, void *arg)
@@ -712,7 +785,7 @@ static void sweep_one(int fd, uint64_t *slot, void *arg)
     s.closed_ns = t;
     s.t_lo = s.t_hi = t;
     s.flags |= (s.flags & ST_SF_CLOEXEC) ? ST_SF_CLOSED_EXEC : ST_SF_CLOSED_UNSEEN;
-    if (publish(slot, w, &s, true)) {
+    if (publish(slot, w, &s, ST_W_TOMB)) {
         st_emit(ST_CALL_CLOSE, fd, -1, 0, 0, &s);
         st_history(&s);
     }
@@ -848,7 +921,10 @@ void st_name_push(int family, const uint8_t addr[16], const char *host,
         if (!off)
             continue;
         struct st_namerec rec;
-        st_load_words(&rec, (char *)h + off + (q - start) * r->rec_size, sizeof rec);
+        const uint64_t *at = (const uint64_t *)((char *)h + off + (q - start) * r->rec_size);
+        st_load_words(&rec, at, sizeof rec);
+        if (__atomic_load_n(at, __ATOMIC_RELAXED) != rec.word)
+            continue;
         if ((rec.word & 3) == ST_RING_COMMITTED && rec.family == family &&
             memcmp(rec.addr, addr, 16) == 0 && strncmp(rec.host, host, n) == 0 &&
             rec.host[n] == 0)

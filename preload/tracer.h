@@ -33,6 +33,10 @@ uint64_t st_before_loose(void);
  * before the real call. */
 uint64_t st_word(int fd);
 
+/* The live socket the table has for fd, and the slot word it was read
+ * from. */
+bool st_get_at(int fd, struct st_sock *s, uint64_t *word);
+
 /* The live socket the table has for fd; _in: in another mapping (a
  * forked child reading its parent's table). */
 bool st_get(int fd, struct st_sock *s);
@@ -47,13 +51,23 @@ typedef bool (*st_apply_fn)(struct st_sock *s, int fd, void *arg);
 bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                void *arg, struct st_sock *out);
 
+/* dup2 and dup3 mark their target before the call, as close does: a
+ * thread that reads the slot meanwhile knows the socket there is
+ * changing. `ours`: this call set the mark, and records the close of the
+ * socket it displaces (s). st_unmark when the call failed. */
+struct st_mark {
+    uint64_t word;
+    bool ours;
+    struct st_sock s;
+};
+void st_mark(int fd, struct st_mark *m);
+void st_unmark(int fd, const struct st_mark *m);
+
 /* fd now refers to the socket *s describes (socket, accept, dup, ...), made
- * by a call that started at t_lo. dup2 and dup3 pass the word of fd read
- * before the call and `replaces`: an entry they displaced was closed by
- * the call and is copied to *closed (closed->state CLOSED). s is updated
- * to what was published. False when nothing was published. */
-bool st_open(int fd, uint64_t t_lo, struct st_sock *s, uint64_t base,
-             bool replaces, struct st_sock *closed);
+ * by a call that started at t_lo; m (dup2, dup3) is the mark set on fd
+ * before the call. s is updated to what was published. False when
+ * nothing was published. */
+bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m);
 
 /* An entry for a socket fd the tracer did not see made (inherited,
  * received, raw syscall): everything is asked of the kernel. hint (may be
@@ -74,11 +88,11 @@ const struct st_sock *st_close_end(struct st_closing *c, int ret, int err);
 
 /* close_range/closefrom: every socket in [lo, hi] is marked, then closed. */
 void st_range_begin(int lo, int hi);
-void st_range_end(int lo, int hi, int call);
+void st_range_end(int lo, int hi, int call, uint64_t t_lo);
 /* the call failed: nothing was closed */
 void st_range_abort(int lo, int hi);
 /* close_range(CLOSE_RANGE_CLOEXEC) */
-void st_range_cloexec(int lo, int hi);
+void st_range_cloexec(int lo, int hi, uint64_t t_lo);
 
 /* After exec: entries of fds that are no longer sockets are closed. */
 void st_exec_sweep(void);

@@ -367,6 +367,10 @@ static void *load_ring(const char *base, uint64_t size, struct snapshot *s,
     return t.out;
 }
 
+/* The file being read, for a second look at its size (none for bytes in
+ * memory). */
+static int live_fd = -1;
+
 static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
                 struct snapshot *s, char *err, size_t errlen)
 {
@@ -382,8 +386,12 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
         return -1;
     struct st_header *h = &s->h;
     /* the writer extends the file before it says so: a file shorter than
-     * its header says was cut */
-    if (__atomic_load_n(&((const struct st_header *)base)->file_end, __ATOMIC_ACQUIRE) > size) {
+     * its header says was cut, unless it grew since we took its size
+     * (what lies beyond the part we mapped is then not read) */
+    uint64_t end = __atomic_load_n(&((const struct st_header *)base)->file_end, __ATOMIC_ACQUIRE);
+    struct stat st;
+    if (end > size && !(live_fd >= 0 && fstat(live_fd, &st) == 0 &&
+                        (uint64_t)st.st_size >= end)) {
         fail(err, errlen, "truncated (%llu bytes; its header says %llu)",
              (unsigned long long)size, (unsigned long long)h->file_end);
         return -1;
@@ -510,11 +518,12 @@ int snap_load_since(const char *path, unsigned what, uint64_t since,
         return -1;
     }
     void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
     if (map == MAP_FAILED) {
         fail(err, errlen, "mmap: %s", strerror(errno));
+        close(fd);
         return -1;
     }
+    live_fd = fd;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_bus;
@@ -530,6 +539,8 @@ int snap_load_since(const char *path, unsigned what, uint64_t since,
     bus_armed = 0;
     sigaction(SIGBUS, &old, NULL);
     munmap(map, size);
+    live_fd = -1;
+    close(fd);
     if (r == 0)
         out->alive = snap_is_alive(&out->h);
     else
