@@ -2,6 +2,8 @@
 # tests/bench/run.sh - `make bench`: overhead figures, not a test. Each
 # workload runs untraced, traced and under strace, interleaved (A B C A B
 # C ...), RUNS times; the table shows medians and traced/untraced ratios.
+# The rows for the multi-threaded loop, spawn and the per-call cost run
+# untraced and traced only.
 set -u
 cd "$(dirname "$0")/../.."
 B=build
@@ -124,6 +126,86 @@ for verb in ps ports; do
     done
     printf '%-34s %12s\n' "$verb over $(ls "$SOCKTRACE_DIR" | wc -l) trace files (ms)" "$(awk '{print $1/1000}' "$T/v" | median)"
 done
+rm -rf "$SOCKTRACE_DIR"
+
+# the multi-threaded connection loop: MT connections split over T
+# threads, each with a listener of its own; aggregate cycles/s, untraced
+# and traced interleaved (higher is better; goal: ratio >= 0.95 at every T)
+MT=${MT_CONNS:-16000}
+echo "mtconn: $MT loopback connections over T threads (cycles/s, higher is better)"
+for th in 1 2 4 8 16; do
+    : >"$T/mt.u"; : >"$T/mt.t"
+    for _ in $(seq "$RUNS"); do
+        $B/bench/mtconn "$th" $((MT / th)) >>"$T/mt.u"
+        LD_PRELOAD=$LIB $B/bench/mtconn "$th" $((MT / th)) >>"$T/mt.t"
+        rm -rf "$SOCKTRACE_DIR"
+    done
+    u=$(median <"$T/mt.u"); t=$(median <"$T/mt.t")
+    printf '%-34s %12s %12s %12s %8s\n' "  $th thread$([ "$th" -gt 1 ] && echo s)" "$u" "$t" "" "$(ratio "$t" "$u")"
+done
+
+# process spawn: a shell starting 300 /bin/true (seconds; goal: ratio
+# <= 1.10), and the trace files the traced run left (a process that
+# never touches a socket should leave none)
+spawn_s() {
+    local s0 s1
+    s0=$(date +%s%N)
+    "$@" sh -c 'for i in $(seq 300); do /bin/true; done'
+    s1=$(date +%s%N)
+    awk -v d=$((s1 - s0)) 'BEGIN {printf "%.4f\n", d / 1e9}'
+}
+: >"$T/sp.u"; : >"$T/sp.t"; : >"$T/sp.f"
+for _ in $(seq "$RUNS"); do
+    spawn_s env >>"$T/sp.u"
+    rm -rf "$SOCKTRACE_DIR"
+    spawn_s env LD_PRELOAD="$LIB" >>"$T/sp.t"
+    find "$SOCKTRACE_DIR" -name '*.trace' 2>/dev/null | wc -l >>"$T/sp.f"
+    rm -rf "$SOCKTRACE_DIR"
+done
+row "spawn: sh + 300 /bin/true" s "$(median <"$T/sp.u")" "$(median <"$T/sp.t")" nan
+printf '%-34s %12s %12s\n' "  trace files left (traced run)" "" "$(median <"$T/sp.f")"
+
+# the tracer's own work per intercepted call: callcost times a tight
+# loop of calls the tracer records, untraced and traced; the difference
+# is the tracer's (goal: <= 50 ns per call)
+: >"$T/cc.u"; : >"$T/cc.t"
+for _ in $(seq "$RUNS"); do
+    $B/bench/callcost >>"$T/cc.u"
+    LD_PRELOAD=$LIB $B/bench/callcost >>"$T/cc.t"
+    rm -rf "$SOCKTRACE_DIR"
+done
+echo "tracer ns per intercepted call (untraced ns, traced ns, tracer's ns)"
+for kind in setsockopt getsockname socket+close; do
+    u=$(awk -v k="$kind" '$1 == k {print $2}' "$T/cc.u" | median)
+    t=$(awk -v k="$kind" '$1 == k {print $2}' "$T/cc.t" | median)
+    label="  $kind"
+    [ "$kind" = socket+close ] && label="  socket+close (per pair)"
+    printf '%-34s %12s %12s %12s\n' "$label" "$u" "$t" "$(awk -v a="$t" -v b="$u" 'BEGIN {printf "%.1f", a - b}')"
+done
+
+# memory per open socket: the trace file of holdsocks holding 10,002
+# sockets against the one holding 2 (goal: <= 160 bytes per socket)
+hold_size() { # N: "apparent allocated" bytes of the holder's trace file
+    local n=$1 hpid
+    rm -rf "$SOCKTRACE_DIR"; rm -f "$T/hs.in"
+    mkfifo "$T/hs.in"
+    LD_PRELOAD=$LIB $B/bench/holdsocks "$n" <"$T/hs.in" >"$T/hs.out" &
+    exec 4>"$T/hs.in"
+    for _ in $(seq 600); do grep -q READY "$T/hs.out" && break; sleep 0.05; done
+    read -r _ hpid _ <"$T/hs.out"
+    stat -c '%s %b %B' "$SOCKTRACE_DIR/$hpid"-*.trace 2>/dev/null | awk '{print $1, $2 * $3}'
+    exec 4>&-
+    wait
+}
+read -r a0 b0 <<<"$(hold_size 2)"
+read -r a1 b1 <<<"$(hold_size 10002)"
+if [ -n "${a0:-}" ] && [ -n "${a1:-}" ]; then
+    printf '%-34s %12s %12s\n' "bytes per open socket (10,000)" "apparent" "allocated"
+    printf '%-34s %12s %12s\n' "" "$(( (a1 - a0) / 10000 ))" "$(( (b1 - b0) / 10000 ))"
+    printf '%-34s %12s %12s\n' "  trace file, 2 sockets held" "$a0" "$b0"
+else
+    echo "bytes per open socket: no trace file found"
+fi
 rm -rf "$SOCKTRACE_DIR"
 
 # the syscall budget: strace -c of connloop, traced minus untraced
