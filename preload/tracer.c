@@ -656,9 +656,12 @@ const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
         uint64_t w;
         struct st_sock cur, out;
         int kind = read_slot(slot, &w, &cur);
-        if ((cur.sock_id == s->sock_id && kind == K_TOMB) || c->took_over) {
+        if ((cur.sock_id == s->sock_id && kind == K_TOMB && !(cur.flags & ST_SF_ASKED)) ||
+            c->took_over) {
             /* a close that took over from us recorded it; or we took over
-             * a mark whose owner is alive after all and records */
+             * a mark whose owner is alive after all and records. (A
+             * tombstone a thread asking the kernel put there, ASKED, left
+             * the record to us.) */
             record = false;
             if (c->took_over && kind == K_LIVE && (w & ST_W_CLOSING) &&
                 cur.sock_id == s->sock_id) {
