@@ -131,7 +131,7 @@ test: test-deps check-build
 demo: all $(EXAMPLES)
 	@tests/demo.sh
 
-bench: all $(BENCHES)
+bench: all $(EXAMPLES) $(BENCHES)
 	@tests/bench/run.sh
 
 install: all

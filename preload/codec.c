@@ -110,18 +110,25 @@ void st_rec_encode(void *rec, uint16_t size, const struct st_sock *s)
     }
 }
 
+/* Full addresses from a record, their lengths kept within data[]. */
+static void full_addrs(struct st_sock *s, const struct st_addr *local,
+                       const struct st_addr *peer)
+{
+    s->local = *local;
+    s->peer = *peer;
+    if (s->local.len > ST_ADDR_DATA)
+        s->local.len = ST_ADDR_DATA;
+    if (s->peer.len > ST_ADDR_DATA)
+        s->peer.len = ST_ADDR_DATA;
+}
+
 void st_rec_decode(const void *rec, struct st_sock *s)
 {
     const struct st_rec_head *h = rec;
     head_decode(h, s);
     if (h->size == ST_REC_LARGE) {
         const struct st_rec_large *r = rec;
-        s->local = r->local;
-        s->peer = r->peer;
-        if (s->local.len > ST_ADDR_DATA)
-            s->local.len = ST_ADDR_DATA;
-        if (s->peer.len > ST_ADDR_DATA)
-            s->peer.len = ST_ADDR_DATA;
+        full_addrs(s, &r->local, &r->peer);
     } else {
         const struct st_rec_small *r = rec;
         st_caddr_to(&s->local, &r->local);
@@ -147,10 +154,5 @@ void st_hist_decode(const struct st_histrec *r, struct st_sock *s)
     s->bytes_received = r->bytes_received;
     s->rtt_us = r->rtt_us;
     s->retrans = r->retrans;
-    s->local = r->local;
-    s->peer = r->peer;
-    if (s->local.len > ST_ADDR_DATA)
-        s->local.len = ST_ADDR_DATA;
-    if (s->peer.len > ST_ADDR_DATA)
-        s->peer.len = ST_ADDR_DATA;
+    full_addrs(s, &r->local, &r->peer);
 }

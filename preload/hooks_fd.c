@@ -39,6 +39,11 @@ static int close_through(int (*real)(int), int fd)
     return ret;
 }
 
+static int raw_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
 ST_EXPORT int close(int fd)
 {
     return close_through(st_real.close, fd);
@@ -46,7 +51,8 @@ ST_EXPORT int close(int fd)
 
 ST_EXPORT int __close_nocancel(int fd)
 {
-    return close_through(st_real.close_nocancel, fd);
+    /* what glibc's does: the system call, no cancellation point */
+    return close_through(raw_close, fd);
 }
 
 /* newfd now refers to what oldfd refers to. m: the mark dup2 and dup3

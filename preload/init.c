@@ -75,7 +75,7 @@ static uint64_t realtime_ns(void)
 static void copy_names(struct st_header *ph)
 {
     struct st_ring *r = &ph->names;
-    uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+    uint64_t head = __atomic_load_n(&r->head.v, __ATOMIC_ACQUIRE);
     uint64_t first = head > r->cap ? head - r->cap : 0;
     for (uint64_t i = first; i < head; i++) {
         uint64_t q = i % r->cap, start = 0;
@@ -100,11 +100,11 @@ static void copy_names(struct st_header *ph)
 
 static void procinfo(struct st_procinfo *p, int argc, char **argv)
 {
+    /* the start time in /proc names the file; reading it costs more than
+     * the rest of start-up, so it waits until a file is made */
     p->pid = getpid();
     p->ppid = getppid();
     p->proc_start = 0;
-    if (st_proc_stat(0, &p->proc_start, &p->ppid) != 0)
-        p->proc_start = 0;
     p->now_ns = realtime_ns();
     p->argc = argc;
     p->argv = argv;
@@ -129,8 +129,15 @@ static void fork_child(void)
     int saved = errno;
     struct st_header *parent = st_trace_forget();
     struct st_procinfo p;
+    if (!parent) {
+        /* nothing to carry over: who we are is asked when a file is
+         * made, if ever (most such children exec at once) */
+        st_trace_setup_child();
+        errno = saved;
+        return;
+    }
     procinfo(&p, 0, NULL);
-    if (parent) {
+    {
         /* recorded as the forking process even if it is gone already:
          * `run` follows a tree through these */
         p.ppid = parent->pid;
@@ -174,10 +181,10 @@ static void fork_child(void)
             st_on = 0;
             warn(trace_dir, why);
         } else {
-            h->next_id_block = __atomic_load_n(&parent->next_id_block, __ATOMIC_RELAXED);
+            h->next_id_block.v = __atomic_load_n(&parent->next_id_block.v, __ATOMIC_RELAXED);
             copy_names(parent);
             st_emit(ST_CALL_FORK, -1, parent->pid, 0, 0, NULL);
-            st_scan_fds(ST_ORIGIN_FOUND, parent);
+            st_scan_fds(ST_ORIGIN_FOUND, parent, false);
         }
         st_trace_unmap(parent);
     }
@@ -230,11 +237,12 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
     st_on = 1;
     /* after exec this process has a file already: the new image carries
      * on its record; otherwise a file is made only once a socket shows */
-    if (st_trace_reopen() == 0) {
+    bool reopened = st_trace_reopen() == 0;
+    if (reopened) {
         st_emit(ST_CALL_EXEC, -1, -1, 0, 0, NULL);
         st_exec_sweep();
     }
-    st_scan_fds(ST_ORIGIN_INHERITED, NULL);
+    st_scan_fds(ST_ORIGIN_INHERITED, NULL, !reopened);
 out:
     errno = saved;
 }

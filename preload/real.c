@@ -22,9 +22,15 @@ static void *next_symbol(const char *name, void *self)
     return p == self ? NULL : p;
 }
 
+/* glibc's own name for close, bound by the loader: no dlsym at start-up */
+extern int __close(int fd);
+static int close_looked_up;
+
 /* Each function is looked up on its first use, not all at start-up: a
  * dlsym costs microseconds, and most processes (every program a shell
- * script runs) call few of these, or none. */
+ * script runs) call few of these, or none. The first lookup also looks up
+ * close behind us (another preload may stand between us and libc): close
+ * itself must never call dlsym, since it runs inside allocators. */
 int st_real_resolve_one(void **field, const char *name, void *self)
 {
     if (resolving)
@@ -32,6 +38,12 @@ int st_real_resolve_one(void **field, const char *name, void *self)
     resolving = 1;
     int saved = errno;
     void *p = next_symbol(name, self);
+    if (!close_looked_up) {
+        close_looked_up = 1;
+        void *c = next_symbol("close", (void *)&close);
+        if (c)
+            __atomic_store_n((void **)&st_real.close, c, __ATOMIC_RELEASE);
+    }
     errno = saved;
     resolving = 0;
     if (p)
@@ -39,13 +51,9 @@ int st_real_resolve_one(void **field, const char *name, void *self)
     return p != NULL;
 }
 
-/* close is resolved at start-up: it must never call dlsym itself, since
- * it runs inside allocators and at exit. */
 void st_real_resolve_close(void)
 {
-    st_real_resolve_one((void **)&st_real.close, "close", (void *)&close);
-    st_real_resolve_one((void **)&st_real.close_nocancel, "__close_nocancel",
-                        (void *)&__close_nocancel);
+    st_real.close = __close;
 }
 
 int st_sys_close(int fd)

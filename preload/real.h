@@ -22,7 +22,6 @@ struct st_real {
     int (*setsockopt)(int, int, int, const void *, socklen_t);
     int (*shutdown)(int, int);
     int (*close)(int);
-    int (*close_nocancel)(int);   /* glibc's __close_nocancel */
     int (*dup)(int);
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
@@ -55,7 +54,7 @@ extern struct st_real st_real;
  * into us through malloc) or when there is none: the caller then uses
  * the raw system call. */
 int st_real_resolve_one(void **field, const char *name, void *self);
-/* close and __close_nocancel, at start-up (see real.c). */
+/* close, at start-up (see real.c). */
 void st_real_resolve_close(void);
 /* glibc exports it (GLIBC_PRIVATE) without declaring it */
 int __close_nocancel(int fd);

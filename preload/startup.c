@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -38,9 +39,40 @@ static void enter(int fd, int origin, struct st_header *hints)
         st_emit(ST_CALL_INHERIT, fd, -1, 0, 0, &s);
 }
 
-void st_scan_fds(int origin, struct st_header *hints)
+/* fds below this are looked at with one poll at start-up */
+#define QUICK_FDS 64
+
+/* The sockets among fds 0..QUICK_FDS-1: one poll says which are open (a
+ * closed one answers POLLNVAL), an fstat each which are sockets. True when
+ * the last eight are open too: the process likely has more above, and
+ * the full scan is worth its cost (reading /proc/self/fd in a new process
+ * costs some 30 us, ten times this). */
+static bool quick_scan(int origin)
+{
+    struct pollfd p[QUICK_FDS];
+    for (int i = 0; i < QUICK_FDS; i++) {
+        p[i].fd = i;
+        p[i].events = 0;
+    }
+    if (poll(p, QUICK_FDS, 0) < 0)
+        return true;
+    int busy = 0;
+    for (int i = 0; i < QUICK_FDS; i++) {
+        if (p[i].revents & POLLNVAL)
+            continue;
+        if (i >= QUICK_FDS - 8)
+            busy++;
+        if (is_socket(i))
+            enter(i, origin, NULL);
+    }
+    return busy > 0;
+}
+
+void st_scan_fds(int origin, struct st_header *hints, bool quick)
 {
     int saved = errno;
+    if (quick && !quick_scan(origin))
+        goto out;
     int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         goto out;

@@ -4,12 +4,15 @@
 #ifndef SOCKTRACE_STARTUP_H
 #define SOCKTRACE_STARTUP_H
 
+#include <stdbool.h>
+
 #include "trace_format.h"
 
 /* Asks the kernel about every socket fd of this process and enters it
  * (origin for one the table has no record of). hints (may be NULL) is
  * another mapping whose records are kept where the kernel agrees. The
- * file is made only when a socket is found. */
-void st_scan_fds(int origin, struct st_header *hints);
+ * file is made only when a socket is found. quick (a new process): fds
+ * from 64 up are looked at only when 56-63 are open. */
+void st_scan_fds(int origin, struct st_header *hints, bool quick);
 
 #endif

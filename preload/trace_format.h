@@ -17,8 +17,9 @@
  *   leaves, records,     allocated on first use from alloc_end
  *   ring segments
  *
- * The fd table. fd N lives in slot N % ST_LEAF_SLOTS of the leaf at
- * dir[N / ST_LEAF_SLOTS]. A slot is one 64-bit word (ST_W_*): 0 when the fd
+ * The fd table. fd N lives in the leaf at dir[N / ST_LEAF_SLOTS], at
+ * ST_LEAF_POS(N % ST_LEAF_SLOTS): consecutive fds, often two threads',
+ * sit on different cache lines. A slot is one 64-bit word (ST_W_*): 0 when the fd
  * never held a socket, else a generation, two marks and the 16-byte granule
  * of an st_rec (offset = granule * 16). A record is never changed once
  * published: a writer builds the next version in a record of its own and
@@ -38,9 +39,13 @@
  *      overlap cannot be ordered from outside the kernel, so the writer asks
  *      it (SO_TYPE, getsockname, getpeername, ...) and publishes what the
  *      kernel says, with the window of those questions (ST_SF_ASKED).
- *   close marks the slot (ST_W_CLOSING) before the real close and publishes
- *   a closed version (a tombstone, ST_W_TOMB) after it: a call that is
- *   handed the number again then knows the close was seen.
+ *   close, dup2 and dup3 mark the slot (ST_W_CLOSING) before the real call:
+ *   the socket there is going away. close publishes a closed version (a
+ *   tombstone, ST_W_TOMB) after it. The marker records the closed socket
+ *   in the history ring; a call handed the number again, or asking the
+ *   kernel about it, sees the mark and leaves that to the marker. A
+ *   writer that finds a mark on the socket it changed, or copies (dup),
+ *   asks the kernel instead: which socket its call acted on is not known.
  * A writer stopped, killed or siglongjmp'd at any step leaves at most an
  * unpublished record: readers and other writers never wait for it.
  *
@@ -85,6 +90,7 @@
 #define ST_LEAF_SLOTS   1024u           /* fds below 2^20 are traced */
 #define ST_RING_SEGS    16u
 #define ST_GRANULE      16u
+#define ST_LEAF_POS(i)  ((((i) & 7u) << 7) | ((i) >> 3))    /* i < 1024 */
 
 /* slot word */
 #define ST_W_GRAN_MASK  0xffffffffull   /* granule of the record */
@@ -278,14 +284,22 @@ struct st_namerec {
     char     host[ST_HOST_MAX]; /* NUL-terminated, cut at ST_HOST_MAX - 1 */
 };
 
-/* A ring's descriptor, in the header. 152 bytes. */
+/* A word every writer changes, alone on its cache line: threads on other
+ * cores that change other words do not take the line from each other. */
+struct st_line {
+    uint64_t v;
+    uint64_t pad[7];
+};
+
+/* A ring's descriptor, in the header. 256 bytes. */
 struct st_ring {
-    uint64_t head;          /* positions ever reserved */
+    struct st_line head;    /* positions ever reserved */
     uint32_t rec_size;      /* bytes per record */
     uint32_t cap;           /* records when fully grown: cap0 << (nsegs-1) */
     uint32_t cap0;          /* records in segment 0 */
     uint32_t nsegs;
     uint64_t seg_off[ST_RING_SEGS];     /* 0 until the segment is reached */
+    uint64_t reserved[6];
 };
 
 /* The file header: the first page. */
@@ -305,27 +319,29 @@ struct st_header {
     uint64_t proc_start;    /* /proc/PID/stat starttime, tells pid reuse */
     uint64_t clock_real_ns; /* the two clocks read together */
     uint64_t clock_mono_ns;
-    uint64_t dropped;       /* changes lost because the file could not grow */
-    uint64_t file_end;      /* bytes of the file that exist (atomic) */
-    uint64_t alloc_end;     /* bytes handed out (atomic) */
-    uint64_t free_small;    /* free-list heads: tag << 32 | granule */
-    uint64_t free_large;
-    uint64_t next_id_block; /* sock_id blocks handed to threads */
+    uint64_t run_id;        /* SOCKTRACE_RUN_ID as inherited: the processes
+                               one `socktrace run` started, whether or not
+                               their parents had a socket (and a file) */
     uint64_t dir_off;
     uint32_t dir_entries;   /* ST_DIR_ENTRIES */
     uint32_t leaf_slots;    /* ST_LEAF_SLOTS */
     uint32_t rec_small;     /* ST_REC_SMALL */
     uint32_t rec_large;     /* ST_REC_LARGE */
-    struct st_ring events;  /* struct st_evrec */
-    struct st_ring history; /* struct st_histrec */
-    struct st_ring names;   /* struct st_namerec */
     uint32_t cmdline_len;   /* bytes used in cmdline */
     uint32_t argc;
     char     cmdline[ST_CMDLINE_MAX];   /* argv, each NUL-terminated */
-    uint64_t run_id;        /* SOCKTRACE_RUN_ID as inherited: the processes
-                               one `socktrace run` started, whether or not
-                               their parents had a socket (and a file) */
-    uint8_t  reserved[1416];
+    uint8_t  reserved[128];
+    /* written all the time, each word on a line of its own */
+    struct st_line dropped;     /* changes lost: the file could not grow */
+    struct st_line file_end;    /* bytes of the file that exist */
+    struct st_line alloc_end;   /* bytes handed out */
+    struct st_line free_small;  /* free-list heads: tag << 32 | granule */
+    struct st_line free_large;
+    struct st_line next_id_block;   /* sock_id blocks handed to threads */
+    struct st_ring events;      /* struct st_evrec */
+    struct st_ring history;     /* struct st_histrec */
+    struct st_ring names;       /* struct st_namerec */
+    uint8_t  reserved2[640];
 };
 
 _Static_assert(sizeof(struct st_addr) == 120, "st_addr layout");
@@ -336,9 +352,11 @@ _Static_assert(sizeof(struct st_rec_large) == 304, "st_rec_large layout");
 _Static_assert(sizeof(struct st_histrec) == 336, "st_histrec layout");
 _Static_assert(sizeof(struct st_evrec) == 128, "st_evrec layout");
 _Static_assert(sizeof(struct st_namerec) == 256, "st_namerec layout");
-_Static_assert(sizeof(struct st_ring) == 152, "st_ring layout");
-_Static_assert(offsetof(struct st_header, events) == 160, "header layout");
-_Static_assert(offsetof(struct st_header, cmdline) == 624, "header layout");
+_Static_assert(sizeof(struct st_ring) == 256, "st_ring layout");
+_Static_assert(offsetof(struct st_header, cmdline) == 128, "header layout");
+_Static_assert(offsetof(struct st_header, dropped) == 2304, "header layout");
+_Static_assert(offsetof(struct st_header, alloc_end) == 2432, "header layout");
+_Static_assert(offsetof(struct st_header, events) == 2688, "header layout");
 _Static_assert(sizeof(struct st_header) == ST_PAGE, "st_header is one page");
 _Static_assert(ST_REC_SMALL % ST_GRANULE == 0 && ST_REC_LARGE % ST_GRANULE == 0,
                "records are whole granules");

@@ -34,11 +34,73 @@ static char dir[ST_PATH_MAX];
 static struct st_procinfo proc;
 static uint64_t hist_bytes;
 
+static uid_t dir_euid;
+
+static uint64_t now_clock(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void st_trace_setup_child(void)
+{
+    path[0] = 0;
+    proc.ppid = proc.pid;
+    proc.pid = 0;
+    proc.proc_start = 0;
+    proc.now_ns = now_clock(CLOCK_REALTIME);
+}
+
+/* The process's start time and file name, asked once it makes a file
+ * (and a forked child's pid). A daemon that dropped root since: its file
+ * belongs in the new user's directory. */
+static int identity(const char **why)
+{
+    if (path[0])
+        return 0;
+    int ppid;
+    if (!proc.pid)
+        proc.pid = getpid();
+    if (!proc.proc_start && st_proc_stat(0, &proc.proc_start, &ppid) != 0)
+        proc.proc_start = 0;
+    if ((geteuid() != dir_euid && st_dir_path(dir, sizeof dir, NULL) != 0) ||
+        st_trace_name(path, sizeof path, dir, proc.pid, proc.proc_start) != 0) {
+        *why = "path too long";
+        path[0] = 0;
+        return -1;
+    }
+    dir_euid = geteuid();
+    return 0;
+}
+
+/* DIR/.PID, a link to this process's file: a new program image of the
+ * process finds its file with one readlink, where the start time would
+ * take a read of /proc. A link left by an ended process is told by the
+ * start time in its target, and replaced. */
+static int link_name(char *buf, size_t size, int pid)
+{
+    return snprintf(buf, size, "%s/.%d", dir, pid) >= (int)size ? -1 : 0;
+}
+
+static void make_link(void)
+{
+    char name[ST_PATH_MAX], tmp[ST_PATH_MAX];
+    const char *base = strrchr(path, '/');
+    if (!base || link_name(name, sizeof name, proc.pid) ||
+        snprintf(tmp, sizeof tmp, "%s.lnk", name) >= (int)sizeof tmp)
+        return;
+    unlink(tmp);
+    if (symlink(base + 1, tmp) == 0 && rename(tmp, name) != 0)
+        unlink(tmp);
+}
+
 int st_trace_setup(const char *d, const struct st_procinfo *p,
                    uint64_t history_bytes)
 {
-    if (snprintf(dir, sizeof dir, "%s", d) >= (int)sizeof dir ||
-        st_trace_name(path, sizeof path, d, p->pid, p->proc_start))
+    dir_euid = geteuid();
+    path[0] = 0;
+    if (snprintf(dir, sizeof dir, "%s", d) >= (int)sizeof dir)
         return -1;
     proc = *p;
     hist_bytes = history_bytes;
@@ -62,7 +124,7 @@ void st_drop(void)
 {
     struct st_header *h = st_hdr();
     if (h)
-        __atomic_add_fetch(&h->dropped, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&h->dropped.v, 1, __ATOMIC_RELAXED);
 }
 
 /* Reserves [from, to) of the file. ftruncate past RLIMIT_FSIZE would send
@@ -119,13 +181,6 @@ static void ring_init(struct st_ring *r, uint32_t rec_size, uint32_t cap0,
     r->cap = cap0 << (nsegs - 1);
 }
 
-static uint64_t now_clock(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static char *map_file(int fd)
 {
     void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
@@ -140,7 +195,7 @@ struct st_header *st_trace_create(const char **why)
         return have;
     int saved = errno;
     *why = NULL;
-    if (st_dir_prepare(dir, 1, why) != 0)
+    if (identity(why) != 0 || st_dir_prepare(dir, 1, why) != 0)
         goto out;
     /* a name of this thread's own: threads that race here build a file
      * each, and the one whose mapping is published first is renamed */
@@ -174,14 +229,14 @@ struct st_header *st_trace_create(const char **why)
     h->leaf_slots = ST_LEAF_SLOTS;
     h->rec_small = ST_REC_SMALL;
     h->rec_large = ST_REC_LARGE;
-    h->next_id_block = 1;
+    h->next_id_block.v = 1;
     ring_init(&h->events, sizeof(struct st_evrec), EVENTS_CAP0, hist_bytes / 2);
     ring_init(&h->history, sizeof(struct st_histrec), HISTORY_CAP0, hist_bytes / 2);
     ring_init(&h->names, sizeof(struct st_namerec), NAMES_CAP0,
               (uint64_t)NAMES_CAP * sizeof(struct st_namerec));
     fill_header(h, &proc);
-    h->alloc_end = ST_PAGE + ST_DIR_ENTRIES * 8u;
-    h->file_end = FIRST_SIZE;
+    h->alloc_end.v = ST_PAGE + ST_DIR_ENTRIES * 8u;
+    h->file_end.v = FIRST_SIZE;
     char *none = NULL;
     if (!__atomic_compare_exchange_n(&base, &none, m, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
@@ -193,6 +248,8 @@ struct st_header *st_trace_create(const char **why)
     }
     if (rename(tmp, path) != 0)
         unlink(tmp);    /* traced still; the viewer just cannot find it */
+    else
+        make_link();
     st_sys_close(fd);
     errno = saved;
     return h;
@@ -208,8 +265,23 @@ out:
 
 int st_trace_reopen(void)
 {
-    int saved = errno, r = -1;
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    int saved = errno, r = -1, fd = -1;
+    char name[ST_PATH_MAX], target[ST_PATH_MAX];
+    int pid, ppid;
+    uint64_t start, now;
+    ssize_t n;
+    const char *why;
+    if (link_name(name, sizeof name, proc.pid) != 0 ||
+        (n = readlink(name, target, sizeof target - 1)) <= 0)
+        goto out;
+    target[n] = 0;
+    if (strchr(target, '/') || st_trace_name_parse(target, &pid, &start) != 0 ||
+        pid != proc.pid || st_proc_stat(0, &now, &ppid) != 0 || now != start)
+        goto out;       /* an ended process's: ours is made anew */
+    proc.proc_start = now;
+    if (identity(&why) != 0)
+        goto out;
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         goto out;
     struct stat st;
@@ -221,12 +293,12 @@ int st_trace_reopen(void)
     if (memcmp(h.magic, ST_MAGIC, 8) || h.version != ST_VERSION ||
         h.header_size != sizeof h || h.pid != proc.pid ||
         h.rec_small != ST_REC_SMALL || h.rec_large != ST_REC_LARGE ||
-        h.file_end > (uint64_t)st.st_size || h.alloc_end > h.file_end ||
+        h.file_end.v > (uint64_t)st.st_size || h.alloc_end.v > h.file_end.v ||
         h.dir_off != ST_PAGE || h.dir_entries != ST_DIR_ENTRIES ||
         h.leaf_slots != ST_LEAF_SLOTS)
         goto out_close;
-    if (h.file_end > map_len)
-        map_len = h.file_end + (1ull << 30);
+    if (h.file_end.v > map_len)
+        map_len = h.file_end.v + (1ull << 30);
     char *m = map_file(fd);
     if (!m)
         goto out_close;
@@ -243,11 +315,13 @@ out:
 }
 
 static __thread int npend __attribute__((tls_model("initial-exec")));
+static __thread uint64_t rcache[2] __attribute__((tls_model("initial-exec")));
 
 struct st_header *st_trace_forget(void)
 {
     struct st_header *h = st_hdr();
     npend = 0;     /* claims in the parent's rings are not ours to void */
+    rcache[0] = rcache[1] = 0;  /* nor its records ours to use */
     __atomic_store_n(&base, NULL, __ATOMIC_RELEASE);
     return h;
 }
@@ -269,7 +343,7 @@ void st_trace_close(void)
  * every fd cannot hurt us. */
 static bool grow(struct st_header *h, uint64_t need)
 {
-    uint64_t end = __atomic_load_n(&h->file_end, __ATOMIC_ACQUIRE);
+    uint64_t end = __atomic_load_n(&h->file_end.v, __ATOMIC_ACQUIRE);
     if (end >= need)
         return true;
     if (need > map_len)
@@ -291,7 +365,7 @@ static bool grow(struct st_header *h, uint64_t need)
     if (!ok)
         return false;
     while (end < target &&
-           !__atomic_compare_exchange_n(&h->file_end, &end, target, false,
+           !__atomic_compare_exchange_n(&h->file_end.v, &end, target, false,
                                         __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
         ;
     return true;
@@ -303,11 +377,11 @@ static uint64_t space(uint64_t n)
     struct st_header *h = st_hdr();
     if (!h)
         return 0;
-    uint64_t at = __atomic_load_n(&h->alloc_end, __ATOMIC_RELAXED);
+    uint64_t at = __atomic_load_n(&h->alloc_end.v, __ATOMIC_RELAXED);
     for (;;) {
         if (!grow(h, at + n))
             return 0;
-        if (__atomic_compare_exchange_n(&h->alloc_end, &at, at + n, false,
+        if (__atomic_compare_exchange_n(&h->alloc_end.v, &at, at + n, false,
                                         __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             return at;
     }
@@ -345,7 +419,7 @@ uint64_t *st_slot(int fd, bool create)
         if (!leaf)
             return NULL;
     }
-    return (uint64_t *)((char *)h + leaf) + (uint32_t)fd % ST_LEAF_SLOTS;
+    return (uint64_t *)((char *)h + leaf) + ST_LEAF_POS((uint32_t)fd % ST_LEAF_SLOTS);
 }
 
 void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
@@ -365,8 +439,9 @@ void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
         uint64_t *slots = (uint64_t *)((char *)h + leaf);
         for (uint32_t i = 0; i < ST_LEAF_SLOTS; i++) {
             int fd = (int)(d * ST_LEAF_SLOTS + i);
-            if (fd >= lo && fd <= hi && __atomic_load_n(&slots[i], __ATOMIC_RELAXED))
-                fn(fd, &slots[i], arg);
+            uint64_t *slot = &slots[ST_LEAF_POS(i)];
+            if (fd >= lo && fd <= hi && __atomic_load_n(slot, __ATOMIC_RELAXED))
+                fn(fd, slot, arg);
         }
     }
 }
@@ -377,7 +452,44 @@ void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
  * free record's first word. */
 static uint64_t *free_head(struct st_header *h, uint16_t size)
 {
-    return size == ST_REC_SMALL ? &h->free_small : &h->free_large;
+    return size == ST_REC_SMALL ? &h->free_small.v : &h->free_large.v;
+}
+
+/* Each thread keeps two free records of each size (two granules in one
+ * word): a change frees one record and takes one, so a thread that keeps
+ * changing its sockets stays off the shared list. Taken and put back by
+ * compare-and-swap on the thread's own word, so a signal handler that
+ * interrupts either gets another record. A thread that ends leaves its
+ * (at most four) records unused. */
+
+static uint32_t cache_take(uint64_t *c)
+{
+    uint64_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    while (v) {
+        uint64_t rest = (uint32_t)v ? v & ~ST_W_GRAN_MASK : 0;
+        uint32_t g = (uint32_t)v ? (uint32_t)v : (uint32_t)(v >> 32);
+        if (__atomic_compare_exchange_n(c, &v, rest, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return g;
+    }
+    return 0;
+}
+
+static bool cache_put(uint64_t *c, uint32_t g)
+{
+    uint64_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    for (;;) {
+        uint64_t want;
+        if (!(uint32_t)v)
+            want = v | g;
+        else if (!(v >> 32))
+            want = v | (uint64_t)g << 32;
+        else
+            return false;
+        if (__atomic_compare_exchange_n(c, &v, want, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return true;
+    }
 }
 
 uint32_t st_rec_alloc(uint16_t size)
@@ -385,6 +497,9 @@ uint32_t st_rec_alloc(uint16_t size)
     struct st_header *h = st_hdr();
     if (!h)
         return 0;
+    uint32_t g = cache_take(&rcache[size == ST_REC_LARGE]);
+    if (g)
+        return g;
     uint64_t *head = free_head(h, size);
     uint64_t top = __atomic_load_n(head, __ATOMIC_ACQUIRE);
     while ((uint32_t)top) {
@@ -404,7 +519,7 @@ uint32_t st_rec_alloc(uint16_t size)
 void st_rec_free(uint32_t gran, uint16_t size)
 {
     struct st_header *h = st_hdr();
-    if (!h || !gran)
+    if (!h || !gran || cache_put(&rcache[size == ST_REC_LARGE], gran))
         return;
     uint64_t *head = free_head(h, size);
     uint64_t *rec = (uint64_t *)((char *)h + (uint64_t)gran * ST_GRANULE);
@@ -487,7 +602,7 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
     /* a record still claimed from an earlier lap is skipped, not taken:
      * its writer may be writing it now */
     for (int tries = 0; tries < 64; tries++) {
-        uint64_t p = __atomic_fetch_add(&r->head, 1, __ATOMIC_RELAXED);
+        uint64_t p = __atomic_fetch_add(&r->head.v, 1, __ATOMIC_RELAXED);
         uint64_t *rec = ring_rec(h, r, p);
         if (!rec) {
             st_drop();
@@ -533,5 +648,5 @@ void st_ring_commit(void *rec, uint64_t pos)
 uint64_t st_id_block(uint64_t n)
 {
     struct st_header *h = st_hdr();
-    return h ? __atomic_fetch_add(&h->next_id_block, n, __ATOMIC_RELAXED) : 0;
+    return h ? __atomic_fetch_add(&h->next_id_block.v, n, __ATOMIC_RELAXED) : 0;
 }

@@ -24,6 +24,10 @@ struct st_procinfo {
 int st_trace_setup(const char *dir, const struct st_procinfo *p,
                    uint64_t history_bytes);
 
+/* In a forked child whose parent had no file: who this process is gets
+ * asked (pid, start time) only when it makes one. */
+void st_trace_setup_child(void);
+
 /* The mapped header, or NULL while the process has no file. */
 struct st_header *st_hdr(void);
 

@@ -90,6 +90,18 @@ static struct st_header *file(void)
     return h;
 }
 
+/* fd's slot, making the file and the leaf when needed; NULL (counted as
+ * dropped when the file is there but cannot grow) */
+static uint64_t *slot_for(int fd)
+{
+    if (!file())
+        return NULL;
+    uint64_t *slot = st_slot(fd, true);
+    if (!slot)
+        st_drop();
+    return slot;
+}
+
 static int stall_fd = -1;
 static unsigned stall_ms;
 
@@ -158,7 +170,8 @@ bool st_get_in(struct st_header *h, int fd, struct st_sock *s)
     uint64_t leaf = __atomic_load_n(&dirp[(uint32_t)fd / h->leaf_slots], __ATOMIC_ACQUIRE);
     uint64_t w;
     return leaf && read_slot_in(h, (const uint64_t *)((char *)h + leaf) +
-                                       (uint32_t)fd % h->leaf_slots, &w, s) == K_LIVE;
+                                       ST_LEAF_POS((uint32_t)fd % h->leaf_slots),
+                                &w, s) == K_LIVE;
 }
 
 enum { OLDER, NEWER, OVERLAP };
@@ -315,6 +328,15 @@ void st_ask_peer(struct st_sock *s, int fd)
         st_addr_from(&s->peer, (struct sockaddr *)&ss, len, s->family);
 }
 
+/* Whether fd is open now (one fcntl). */
+static bool fd_open(int fd)
+{
+    int saved = errno;
+    bool open = syscall(SYS_fcntl, fd, F_GETFD) >= 0;
+    errno = saved;
+    return open;
+}
+
 /* What the kernel says fd is; false when it is not a socket. */
 static bool kernel_view(int fd, struct st_sock *k)
 {
@@ -397,13 +419,9 @@ static void merge(struct st_sock *k, const struct st_sock *a)
 bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
 {
     memset(out, 0, sizeof *out);
-    if (!file())
+    uint64_t *slot = slot_for(fd);
+    if (!slot)
         return false;
-    uint64_t *slot = st_slot(fd, true);
-    if (!slot) {
-        st_drop();
-        return false;
-    }
     for (int tries = 0; tries < 8; tries++) {
         uint64_t w;
         struct st_sock cur;
@@ -462,14 +480,10 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                void *arg, struct st_sock *out)
 {
     memset(out, 0, sizeof *out);
-    if (!file())
-        return false;
     uint64_t t_hi = st_now();
-    uint64_t *slot = st_slot(fd, true);
-    if (!slot) {
-        st_drop();
+    uint64_t *slot = slot_for(fd);
+    if (!slot)
         return false;
-    }
     for (int tries = 0; tries < 8; tries++) {
         uint64_t w;
         struct st_sock cur;
@@ -511,14 +525,10 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
 
 bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
 {
-    if (!file())
-        return false;
     uint64_t t_hi = st_now();
-    uint64_t *slot = st_slot(fd, true);
-    if (!slot) {
-        st_drop();
+    uint64_t *slot = slot_for(fd);
+    if (!slot)
         return false;
-    }
     s->fd = fd;
     s->t_lo = t_lo;
     s->t_hi = t_hi;
@@ -540,8 +550,18 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
                 return st_ask(fd, s->origin, s, s);
             if (ord == NEWER)
                 return false;   /* fd changed again after the call */
-            if (ord == OVERLAP)
+            /* The kernel gave us the number, so it was free: a socket
+             * closed there (or being closed: marked) is the one that freed
+             * it, however the windows lie. Unless a racing close hit our
+             * new socket since; then the number is not open now (or the
+             * kernel gave it out again, and its new owner publishes). One
+             * question tells, where asking everything would take eight. */
+            if (ord == OVERLAP && (kind != K_LIVE || (w & ST_W_CLOSING))) {
+                if (!fd_open(fd))
+                    return false;
+            } else if (ord == OVERLAP) {
                 return st_ask(fd, s->origin, s, s);
+            }
         }
         if (!publish(slot, w, s, 0))
             continue;
@@ -675,9 +695,11 @@ const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
             c->word = w;        /* changed, still marked: still ours to close */
             continue;
         }
-        /* the number changed hands: find out from the kernel unless what
-         * is there now came after our close */
-        if (kind == K_LIVE && order_of(kind, &cur, c->t_lo, t_hi) != NEWER)
+        /* the number changed hands: what is there now came after our
+         * close, unless our close hit it (a program closing a number it
+         * no longer owned); then the number is not open now */
+        if (kind == K_LIVE && order_of(kind, &cur, c->t_lo, t_hi) != NEWER &&
+            !fd_open(c->fd))
             st_ask(c->fd, ST_ORIGIN_FOUND, NULL, &out);
         break;
     }
@@ -910,7 +932,7 @@ void st_name_push(int family, const uint8_t addr[16], const char *host,
     /* a program that resolves the same name for every request must not
      * push older names out: a pair already held is not written again (two
      * threads resolving at once may both write it: harmless) */
-    uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+    uint64_t head = __atomic_load_n(&r->head.v, __ATOMIC_ACQUIRE);
     uint64_t first = head > r->cap ? head - r->cap : 0;
     size_t n = strnlen(host, ST_HOST_MAX - 1);
     for (uint64_t i = head; i-- > first;) {

@@ -67,7 +67,11 @@ before=$(ls "$SOCKTRACE_DIR" | wc -l)
 check "clean keeps only the running process's file" "$(ls "$SOCKTRACE_DIR")" \
     "$(ls "$SOCKTRACE_DIR" | grep "^$(ready_pid live)-")"
 check "  ... having removed the others" "1" "$([ "$before" -gt 1 ] && echo 1)"
+check "  ... and the .PID links of their files, keeping the running one's" ".$(ready_pid live)" \
+    "$(cd "$SOCKTRACE_DIR" && for l in .[0-9]*; do [ -L "$l" ] && echo "$l"; done)"
+check "  ... which names the running process's file" "$(ls "$SOCKTRACE_DIR")" \
+    "$(readlink "$SOCKTRACE_DIR/.$(ready_pid live)")"
 "$SOCKTRACE" clean --all >/dev/null
-check "clean --all removes every file" "0" "$(ls "$SOCKTRACE_DIR" | wc -l)"
+check "clean --all removes every file, and every link" "0" "$(ls -A "$SOCKTRACE_DIR" | wc -l)"
 finish live
 done_testing

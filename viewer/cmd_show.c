@@ -201,9 +201,9 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci, bo
         printf("ended without exit (killed, or _exit)");
     }
     printf(", %zu open%s\n", s->n_open, s->alive ? "" : " at the end");
-    if (s->h.dropped || s->torn)
+    if (s->h.dropped.v || s->torn)
         printf("  %s%" PRIu64 " records dropped by the tracer, %" PRIu64
-               " unreadable%s\n", color(C_YELLOW), s->h.dropped, s->torn, color("0"));
+               " unreadable%s\n", color(C_YELLOW), s->h.dropped.v, s->torn, color("0"));
     if (all && s->closed_lost)
         printf("  %s%" PRIu64 " older closed sockets overwritten in the history ring%s\n",
                color(C_YELLOW), s->closed_lost, color("0"));
@@ -257,7 +257,7 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, bo
     json_time(f, &first, "started", s->h.start_ns);
     json_time(f, &first, "ended", s->alive ? 0 : s->h.end_ns);
     json_key(f, &first, "dropped");
-    fprintf(f, "%" PRIu64, s->h.dropped + s->torn);
+    fprintf(f, "%" PRIu64, s->h.dropped.v + s->torn);
     json_key(f, &first, "sockets");
     fputc('[', f);
     for (size_t i = 0; i < s->n_open; i++) {

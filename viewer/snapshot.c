@@ -185,7 +185,8 @@ static int load_table(const char *base, uint64_t size, bool records,
         }
         const uint64_t *slots = (const void *)(base + leaf);
         for (uint32_t i = 0; i < h->leaf_slots; i++) {
-            uint64_t w = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+            const uint64_t *slot = &slots[ST_LEAF_POS(i)];
+            uint64_t w = __atomic_load_n(slot, __ATOMIC_RELAXED);
             if (!w || (w & ST_W_TOMB))
                 continue;
             int fd = (int)(d * h->leaf_slots + i);
@@ -198,7 +199,7 @@ static int load_table(const char *base, uint64_t size, bool records,
             } else if (!records) {
                 s->open_count++;
                 continue;
-            } else if (!copy_rec(base, size, &slots[i], &so, &w)) {
+            } else if (!copy_rec(base, size, slot, &so, &w)) {
                 if (w && !(w & (ST_W_TOMB | ST_W_UNKNOWN)))
                     s->torn++;
                 continue;
@@ -388,18 +389,18 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
     /* the writer extends the file before it says so: a file shorter than
      * its header says was cut, unless it grew since we took its size
      * (what lies beyond the part we mapped is then not read) */
-    uint64_t end = __atomic_load_n(&((const struct st_header *)base)->file_end, __ATOMIC_ACQUIRE);
+    uint64_t end = __atomic_load_n(&((const struct st_header *)base)->file_end.v, __ATOMIC_ACQUIRE);
     struct stat st;
     if (end > size && !(live_fd >= 0 && fstat(live_fd, &st) == 0 &&
                         (uint64_t)st.st_size >= end)) {
         fail(err, errlen, "truncated (%llu bytes; its header says %llu)",
-             (unsigned long long)size, (unsigned long long)h->file_end);
+             (unsigned long long)size, (unsigned long long)h->file_end.v);
         return -1;
     }
     const struct st_header *live = (const struct st_header *)base;
-    uint64_t hist_head = __atomic_load_n(&live->history.head, __ATOMIC_ACQUIRE);
-    uint64_t ev_head = __atomic_load_n(&live->events.head, __ATOMIC_ACQUIRE);
-    uint64_t names_head = __atomic_load_n(&live->names.head, __ATOMIC_ACQUIRE);
+    uint64_t hist_head = __atomic_load_n(&live->history.head.v, __ATOMIC_ACQUIRE);
+    uint64_t ev_head = __atomic_load_n(&live->events.head.v, __ATOMIC_ACQUIRE);
+    uint64_t names_head = __atomic_load_n(&live->names.head.v, __ATOMIC_ACQUIRE);
     /* segment offsets are installed as the rings grow: read them after
      * the heads, so every position below a head has its segment */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);

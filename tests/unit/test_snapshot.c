@@ -28,7 +28,7 @@ static void put(unsigned char *f, int fd, unsigned n, struct st_sock *s,
     s->fd = fd;
     st_rec_encode(f + off, st_rec_size(s), s);
     uint64_t *slots = (void *)(f + LEAF);
-    slots[fd] = (1ull << ST_W_GEN_SHIFT) | (off / ST_GRANULE) | marks;
+    slots[ST_LEAF_POS((unsigned)fd)] = (1ull << ST_W_GEN_SHIFT) | (off / ST_GRANULE) | marks;
 }
 
 static size_t build(unsigned char **out)
@@ -68,7 +68,7 @@ static size_t build(unsigned char **out)
     s.state = ST_STATE_CLOSED;
     put(f, 9, 2, &s, ST_W_TOMB);            /* closed: not shown */
     uint64_t *slots = (void *)(f + LEAF);
-    slots[11] = ST_W_UNKNOWN | (1ull << ST_W_GEN_SHIFT);
+    slots[ST_LEAF_POS(11u)] = ST_W_UNKNOWN | (1ull << ST_W_GEN_SHIFT);
     s.sock_id = 4;                          /* two aliases of one socket */
     s.state = ST_STATE_CREATED;
     s.t_hi = 10;
@@ -80,7 +80,7 @@ static size_t build(unsigned char **out)
     s.t_hi = 20;
     put(f, 13, 4, &s, 0);
     /* a slot naming a record that is not one (a broken file) */
-    slots[5] = (1ull << ST_W_GEN_SHIFT) | ((RECS + 5u * ST_REC_LARGE) / ST_GRANULE);
+    slots[ST_LEAF_POS(5u)] = (1ull << ST_W_GEN_SHIFT) | ((RECS + 5u * ST_REC_LARGE) / ST_GRANULE);
 
     struct st_histrec *r = (void *)(f + HIST);
     for (uint64_t i = 0; i < 6; i++) {      /* 6 written into 4: 2 overwritten */
@@ -90,7 +90,7 @@ static size_t build(unsigned char **out)
         st_hist_encode(&r[i % 4], &s);
         r[i % 4].word = (i + 1) << 2 | ST_RING_COMMITTED;
     }
-    h->history.head = 6;
+    h->history.head.v = 6;
     struct st_evrec *e = (void *)(f + EVS);
     e[0].word = 1 << 2 | ST_RING_COMMITTED;
     e[0].call = ST_CALL_SOCKET;
@@ -98,7 +98,7 @@ static size_t build(unsigned char **out)
     e[0].ns = 5000;
     e[1].word = 2 << 2 | ST_RING_CLAIMED;   /* its writer was killed */
     e[1].call = ST_CALL_CLOSE;
-    h->events.head = 2;
+    h->events.head.v = 2;
     *out = f;
     return SIZE;
 }
@@ -159,11 +159,11 @@ int main(void)
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
     OK(r != 0 && strstr(err, "byte order"), "other byte order refused: %s", err);
     h->endian = ST_ENDIAN_MARK;
-    h->file_end = size + 1;
+    h->file_end.v = size + 1;
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
     OK(r != 0 && strstr(err, "truncated"), "a file shorter than its header says refused: %s", err);
-    h->file_end = size;
-    h->history.head = ~0ull;
+    h->file_end.v = size;
+    h->history.head.v = ~0ull;
     r = snap_load_mem(f, size, SNAP_HISTORY, &s, err, sizeof err);
     OK(r == 0 && s.n_closed == 0, "a wild head reads nothing, no crash");
     snap_free(&s);
