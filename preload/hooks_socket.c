@@ -477,11 +477,11 @@ ST_EXPORT int setsockopt(int fd, int level, int name, const void *val,
     int ret = st_real.setsockopt(fd, level, name, val, len);
     int err = errno;
     struct st_sock s;
-    if (ret == 0 && watch && st_get(fd, &s)) {
+    if (ret == 0 && watch && base) {
         int on;
         memcpy(&on, val, sizeof on);
-        st_change(fd, base, t_lo, no_port_apply, &on, &s);
-        st_emit(ST_CALL_SETSOCKOPT, fd, on, ret, err, &s);
+        if (st_change(fd, base, t_lo, no_port_apply, &on, &s) || s.sock_id)
+            st_emit(ST_CALL_SETSOCKOPT, fd, on, ret, err, &s);
     }
     errno = err;
     return ret;

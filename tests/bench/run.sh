@@ -185,14 +185,16 @@ for kind in setsockopt getsockname socket+close; do
 done
 
 # memory per open socket: the trace file of holdsocks holding 10,002
-# sockets against the one holding 2 (goal: <= 160 bytes per socket)
+# sockets against the one holding 2, with rings small enough to be full
+# in both (goal: <= 160 bytes per socket)
 hold_size() { # N: "used allocated" bytes of the holder's trace file (used:
     # the header's alloc_end, what the writer handed out; the file itself
     # grows by doubling)
     local n=$1 hpid
     rm -rf "$SOCKTRACE_DIR"; rm -f "$T/hs.in"
     mkfifo "$T/hs.in"
-    LD_PRELOAD=$LIB $B/bench/holdsocks "$n" <"$T/hs.in" >"$T/hs.out" &
+    # small rings, full in both runs: the difference is the table's
+    SOCKTRACE_HISTORY=64K LD_PRELOAD=$LIB $B/bench/holdsocks "$n" <"$T/hs.in" >"$T/hs.out" &
     exec 4>"$T/hs.in"
     for _ in $(seq 600); do grep -q READY "$T/hs.out" && break; sleep 0.05; done
     read -r _ hpid _ <"$T/hs.out"

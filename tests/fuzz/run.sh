@@ -11,7 +11,10 @@ if [ ! -x "$FUZZ" ]; then
     echo "ok 1 # SKIP fuzz target not built (clang with libFuzzer missing; see build/fuzz/build.log)"
     exit 0
 fi
-seeds=$B/fuzz/seeds work=$B/fuzz/corpus
+# seeds of the trace format this viewer reads: a build of an older one
+# leaves its own behind
+fmt=$("$B/socktrace" --version | sed -n 's/.*trace format \([0-9]*\).*/\1/p')
+seeds=$B/fuzz/seeds-v$fmt work=$B/fuzz/corpus-v$fmt
 mkdir -p "$work"
 if [ -z "$(ls -A "$seeds" 2>/dev/null)" ]; then
     dir=$(mktemp -d /tmp/socktrace-seeds.XXXXXX)
