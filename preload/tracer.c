@@ -416,8 +416,15 @@ static void merge(struct st_sock *k, const struct st_sock *a)
     }
 }
 
-bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out)
+bool st_ask(int fd, int origin, const struct st_sock *hint_in, struct st_sock *out)
 {
+    /* callers may pass one record as both */
+    struct st_sock hint_copy;
+    const struct st_sock *hint = NULL;
+    if (hint_in) {
+        hint_copy = *hint_in;
+        hint = &hint_copy;
+    }
     memset(out, 0, sizeof *out);
     uint64_t *slot = slot_for(fd);
     if (!slot)
