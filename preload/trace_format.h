@@ -19,8 +19,8 @@
  *
  * The fd table. fd N lives in the leaf at dir[N / ST_LEAF_SLOTS], at
  * ST_LEAF_POS(N % ST_LEAF_SLOTS): consecutive fds, often two threads',
- * sit on different cache lines. A slot is one 64-bit word (ST_W_*): 0 when the fd
- * never held a socket, else a generation, two marks and the 16-byte granule
+ * sit on different cache lines. A slot is one 64-bit word (ST_W_*): 0 when
+ * the fd never held a socket, else a generation, marks and the 16-byte granule
  * of an st_rec (offset = granule * 16). A record is never changed once
  * published: a writer builds the next version in a record of its own and
  * publishes it with one compare-and-swap of the slot word (release); the
@@ -47,12 +47,41 @@
  *   writer that finds a mark on the socket it changed, or copies (dup),
  *   asks the kernel instead: which socket its call acted on is not known.
  * A writer stopped, killed or siglongjmp'd at any step leaves at most an
- * unpublished record: readers and other writers never wait for it.
+ * unpublished record (or a mark, which the next close of that fd takes
+ * over): readers and other writers never wait for it.
  *
- * Reader steps for slot N: w1 = slot (acquire); skip 0, ST_W_TOMB and
- * ST_W_UNKNOWN (the last: a change could not be recorded, show "unknown");
- * copy the record at the granule; acquire fence; w2 = slot; the copy is good
- * when w1 == w2 (retry otherwise). `size` says how much to copy.
+ * Memory order. A record's body is stored (relaxed) after a release fence
+ * that orders whatever made the record free (its unlink, the free-list
+ * push and pop) before it, and is published by the slot's CAS (release),
+ * which pairs with the reader's acquire load of the slot word. A ring
+ * writer's claim CAS is followed by a release fence before the body, so a
+ * reader that copied any of the new body sees the claim when it re-reads
+ * the word; the commit CAS (release) pairs with the reader's first
+ * (acquire) load.
+ *
+ * Growth. Space comes from alloc_end by CAS; a thread that needs more than
+ * file_end extends the file itself (posix_fallocate, then CAS file_end up
+ * to what it made, release): several may do so at once, none waits. A
+ * leaf or ring segment is installed by CAS of its offset word from 0; the
+ * loser's block stays unused. When the file cannot grow, a slot gets
+ * ST_W_UNKNOWN and `dropped` is counted.
+ *
+ * fork: the child starts a file of its own (new pid, ppid = the forking
+ * process) and enters every socket fd it has from the kernel's answers,
+ * keeping the parent's record where the kernel agrees; what other threads
+ * of the parent were doing at that moment cannot leave it wrong. exec: the
+ * new image maps the same file again (found through the DIR/.PID link),
+ * closes the entries of fds that are no longer sockets (close-on-exec)
+ * and asks the kernel about the rest. vfork: the child's calls, until it
+ * execs, pass through unrecorded; they run on the parent's memory.
+ *
+ * Reader steps for slot N: w1 = slot (acquire); skip 0 and ST_W_TOMB, and
+ * show ST_W_UNKNOWN as "unknown" (a change could not be recorded); copy
+ * the record's head at the granule, then `size` bytes; acquire fence; w2 =
+ * slot; the copy is good when w1 == w2 (retry otherwise). Entries that
+ * share a sock_id are one socket (dup): every alias takes the endpoints
+ * and state of the one with the latest t_hi, since a change is recorded
+ * on the fd it was made through.
  *
  * Rings (events, closed sockets, name lookups) hold fixed-size records whose
  * first 8 bytes are a commit word: (position + 1) << 2 | ST_RING_*. Writers
