@@ -151,7 +151,7 @@ ST_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 {
     if (!NEED(sendto))
         return syscall(SYS_sendto, fd, buf, n, flags, sa, len);
-    ssize_t ret = st_real.sendto(fd, buf, n, flags, sa, len);
+    ssize_t ret = REAL(sendto)(fd, buf, n, flags, sa, len);
     int err = errno;
     if (ret >= 0 && st_watch(fd)) {
         struct peer p;
@@ -168,7 +168,7 @@ ST_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
     if (!NEED(send))
         return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
-    ssize_t ret = st_real.send(fd, buf, n, flags);
+    ssize_t ret = REAL(send)(fd, buf, n, flags);
     if (ret >= 0 && (st_watch(fd) & ST_W_SEND)) {
         int err = errno;
         data_done(ST_CALL_SEND, fd, true, NULL, 0);
@@ -181,7 +181,7 @@ ST_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     if (!NEED(sendmsg))
         return syscall(SYS_sendmsg, fd, msg, flags);
-    ssize_t ret = st_real.sendmsg(fd, msg, flags);
+    ssize_t ret = REAL(sendmsg)(fd, msg, flags);
     int err = errno;
     if (ret >= 0 && st_watch(fd)) {
         struct peer p;
@@ -214,7 +214,7 @@ ST_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
 {
     if (!NEED(sendmmsg))
         return (int)syscall(SYS_sendmmsg, fd, v, vlen, flags);
-    int ret = st_real.sendmmsg(fd, v, vlen, flags);
+    int ret = REAL(sendmmsg)(fd, v, vlen, flags);
     int err = errno;
     if (ret > 0 && st_watch(fd)) {
         struct peer p[BATCH_PEERS];
@@ -230,7 +230,7 @@ ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
     if (!NEED(recvfrom))
         return syscall(SYS_recvfrom, fd, buf, n, flags, sa, len);
     if (!(st_watch(fd) & ST_W_PEERS))
-        return st_real.recvfrom(fd, buf, n, flags, sa, len);
+        return REAL(recvfrom)(fd, buf, n, flags, sa, len);
     /* With no buffer from the caller, ours takes the source address: the
      * kernel behaves the same and the caller sees no difference. */
     struct sockaddr_storage own;
@@ -238,7 +238,7 @@ ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
     struct sockaddr *a = sa ? sa : (struct sockaddr *)&own;
     socklen_t *l = sa ? len : &ownlen;
     socklen_t given = l ? *l : 0;
-    ssize_t ret = st_real.recvfrom(fd, buf, n, flags, a, l);
+    ssize_t ret = REAL(recvfrom)(fd, buf, n, flags, a, l);
     int err = errno;
     if (ret >= 0 && l) {
         struct peer p;
@@ -273,7 +273,7 @@ ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     if (!NEED(recvmsg))
         return syscall(SYS_recvmsg, fd, msg, flags);
     socklen_t given = msg->msg_name ? msg->msg_namelen : 0;
-    ssize_t ret = st_real.recvmsg(fd, msg, flags);
+    ssize_t ret = REAL(recvmsg)(fd, msg, flags);
     int err = errno;
     if (ret >= 0 && msg->msg_controllen >= sizeof(struct cmsghdr) &&
         msg->msg_control)
@@ -294,11 +294,11 @@ ST_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags,
     if (!NEED(recvmmsg))
         return (int)syscall(SYS_recvmmsg, fd, v, vlen, flags, timeout);
     if (!(st_watch(fd) & ST_W_PEERS))
-        return st_real.recvmmsg(fd, v, vlen, flags, timeout);
+        return REAL(recvmmsg)(fd, v, vlen, flags, timeout);
     socklen_t given[BATCH_PEERS];
     for (unsigned i = 0; i < vlen && i < BATCH_PEERS; i++)
         given[i] = v[i].msg_hdr.msg_name ? v[i].msg_hdr.msg_namelen : 0;
-    int ret = st_real.recvmmsg(fd, v, vlen, flags, timeout);
+    int ret = REAL(recvmmsg)(fd, v, vlen, flags, timeout);
     int err = errno;
     if (ret > 0) {
         struct peer p[BATCH_PEERS];

@@ -46,7 +46,7 @@ static int raw_close(int fd)
 
 ST_EXPORT int close(int fd)
 {
-    return close_through(st_real.close, fd);
+    return close_through(REAL(close), fd);
 }
 
 ST_EXPORT int __close_nocancel(int fd)
@@ -101,7 +101,7 @@ ST_EXPORT int dup(int oldfd)
         return (int)syscall(SYS_dup, oldfd);
     bool on = st_active();
     uint64_t t_lo = on ? st_before() : 0;
-    int ret = st_real.dup(oldfd);
+    int ret = REAL(dup)(oldfd);
     int err = errno;
     if (ret >= 0 && on && st_word(oldfd))
         dup_done(ST_CALL_DUP, oldfd, ret, false, NULL, t_lo);
@@ -117,8 +117,8 @@ static int dup_onto(int call, int oldfd, int newfd, int flags)
     if (on)
         st_mark(newfd, &m);
     uint64_t t_lo = on ? st_before() : 0;
-    int ret = call == ST_CALL_DUP2 ? st_real.dup2(oldfd, newfd)
-                                   : st_real.dup3(oldfd, newfd, flags);
+    int ret = call == ST_CALL_DUP2 ? REAL(dup2)(oldfd, newfd)
+                                   : REAL(dup3)(oldfd, newfd, flags);
     int err = errno;
     if (ret >= 0 && on && (m.word || st_word(oldfd)))
         dup_done(call, oldfd, ret, flags & O_CLOEXEC, &m, t_lo);
@@ -194,7 +194,7 @@ static bool fcntl_matters(int cmd)
         bool on = fcntl_matters(cmd) && st_active();                        \
         uint64_t base = on ? st_word(fd) : 0;                               \
         uint64_t t_lo = on ? (base ? st_before() : 0) : 0;                  \
-        int ret = st_real.name(fd, cmd, arg);                               \
+        int ret = REAL(name)(fd, cmd, arg);                               \
         int err = errno;                                                    \
         if (ret >= 0 && on && base)                                         \
             fcntl_done(fd, cmd, (intptr_t)arg, ret, base, t_lo);            \
@@ -217,7 +217,7 @@ ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
     uint64_t t_lo = on ? st_before() : 0;
     if (on && closes)
         st_range_begin(clamp(lo), clamp(hi));
-    int ret = NEED(close_range) ? st_real.close_range(lo, hi, flags)
+    int ret = NEED(close_range) ? REAL(close_range)(lo, hi, flags)
                                 : (int)syscall(SYS_close_range, lo, hi, flags);
     int err = errno;
     if (on && ret == 0 && closes)
@@ -238,7 +238,7 @@ ST_EXPORT void closefrom(int lo)
     if (on)
         st_range_begin(lo, INT32_MAX);
     if (NEED(closefrom))
-        st_real.closefrom(lo);
+        REAL(closefrom)(lo);
     else
         syscall(SYS_close_range, (unsigned)lo, ~0u, 0);
     if (on)

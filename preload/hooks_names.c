@@ -72,7 +72,7 @@ ST_EXPORT int getaddrinfo(const char *node, const char *service,
         errno = ENOSYS;
         return EAI_SYSTEM;
     }
-    int ret = st_real.getaddrinfo(node, service, hints, res);
+    int ret = REAL(getaddrinfo)(node, service, hints, res);
     int err = errno;
     if (ret == 0 && res && !(hints && (hints->ai_flags & AI_NUMERICHOST)))
         lookup_done(ST_CALL_GETADDRINFO, node, *res, NULL);
@@ -86,7 +86,7 @@ ST_EXPORT struct hostent *gethostbyname(const char *name)
         h_errno = NO_RECOVERY;
         return NULL;
     }
-    struct hostent *he = st_real.gethostbyname(name);
+    struct hostent *he = REAL(gethostbyname)(name);
     int err = errno;
     if (he)
         lookup_done(ST_CALL_GETHOSTBYNAME, name, NULL, he);
@@ -100,7 +100,7 @@ ST_EXPORT struct hostent *gethostbyname2(const char *name, int af)
         h_errno = NO_RECOVERY;
         return NULL;
     }
-    struct hostent *he = st_real.gethostbyname2(name, af);
+    struct hostent *he = REAL(gethostbyname2)(name, af);
     int err = errno;
     if (he)
         lookup_done(ST_CALL_GETHOSTBYNAME, name, NULL, he);
@@ -116,7 +116,7 @@ ST_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
         *herr = NO_RECOVERY;
         return ENOSYS;
     }
-    int r = st_real.gethostbyname_r(name, ret, buf, len, result, herr);
+    int r = REAL(gethostbyname_r)(name, ret, buf, len, result, herr);
     int err = errno;
     if (r == 0 && *result)
         lookup_done(ST_CALL_GETHOSTBYNAME, name, NULL, *result);
@@ -133,7 +133,7 @@ ST_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
         *herr = NO_RECOVERY;
         return ENOSYS;
     }
-    int r = st_real.gethostbyname2_r(name, af, ret, buf, len, result, herr);
+    int r = REAL(gethostbyname2_r)(name, af, ret, buf, len, result, herr);
     int err = errno;
     if (r == 0 && *result)
         lookup_done(ST_CALL_GETHOSTBYNAME, name, NULL, *result);

@@ -68,7 +68,7 @@ ST_EXPORT int socket(int domain, int type, int protocol)
         return (int)syscall(SYS_socket, domain, type, protocol);
     bool on = st_active();
     uint64_t t_lo = on ? st_before() : 0;
-    int fd = st_real.socket(domain, type, protocol);
+    int fd = REAL(socket)(domain, type, protocol);
     int err = errno;
     if (on) {
         struct st_sock s;
@@ -95,7 +95,7 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
         return (int)syscall(SYS_socketpair, domain, type, protocol, sv);
     bool on = st_active();
     uint64_t t_lo = on ? st_before() : 0;
-    int ret = st_real.socketpair(domain, type, protocol, sv);
+    int ret = REAL(socketpair)(domain, type, protocol, sv);
     int err = errno;
     if (on) {
         struct st_sock s;
@@ -155,7 +155,7 @@ ST_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
         return (int)syscall(SYS_bind, fd, sa, len);
     bool on = st_active();
     uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = st_real.bind(fd, sa, len);
+    int ret = REAL(bind)(fd, sa, len);
     int err = errno;
     if (on) {
         struct st_sock s;
@@ -193,7 +193,7 @@ ST_EXPORT int listen(int fd, int backlog)
         return (int)syscall(SYS_listen, fd, backlog);
     bool on = st_active();
     uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = st_real.listen(fd, backlog);
+    int ret = REAL(listen)(fd, backlog);
     int err = errno;
     if (on) {
         struct st_sock s;
@@ -256,7 +256,7 @@ ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         return (int)syscall(SYS_connect, fd, sa, len);
     bool on = st_active();
     uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = st_real.connect(fd, sa, len);
+    int ret = REAL(connect)(fd, sa, len);
     int err = errno;
     if (on) {
         struct st_sock s;
@@ -327,8 +327,8 @@ static int do_accept(int call, int fd, struct sockaddr *addr, socklen_t *alen,
     } else if (on && alen) {
         given = *alen;
     }
-    int nfd = call == ST_CALL_ACCEPT ? st_real.accept(fd, a, l)
-                                     : st_real.accept4(fd, a, l, flags);
+    int nfd = call == ST_CALL_ACCEPT ? REAL(accept)(fd, a, l)
+                                     : REAL(accept4)(fd, a, l, flags);
     int err = errno;
     if (on) {
         if (nfd >= 0) {
@@ -376,7 +376,7 @@ ST_EXPORT int shutdown(int fd, int how)
         return (int)syscall(SYS_shutdown, fd, how);
     bool on = st_active();
     uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = st_real.shutdown(fd, how);
+    int ret = REAL(shutdown)(fd, how);
     int err = errno;
     if (on) {
         struct st_sock s;
@@ -405,8 +405,8 @@ static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
 {
     bool on = st_active();
     uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = call == ST_CALL_GETSOCKNAME ? st_real.getsockname(fd, sa, len)
-                                          : st_real.getpeername(fd, sa, len);
+    int ret = call == ST_CALL_GETSOCKNAME ? REAL(getsockname)(fd, sa, len)
+                                          : REAL(getpeername)(fd, sa, len);
     int err = errno;
     if (on && st_hdr()) {
         struct st_sock s;
@@ -443,7 +443,7 @@ ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
         return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
     bool watch = level == SOL_SOCKET && name == SO_ERROR && st_active();
     uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = st_real.getsockopt(fd, level, name, val, len);
+    int ret = REAL(getsockopt)(fd, level, name, val, len);
     int err = errno;
     struct st_sock s;
     if (ret == 0 && watch && st_get(fd, &s) && s.state == ST_STATE_CONNECTING &&
@@ -474,7 +474,7 @@ ST_EXPORT int setsockopt(int fd, int level, int name, const void *val,
     bool watch = level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT &&
                  len >= sizeof(int) && st_active();
     uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = st_real.setsockopt(fd, level, name, val, len);
+    int ret = REAL(setsockopt)(fd, level, name, val, len);
     int err = errno;
     struct st_sock s;
     if (ret == 0 && watch && base) {

@@ -56,6 +56,11 @@ void st_real_resolve_close(void)
     st_real.close = __close;
 }
 
+int st_sys_open(const char *path, int flags, int mode)
+{
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
 int st_sys_close(int fd)
 {
     int saved = errno;

@@ -60,7 +60,10 @@ void st_real_resolve_close(void);
 int __close_nocancel(int fd);
 
 /* The tracer's own uses of these calls: errno is preserved, the hooks are
- * never entered, and close never calls dlsym. */
+ * never entered, and close never calls dlsym. The tracer's own files are
+ * opened and closed with the system calls alike, so no interposer (a
+ * sanitizer's included) sees one half of the pair. */
+int st_sys_open(const char *path, int flags, int mode);
 int st_sys_close(int fd);
 int st_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 int st_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len);

@@ -73,7 +73,7 @@ void st_scan_fds(int origin, struct st_header *hints, bool quick)
     int saved = errno;
     if (quick && !quick_scan(origin))
         goto out;
-    int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = st_sys_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dfd < 0)
         goto out;
     char buf[4096] __attribute__((aligned(8)));

@@ -20,7 +20,9 @@
  * The fd table. fd N lives in the leaf at dir[N / ST_LEAF_SLOTS], at
  * ST_LEAF_POS(N % ST_LEAF_SLOTS): consecutive fds, often two threads',
  * sit on different cache lines. A slot is one 64-bit word (ST_W_*): 0 when
- * the fd never held a socket, else a generation, marks and the 16-byte granule
+ * the fd never held a socket, else a generation, marks, hints (what a data
+ * call on the socket may still tell: published with the record, so they
+ * are never another socket's) and the 16-byte granule
  * of an st_rec (offset = granule * 16). A record is never changed once
  * published: a writer builds the next version in a record of its own and
  * publishes it with one compare-and-swap of the slot word (release); the
@@ -123,8 +125,10 @@
 
 /* slot word */
 #define ST_W_GRAN_MASK  0xffffffffull   /* granule of the record */
-#define ST_W_GEN_SHIFT  32              /* generation: bits 32..60 */
-#define ST_W_GEN_MASK   0x1fffffffull
+#define ST_W_GEN_SHIFT  32              /* generation: bits 32..58 */
+#define ST_W_GEN_MASK   0x7ffffffull
+#define ST_W_HINT_SEND  (1ull << 59)    /* for the writer's data calls, which */
+#define ST_W_HINT_PEERS (1ull << 60)    /* read only the word; readers ignore */
 #define ST_W_UNKNOWN    (1ull << 61)    /* a change could not be recorded */
 #define ST_W_CLOSING    (1ull << 62)    /* close() running on some thread */
 #define ST_W_TOMB       (1ull << 63)    /* the record is a closed socket */

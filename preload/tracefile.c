@@ -206,7 +206,7 @@ struct st_header *st_trace_create(const char **why)
         goto out;
     }
     unlink(tmp); /* a leftover of an earlier process with this pid */
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = st_sys_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         *why = strerror(errno);
         goto out;
@@ -281,7 +281,7 @@ int st_trace_reopen(void)
     proc.proc_start = now;
     if (identity(&why) != 0)
         goto out;
-    fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    fd = st_sys_open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
         goto out;
     struct stat st;
@@ -354,7 +354,7 @@ static bool grow(struct st_header *h, uint64_t need)
         target = map_len;
     int saved = errno;
     bool ok = false;
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    int fd = st_sys_open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd >= 0) {
         /* doubling keeps growth rare; near a full disk, take what is needed */
         ok = reserve(fd, end, target) == 0 ||

@@ -193,6 +193,47 @@ static uint64_t next_word(uint64_t old, uint32_t gran, uint64_t marks)
     return gen << ST_W_GEN_SHIFT | gran | marks;
 }
 
+/* The last peer noted per fd (direct-mapped; (fd + 1) << 32 | hash): a
+ * datagram socket talking to one peer records it once. Forgotten when a
+ * new socket takes the fd number. */
+#define PEER_CACHE 4096
+static uint64_t peer_cache[PEER_CACHE];
+
+static bool is_inet_dgram(const struct st_sock *s)
+{
+    return s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6);
+}
+
+/* The slot word's hints for a socket in state s. */
+static uint64_t hints_of(const struct st_sock *s)
+{
+    uint64_t w = 0;
+    if (s->state == ST_STATE_CONNECTING ||
+        (is_inet_dgram(s) && (!(s->flags & ST_SF_LOCAL_DONE) || s->local.port == 0)))
+        w |= ST_W_HINT_SEND;
+    if (is_inet_dgram(s) && s->state != ST_STATE_CONNECTED)
+        w |= ST_W_HINT_PEERS;
+    return w;
+}
+
+unsigned st_watch(int fd)
+{
+    if (fd < 0)
+        return 0;
+    if ((uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS)
+        return ST_W_SEND | ST_W_PEERS;
+    uint64_t w = st_word(fd);
+    if (!w || (w & (ST_W_TOMB | ST_W_UNKNOWN)))
+        return 0;
+    return ((w & ST_W_HINT_SEND) ? ST_W_SEND : 0) | ((w & ST_W_HINT_PEERS) ? ST_W_PEERS : 0);
+}
+
+static void peer_forget(int fd)
+{
+    if (fd >= 0)
+        __atomic_store_n(&peer_cache[fd % PEER_CACHE], 0, __ATOMIC_RELAXED);
+}
+
 /* Publishes s in place of the version old names, with the given marks
  * (ST_W_TOMB for a closed socket; ST_W_CLOSING carried over a close in
  * flight). When the file cannot grow the slot is marked unknown and the
@@ -219,6 +260,8 @@ static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
     char *rec = (char *)h + (uint64_t)gran * ST_GRANULE;
     st_store_words(rec, &buf, size);
     stall(s->fd);
+    if (!(marks & ST_W_TOMB))
+        marks |= hints_of(s);
     if (!__atomic_compare_exchange_n(slot, &old,
                                      next_word(old, gran, marks),
                                      false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
@@ -447,7 +490,6 @@ bool st_ask(int fd, int origin, const struct st_sock *hint_in, struct st_sock *o
             cur.flags |= ST_SF_ASKED | ST_SF_CLOSED_UNSEEN;
             if (!publish(slot, w, &cur, ST_W_TOMB))
                 continue;
-            st_watch_update(fd, NULL);
             if (!(w & ST_W_CLOSING)) {
                 st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, &cur);
                 st_history(&cur);
@@ -475,7 +517,8 @@ bool st_ask(int fd, int origin, const struct st_sock *hint_in, struct st_sock *o
             continue;
         if (kind == K_LIVE && !cur_same)
             retire_unseen(fd, w, &cur, t_hi);
-        st_watch_update(fd, &k);
+        if (!cur_same)
+            peer_forget(fd);
         *out = k;
         return true;
     }
@@ -521,7 +564,6 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
         next.t_hi = t_hi;
         next.flags &= ~ST_SF_ASKED;
         if (publish(slot, w, &next, 0)) {
-            st_watch_update(fd, &next);
             *out = next;
             return true;
         }
@@ -572,7 +614,7 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
         }
         if (!publish(slot, w, s, 0))
             continue;
-        st_watch_update(fd, s);
+        peer_forget(fd);
         if (kind == K_LIVE && !displaced)
             retire_unseen(fd, w, &cur, t_hi);
         return true;
@@ -674,7 +716,6 @@ const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
     if (ret < 0 && err == EBADF)
         s->flags |= ST_SF_CLOSED_UNSEEN;    /* it was gone already */
     uint64_t *slot = st_slot(c->fd, false);
-    st_watch_update(c->fd, NULL);
     bool record = true;
     for (int tries = 0; slot && tries < 8; tries++) {
         if (publish(slot, c->word, s, ST_W_TOMB))
@@ -876,45 +917,6 @@ void st_tracer_after_fork(void)
 {
     cached_tid = 0;
     id_next = id_end = 0;
-}
-
-/* What a data call on fd may tell us, readable without a shared write:
- * the send path of a socket with nothing left to learn costs one load. */
-#define WATCH_FDS 65536
-static uint8_t watch[WATCH_FDS];
-/* The last peer noted per fd (direct-mapped; (fd + 1) << 32 | hash): a
- * datagram socket talking to one peer records it once. */
-#define PEER_CACHE 4096
-static uint64_t peer_cache[PEER_CACHE];
-
-static bool is_inet_dgram(const struct st_sock *s)
-{
-    return s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6);
-}
-
-void st_watch_update(int fd, const struct st_sock *s)
-{
-    unsigned w = 0;
-    if (s && s->state != ST_STATE_CLOSED) {
-        if (s->state == ST_STATE_CONNECTING ||
-            (is_inet_dgram(s) && (!(s->flags & ST_SF_LOCAL_DONE) || s->local.port == 0)))
-            w |= ST_W_SEND;
-        if (is_inet_dgram(s) && s->state != ST_STATE_CONNECTED)
-            w |= ST_W_PEERS;
-    }
-    if (fd >= 0 && fd < WATCH_FDS)
-        __atomic_store_n(&watch[fd], (uint8_t)w, __ATOMIC_RELAXED);
-    if (fd >= 0)
-        __atomic_store_n(&peer_cache[fd % PEER_CACHE], 0, __ATOMIC_RELAXED);
-}
-
-unsigned st_watch(int fd)
-{
-    if (fd < 0)
-        return 0;
-    if (fd >= WATCH_FDS)
-        return ST_W_SEND | ST_W_PEERS;
-    return __atomic_load_n(&watch[fd], __ATOMIC_RELAXED);
 }
 
 bool st_peer_cached(int fd, uint32_t hash)

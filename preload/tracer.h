@@ -106,13 +106,12 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
                    const struct st_addr *local, const struct st_addr *peer,
                    uint64_t sock_id);
 
-/* What the next data call on an fd may tell us, kept in a map read
- * without any shared write, so the send and receive paths of a socket
- * with nothing to learn cost one load. fds beyond the map always say yes. */
+/* What the next data call on an fd may tell us, from hints in its slot
+ * word, so the send and receive paths of a socket with nothing to learn
+ * cost a few loads. fds beyond the table always say yes. */
 #define ST_W_SEND   0x1u    /* a send resolves: implicit bind, or the end of
                                a non-blocking connect */
 #define ST_W_PEERS  0x2u    /* unconnected datagram socket: peers counted */
-void st_watch_update(int fd, const struct st_sock *s);
 unsigned st_watch(int fd);
 bool st_peer_cached(int fd, uint32_t hash);
 void st_peer_cache(int fd, uint32_t hash);
