@@ -64,13 +64,6 @@ static uint64_t history_bytes(void)
     return n;
 }
 
-static uint64_t realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The child connects to what its parent looked up: the names come along. */
 static void copy_names(struct st_header *ph)
 {
@@ -78,20 +71,8 @@ static void copy_names(struct st_header *ph)
     uint64_t head = __atomic_load_n(&r->head.v, __ATOMIC_ACQUIRE);
     uint64_t first = head > r->cap ? head - r->cap : 0;
     for (uint64_t i = first; i < head; i++) {
-        uint64_t q = i % r->cap, start = 0;
-        uint32_t k = 0;
-        if (q >= r->cap0) {
-            k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
-            start = (uint64_t)r->cap0 << (k - 1);
-        }
-        uint64_t off = k < ST_RING_SEGS ? __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE) : 0;
-        if (!off)
-            continue;
         struct st_namerec rec;
-        const uint64_t *at = (const uint64_t *)((char *)ph + off + (q - start) * r->rec_size);
-        st_load_words(&rec, at, sizeof rec);
-        if (rec.word != ((i + 1) << 2 | ST_RING_COMMITTED) ||
-            __atomic_load_n(at, __ATOMIC_RELAXED) != rec.word)
+        if (!st_ring_read(ph, r, i, &rec))
             continue;   /* the parent runs on: written over meanwhile */
         rec.host[ST_HOST_MAX - 1] = 0;
         st_name_push(rec.family, rec.addr, rec.host, rec.ns);
@@ -105,7 +86,7 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
     p->pid = getpid();
     p->ppid = getppid();
     p->proc_start = 0;
-    p->now_ns = realtime_ns();
+    p->now_ns = st_clock_ns(CLOCK_REALTIME);
     p->argc = argc;
     p->argv = argv;
     const char *run = secure_getenv("SOCKTRACE_RUN_ID");
@@ -252,6 +233,6 @@ __attribute__((destructor)) static void st_fini(void)
     struct st_header *h = st_hdr();
     if (!h || !st_on)
         return;
-    __atomic_store_n(&h->end_ns, realtime_ns(), __ATOMIC_RELAXED);
+    __atomic_store_n(&h->end_ns, st_clock_ns(CLOCK_REALTIME), __ATOMIC_RELAXED);
     __atomic_or_fetch(&h->flags, ST_HF_EXITED, __ATOMIC_RELEASE);
 }

@@ -377,6 +377,21 @@ struct st_header {
     uint8_t  reserved2[640];
 };
 
+/* Where ring position pos lives: segment *seg, record *idx in it; *len is
+ * the segment's record count. The rule the protocol comment states. */
+static inline void st_ring_place(const struct st_ring *r, uint64_t pos,
+                                 uint32_t *seg, uint64_t *idx, uint64_t *len)
+{
+    uint64_t q = pos % r->cap, first = 0;
+    *seg = 0;
+    *len = r->cap0;
+    if (q >= r->cap0) {
+        *seg = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
+        first = *len = (uint64_t)r->cap0 << (*seg - 1);
+    }
+    *idx = q - first;
+}
+
 _Static_assert(sizeof(struct st_addr) == 120, "st_addr layout");
 _Static_assert(sizeof(struct st_caddr) == 40, "st_caddr layout");
 _Static_assert(sizeof(struct st_rec_head) == 64, "st_rec_head layout");

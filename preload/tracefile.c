@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "real.h"
 #include "tracedir.h"
 
@@ -36,7 +37,7 @@ static uint64_t hist_bytes;
 
 static uid_t dir_euid;
 
-static uint64_t now_clock(clockid_t c)
+uint64_t st_clock_ns(clockid_t c)
 {
     struct timespec ts;
     clock_gettime(c, &ts);
@@ -49,7 +50,7 @@ void st_trace_setup_child(void)
     proc.ppid = proc.pid;
     proc.pid = 0;
     proc.proc_start = 0;
-    proc.now_ns = now_clock(CLOCK_REALTIME);
+    proc.now_ns = st_clock_ns(CLOCK_REALTIME);
 }
 
 /* The process's start time and file name, asked once it makes a file
@@ -222,8 +223,8 @@ struct st_header *st_trace_create(const char **why)
     h->header_size = sizeof *h;
     h->endian = ST_ENDIAN_MARK;
     h->start_ns = proc.now_ns;
-    h->clock_real_ns = now_clock(CLOCK_REALTIME);
-    h->clock_mono_ns = now_clock(CLOCK_MONOTONIC);
+    h->clock_real_ns = st_clock_ns(CLOCK_REALTIME);
+    h->clock_mono_ns = st_clock_ns(CLOCK_MONOTONIC);
     h->dir_off = ST_PAGE;
     h->dir_entries = ST_DIR_ENTRIES;
     h->leaf_slots = ST_LEAF_SLOTS;
@@ -575,20 +576,31 @@ static void void_stale_claims(uintptr_t frame)
 
 static void *ring_rec(struct st_header *h, struct st_ring *r, uint64_t pos)
 {
-    uint64_t q = pos % r->cap;
-    uint32_t k = 0;
-    uint64_t first = 0, n = r->cap0;
-    if (q >= r->cap0) {
-        k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
-        first = (uint64_t)r->cap0 << (k - 1);
-        n = first;
-    }
+    uint32_t k;
+    uint64_t idx, n;
+    st_ring_place(r, pos, &k, &idx, &n);
     if (k >= r->nsegs)
         return NULL;
     uint64_t off = install(&r->seg_off[k], n * r->rec_size);
     if (!off)
         return NULL;
-    return (char *)h + off + (q - first) * r->rec_size;
+    return (char *)h + off + idx * r->rec_size;
+}
+
+bool st_ring_read(struct st_header *h, const struct st_ring *r, uint64_t pos,
+                  void *out)
+{
+    uint32_t k;
+    uint64_t idx, n;
+    st_ring_place(r, pos, &k, &idx, &n);
+    uint64_t off = k < ST_RING_SEGS ? __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE) : 0;
+    if (!off)
+        return false;
+    const uint64_t *at = (const uint64_t *)((char *)h + off + idx * r->rec_size);
+    st_load_words(out, at, r->rec_size);
+    uint64_t w = *(const uint64_t *)out;
+    return w == ((pos + 1) << 2 | ST_RING_COMMITTED) &&
+           __atomic_load_n(at, __ATOMIC_RELAXED) == w;
 }
 
 void *st_ring_claim(struct st_ring *r, uint64_t *pos)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "trace_format.h"
 
@@ -68,6 +69,14 @@ void st_rec_free(uint32_t gran, uint16_t size);
  * commit. */
 void *st_ring_claim(struct st_ring *r, uint64_t *pos);
 void st_ring_commit(void *rec, uint64_t pos);
+/* Copies the record at pos of a ring of h (this process's file or a
+ * parent's) into out (rec_size bytes); false unless it is committed at
+ * pos and was not written over while copied. */
+bool st_ring_read(struct st_header *h, const struct st_ring *r, uint64_t pos,
+                  void *out);
+
+/* clock_gettime(c) in ns. */
+uint64_t st_clock_ns(clockid_t c);
 
 /* A block of socket ids for one thread. */
 uint64_t st_id_block(uint64_t n);

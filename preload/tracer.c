@@ -945,21 +945,8 @@ void st_name_push(int family, const uint8_t addr[16], const char *host,
     uint64_t first = head > r->cap ? head - r->cap : 0;
     size_t n = strnlen(host, ST_HOST_MAX - 1);
     for (uint64_t i = head; i-- > first;) {
-        uint32_t k = 0;
-        uint64_t q = i % r->cap, start = 0;
-        if (q >= r->cap0) {
-            k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
-            start = (uint64_t)r->cap0 << (k - 1);
-        }
-        uint64_t off = __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE);
-        if (!off)
-            continue;
         struct st_namerec rec;
-        const uint64_t *at = (const uint64_t *)((char *)h + off + (q - start) * r->rec_size);
-        st_load_words(&rec, at, sizeof rec);
-        if (__atomic_load_n(at, __ATOMIC_RELAXED) != rec.word)
-            continue;
-        if ((rec.word & 3) == ST_RING_COMMITTED && rec.family == family &&
+        if (st_ring_read(h, r, i, &rec) && rec.family == family &&
             memcmp(rec.addr, addr, 16) == 0 && strncmp(rec.host, host, n) == 0 &&
             rec.host[n] == 0)
             return;

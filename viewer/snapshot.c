@@ -238,16 +238,13 @@ static void ring_walk(const char *base, uint64_t size, const struct st_ring *r,
     if (since > first)
         first = since < head ? since : head;
     for (uint64_t p = first; p < head; p++) {
-        uint64_t q = p % r->cap, start = 0, n = r->cap0;
-        uint32_t k = 0;
-        if (q >= r->cap0) {
-            k = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
-            start = n = (uint64_t)r->cap0 << (k - 1);
-        }
+        uint32_t k;
+        uint64_t idx, n;
+        st_ring_place(r, p, &k, &idx, &n);
         if (k >= r->nsegs || !r->seg_off[k] || r->seg_off[k] % 8 ||
             !range_ok(r->seg_off[k], n, r->rec_size, size))
             continue;
-        const char *rec = base + r->seg_off[k] + (q - start) * r->rec_size;
+        const char *rec = base + r->seg_off[k] + idx * r->rec_size;
         uint64_t want = (p + 1) << 2 | ST_RING_COMMITTED;
         for (int i = 0; i < RETRIES; i++) {
             uint64_t w = __atomic_load_n((const uint64_t *)rec, __ATOMIC_ACQUIRE);
