@@ -75,6 +75,11 @@ static void head_encode(struct st_rec_head *h, const struct st_sock *s,
     h->state = s->state;
     h->origin = s->origin;
     h->size = size;
+    h->connect_ns = s->connect_ns;
+    h->connect_err = s->connect_err;
+    h->end_err = s->end_err;
+    h->outcome = s->outcome;
+    h->was = s->was;
 }
 
 static void head_decode(const struct st_rec_head *h, struct st_sock *s)
@@ -93,6 +98,11 @@ static void head_decode(const struct st_rec_head *h, struct st_sock *s)
     s->protocol = h->protocol;
     s->state = h->state;
     s->origin = h->origin;
+    s->connect_ns = h->connect_ns;
+    s->connect_err = h->connect_err;
+    s->end_err = h->end_err;
+    s->outcome = h->outcome;
+    s->was = h->was;
 }
 
 void st_rec_encode(void *rec, uint16_t size, const struct st_sock *s)

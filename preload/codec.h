@@ -27,6 +27,11 @@ struct st_sock {
     uint16_t family, type, protocol;
     uint8_t  state;         /* enum st_state */
     uint8_t  origin;        /* enum st_origin */
+    uint8_t  outcome;       /* enum st_conn */
+    uint8_t  was;           /* closed: the state before the close */
+    uint16_t connect_err;   /* errno values, 0: none */
+    uint16_t end_err;
+    uint64_t connect_ns;    /* as opened_ns; 0: no connect */
     struct st_addr local;
     struct st_addr peer;
 };
@@ -55,6 +60,14 @@ struct st_name {
     uint8_t  addr[16];
     char     host[ST_HOST_MAX];
 };
+
+/* The socket is closed: its state before is kept in `was`. */
+static inline void st_set_closed(struct st_sock *s)
+{
+    if (s->state != ST_STATE_CLOSED)
+        s->was = s->state;
+    s->state = ST_STATE_CLOSED;
+}
 
 /* Copies between file memory and private memory in 8-byte atomic words:
  * records are read while other threads may recycle them, and the copy is

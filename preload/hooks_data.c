@@ -11,6 +11,7 @@
 
 #include "peers.h"
 #include "hooks.h"
+#include "outcome.h"
 #include "sockaddr_conv.h"
 #include "tracer.h"
 
@@ -157,6 +158,8 @@ ST_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
         struct peer p;
         peer_from(&p, sa, len);
         data_done(ST_CALL_SENDTO, fd, true, &p, 1);
+    } else if (ret < 0) {
+        st_data_failed(ST_CALL_SENDTO, fd, err);
     }
     errno = err;
     return ret;
@@ -169,11 +172,12 @@ ST_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
     if (!NEED(send))
         return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
     ssize_t ret = REAL(send)(fd, buf, n, flags);
-    if (ret >= 0 && (st_watch(fd) & ST_W_SEND)) {
-        int err = errno;
+    int err = errno;
+    if (ret >= 0 && (st_watch(fd) & ST_W_SEND))
         data_done(ST_CALL_SEND, fd, true, NULL, 0);
-        errno = err;
-    }
+    else if (ret < 0)
+        st_data_failed(ST_CALL_SEND, fd, err);
+    errno = err;
     return ret;
 }
 
@@ -187,6 +191,8 @@ ST_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         struct peer p;
         peer_from(&p, msg->msg_name, msg->msg_namelen);
         data_done(ST_CALL_SENDMSG, fd, true, &p, 1);
+    } else if (ret < 0) {
+        st_data_failed(ST_CALL_SENDMSG, fd, err);
     }
     errno = err;
     return ret;
@@ -229,8 +235,15 @@ ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 {
     if (!NEED(recvfrom))
         return syscall(SYS_recvfrom, fd, buf, n, flags, sa, len);
-    if (!(st_watch(fd) & ST_W_PEERS))
-        return REAL(recvfrom)(fd, buf, n, flags, sa, len);
+    if (!(st_watch(fd) & ST_W_PEERS)) {
+        ssize_t ret = REAL(recvfrom)(fd, buf, n, flags, sa, len);
+        if (ret < 0) {
+            int err = errno;
+            st_data_failed(ST_CALL_RECVFROM, fd, err);
+            errno = err;
+        }
+        return ret;
+    }
     /* With no buffer from the caller, ours takes the source address: the
      * kernel behaves the same and the caller sees no difference. */
     struct sockaddr_storage own;
@@ -244,6 +257,8 @@ ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
         struct peer p;
         peer_from(&p, a, *l < given ? *l : given);
         data_done(ST_CALL_RECVFROM, fd, false, &p, 1);
+    } else if (ret < 0) {
+        st_data_failed(ST_CALL_RECVFROM, fd, err);
     }
     errno = err;
     return ret;
@@ -283,6 +298,8 @@ ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
         peer_from(&p, msg->msg_name,
                   msg->msg_namelen < given ? msg->msg_namelen : given);
         data_done(ST_CALL_RECVMSG, fd, false, &p, 1);
+    } else if (ret < 0) {
+        st_data_failed(ST_CALL_RECVMSG, fd, err);
     }
     errno = err;
     return ret;

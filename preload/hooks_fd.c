@@ -86,7 +86,7 @@ static void dup_done(int call, int oldfd, int newfd, bool cloexec,
     if (m && m->ours) {
         /* the socket the call displaced: closed by it */
         struct st_sock closed = m->s;
-        closed.state = ST_STATE_CLOSED;
+        st_set_closed(&closed);
         closed.closed_ns = st_now();
         st_history(&closed);
         st_emit(ST_CALL_CLOSE, newfd, -1, 0, 0, &closed);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "hooks.h"
+#include "outcome.h"
 #include "sockaddr_conv.h"
 #include "tracefile.h"
 #include "tracer.h"
@@ -205,9 +206,18 @@ ST_EXPORT int listen(int fd, int backlog)
     return ret;
 }
 
+struct connect_arg {
+    const struct sockaddr *sa;
+    socklen_t len;
+    int ret, err;
+    uint64_t t_lo;
+};
+
+/* The connect is under way (EINPROGRESS, or a signal interrupted a
+ * blocking one, which goes on in the kernel) or done. */
 static bool connect_apply(struct st_sock *s, int fd, void *arg)
 {
-    const struct addr_arg *a = arg;
+    const struct connect_arg *a = arg;
     if (a->sa->sa_family == AF_UNSPEC) {
         /* a datagram socket's association dissolved; the kernel may also
          * drop an address it chose at connect time */
@@ -219,6 +229,8 @@ static bool connect_apply(struct st_sock *s, int fd, void *arg)
         if (!bound)     /* the port the kernel chose went back to it */
             s->flags &= ~(ST_SF_PORT_CHOSEN | ST_SF_LOCAL_DONE);
         s->state = bound ? ST_STATE_BOUND : ST_STATE_CREATED;
+        s->outcome = ST_CONN_NONE;
+        s->connect_ns = 0;
         return true;
     }
     st_addr_from(&s->peer, a->sa, a->len, s->family);
@@ -237,16 +249,36 @@ static bool connect_apply(struct st_sock *s, int fd, void *arg)
     }
     s->flags |= ST_SF_LOCAL_DONE;
     s->state = a->ret == 0 ? ST_STATE_CONNECTED : ST_STATE_CONNECTING;
+    s->outcome = a->ret == 0 ? ST_CONN_OK : ST_CONN_PENDING;
+    s->connect_ns = a->t_lo;
+    s->connect_err = s->end_err = 0;
     return true;
 }
 
-static bool set_failed(struct st_sock *s, int fd, void *arg)
+/* A connect that failed at once (or a second connect on a pending one,
+ * which reports its outcome): the peer it tried stays on the socket. */
+static bool connect_failed(struct st_sock *s, int fd, void *arg)
 {
     (void)fd;
-    (void)arg;
-    if (s->type != SOCK_STREAM || s->state == ST_STATE_FAILED)
+    const struct connect_arg *a = arg;
+    if (s->type != SOCK_STREAM && s->type != SOCK_SEQPACKET)
         return false;
+    if (a->err == EISCONN) {    /* the pending connect succeeded */
+        if (s->state != ST_STATE_CONNECTING && s->outcome != ST_CONN_PENDING)
+            return false;
+        s->state = ST_STATE_CONNECTED;
+        s->outcome = ST_CONN_OK;
+        return true;
+    }
+    if (s->outcome != ST_CONN_PENDING && s->state != ST_STATE_CONNECTING) {
+        if (s->peer.kind == ST_ADDR_NONE && a->sa && a->err != EFAULT &&
+            a->len <= sizeof(struct sockaddr_storage))
+            st_addr_from(&s->peer, a->sa, a->len, s->family);
+        s->connect_ns = a->t_lo;
+    }
     s->state = ST_STATE_FAILED;
+    s->outcome = ST_CONN_FAILED;
+    s->connect_err = (uint16_t)a->err;
     return true;
 }
 
@@ -255,21 +287,23 @@ ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (!NEED(connect))
         return (int)syscall(SYS_connect, fd, sa, len);
     bool on = st_active();
-    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
+    uint64_t base = on ? st_word(fd) : 0, t_lo = on ? st_now() : 0;
     int ret = REAL(connect)(fd, sa, len);
     int err = errno;
     if (on) {
         struct st_sock s;
-        bool started = ret == 0 || err == EINPROGRESS;
+        bool known = st_get(fd, &s);
+        struct connect_arg a = {sa, len, ret, err, t_lo};
+        bool stream = known && (s.type == SOCK_STREAM || s.type == SOCK_SEQPACKET);
+        bool started = ret == 0 || err == EINPROGRESS ||
+                       (err == EINTR && stream && sa && sa->sa_family != AF_UNSPEC);
         if (started) {
-            struct addr_arg a = {sa, len, ret};
             st_change(fd, base, t_lo, connect_apply, &a, &s);
             st_emit(ST_CALL_CONNECT, fd, -1, ret, err, &s);
         } else {
-            bool known = st_get(fd, &s);
-            if (known && !ST_QUIET_ERR(err) && err != EALREADY && err != EISCONN &&
-                err != EBADF)
-                st_change(fd, base, t_lo, set_failed, NULL, &s);
+            if (known && !ST_QUIET_ERR(err) && err != EALREADY && err != EBADF &&
+                err != ENOTSOCK)
+                st_change(fd, base, t_lo, connect_failed, &a, &s);
             struct st_addr want;
             attempted(&want, sa, len, err, known ? s.family : 0);
             st_emit_addrs(ST_CALL_CONNECT, fd, -1, ret, err,
@@ -389,18 +423,9 @@ ST_EXPORT int shutdown(int fd, int how)
     return ret;
 }
 
-/* A connect in progress is finished once the kernel answers a question
- * only a connected socket can answer; the program's own calls tell us,
- * at no cost. */
-static bool outcome_apply(struct st_sock *s, int fd, void *arg)
-{
-    (void)fd;
-    if (s->state != ST_STATE_CONNECTING)
-        return false;
-    s->state = *(const bool *)arg ? ST_STATE_CONNECTED : ST_STATE_FAILED;
-    return true;
-}
-
+/* A connect in progress is settled by what the kernel tells the program:
+ * its own calls tell us, at no cost (getpeername's answer; its ENOTCONN,
+ * while the connect may still be running, costs one TCP_INFO read). */
 static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
 {
     bool on = st_active();
@@ -411,11 +436,10 @@ static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
     if (on && st_hdr()) {
         struct st_sock s;
         bool known = st_get(fd, &s);
-        if (known && call == ST_CALL_GETPEERNAME && ret == 0 &&
-            s.state == ST_STATE_CONNECTING) {
-            bool connected = true;
-            st_change(fd, base, t_lo, outcome_apply, &connected, &s);
-        }
+        if (known && call == ST_CALL_GETPEERNAME && s.outcome == ST_CONN_PENDING &&
+            (ret == 0 || err == ENOTCONN))
+            st_told(fd, base, t_lo, ret == 0 ? ST_TOLD_CONNECTED : ST_TOLD_NOTHING,
+                    0, &s);
         if (known || ret == 0)
             st_emit(call, fd, -1, ret, err, known ? &s : NULL);
     }
@@ -437,6 +461,9 @@ ST_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
     return name_hook(ST_CALL_GETPEERNAME, fd, sa, len);
 }
 
+/* SO_ERROR is how most programs learn a non-blocking connect's outcome;
+ * the value it returned is the socket's connect error (or, once
+ * connected, the error its connection ended with). */
 ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
     if (!NEED(getsockopt))
@@ -446,13 +473,13 @@ ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     int ret = REAL(getsockopt)(fd, level, name, val, len);
     int err = errno;
     struct st_sock s;
-    if (ret == 0 && watch && st_get(fd, &s) && s.state == ST_STATE_CONNECTING &&
-        *len >= sizeof(int)) {
+    if (ret == 0 && base && val && len && *len >= sizeof(int) && st_get(fd, &s)) {
         int e;
         memcpy(&e, val, sizeof e);
-        bool connected = e == 0;
-        st_change(fd, base, t_lo, outcome_apply, &connected, &s);
-        st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, &s);
+        bool was_pending = s.outcome == ST_CONN_PENDING || s.state == ST_STATE_CONNECTING;
+        if (e ? st_told(fd, base, t_lo, ST_TOLD_ERROR, e, &s)
+              : was_pending && (st_told(fd, base, t_lo, ST_TOLD_NOTHING, 0, &s), true))
+            st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, &s);
     }
     errno = err;
     return ret;

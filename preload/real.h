@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct st_real {
     int (*socket)(int, int, int);
@@ -37,6 +38,13 @@ struct st_real {
     ssize_t (*send)(int, const void *, size_t, int);
     ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
     int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*__read_chk)(int, void *, size_t, size_t);
+    ssize_t (*__recv_chk)(int, void *, size_t, size_t, int);
     int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
                        struct addrinfo **);
     struct hostent *(*gethostbyname)(const char *);

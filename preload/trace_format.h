@@ -110,7 +110,8 @@
 #include <stddef.h>
 
 #define ST_MAGIC        "SOCKTRC1"      /* 8 bytes, no terminator stored */
-#define ST_VERSION      3u              /* 3: lock-free table and rings */
+#define ST_VERSION      4u              /* 3: lock-free table and rings;
+                                           4: connect outcomes */
 #define ST_ENDIAN_MARK  0x01020304u
 #define ST_PAGE         4096u
 #define ST_CMDLINE_MAX  2048u
@@ -201,6 +202,21 @@ enum st_origin {
     ST_ORIGIN_COUNT_
 };
 
+/* st_rec_head.outcome: what became of the socket's last connect. The
+ * program may learn it long after the call (a non-blocking connect), by
+ * getsockopt(SO_ERROR), a data call's error, getpeername, or not at all
+ * (it closes the socket first); whichever comes first sets it. */
+enum st_conn {
+    ST_CONN_NONE = 0,       /* no connect on this socket */
+    ST_CONN_PENDING,        /* started, outcome not known yet */
+    ST_CONN_OK,             /* connected (a later reset is end_err) */
+    ST_CONN_FAILED,         /* refused, unreachable, timed out by the
+                               kernel: connect_err, 0 when not known */
+    ST_CONN_GAVE_UP,        /* closed while still connecting: the program
+                               gave up after closed_ns - connect_ns */
+    ST_CONN_COUNT_
+};
+
 /* st_rec.flags */
 #define ST_SF_PORT_CHOSEN   0x0001u /* the kernel chose the local port */
 #define ST_SF_CLOEXEC       0x0002u
@@ -223,7 +239,7 @@ enum st_origin {
                                        gives every alias the endpoints of
                                        the version with the latest t_hi. */
 
-/* What every socket record starts with. 64 bytes. */
+/* What every socket record starts with. 80 bytes. */
 struct st_rec_head {
     uint64_t sock_id;       /* same for all dup aliases of one socket */
     uint64_t opened_ns;     /* monotonic */
@@ -241,21 +257,29 @@ struct st_rec_head {
     uint8_t  origin;        /* enum st_origin */
     uint16_t size;          /* ST_REC_SMALL or ST_REC_LARGE */
     uint16_t reserved;
+    uint64_t connect_ns;    /* monotonic: start of the last connect; 0: none */
+    uint16_t connect_err;   /* errno the connect failed with (ST_CONN_FAILED;
+                               0: failed, the error not known) */
+    uint16_t end_err;       /* errno a data call or SO_ERROR reported on the
+                               connected socket (ECONNRESET, ...), 0: none */
+    uint8_t  outcome;       /* enum st_conn */
+    uint8_t  was;           /* closed versions: the state before the close */
+    uint16_t reserved2;
 };
 
 /* A table record: the head, then two addresses, compact when both fit. */
-struct st_rec_small {       /* 144 bytes */
+struct st_rec_small {       /* 160 bytes */
     struct st_rec_head h;
     struct st_caddr local, peer;
 };
-struct st_rec_large {       /* 304 bytes */
+struct st_rec_large {       /* 320 bytes */
     struct st_rec_head h;
     struct st_addr local, peer;
 };
 #define ST_REC_SMALL ((uint16_t)sizeof(struct st_rec_small))
 #define ST_REC_LARGE ((uint16_t)sizeof(struct st_rec_large))
 
-/* A closed socket in the history ring. 336 bytes. */
+/* A closed socket in the history ring. 352 bytes. */
 struct st_histrec {
     uint64_t word;          /* ring commit word */
     struct st_rec_head h;
@@ -285,6 +309,10 @@ enum st_call {
                                the name ring */
     ST_CALL_GETHOSTBYNAME,  /* the same, for gethostbyname* */
     ST_CALL_SEND,
+    ST_CALL_RECV,           /* recv, read, write, readv, writev: recorded
+                               only when their error tells a connect's
+                               outcome or a connection's end */
+    ST_CALL_READ, ST_CALL_WRITE, ST_CALL_READV, ST_CALL_WRITEV,
     ST_CALL_COUNT_
 };
 
@@ -394,10 +422,10 @@ static inline void st_ring_place(const struct st_ring *r, uint64_t pos,
 
 _Static_assert(sizeof(struct st_addr) == 120, "st_addr layout");
 _Static_assert(sizeof(struct st_caddr) == 40, "st_caddr layout");
-_Static_assert(sizeof(struct st_rec_head) == 64, "st_rec_head layout");
-_Static_assert(sizeof(struct st_rec_small) == 144, "st_rec_small layout");
-_Static_assert(sizeof(struct st_rec_large) == 304, "st_rec_large layout");
-_Static_assert(sizeof(struct st_histrec) == 336, "st_histrec layout");
+_Static_assert(sizeof(struct st_rec_head) == 80, "st_rec_head layout");
+_Static_assert(sizeof(struct st_rec_small) == 160, "st_rec_small layout");
+_Static_assert(sizeof(struct st_rec_large) == 320, "st_rec_large layout");
+_Static_assert(sizeof(struct st_histrec) == 352, "st_histrec layout");
 _Static_assert(sizeof(struct st_evrec) == 128, "st_evrec layout");
 _Static_assert(sizeof(struct st_namerec) == 256, "st_namerec layout");
 _Static_assert(sizeof(struct st_ring) == 256, "st_ring layout");

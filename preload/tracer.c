@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outcome.h"
 #include "real.h"
 #include "sockaddr_conv.h"
 #include "tracefile.h"
@@ -298,7 +299,7 @@ static void retire_unseen(int fd, uint64_t w, struct st_sock *old, uint64_t t)
 {
     if (w & ST_W_CLOSING)
         return;
-    old->state = ST_STATE_CLOSED;
+    st_set_closed(old);
     old->closed_ns = t;
     old->flags |= ST_SF_CLOSED_UNSEEN;
     st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, old);
@@ -483,7 +484,7 @@ bool st_ask(int fd, int origin, const struct st_sock *hint_in, struct st_sock *o
         if (!sock) {
             if (kind != K_LIVE)
                 return false;
-            cur.state = ST_STATE_CLOSED;
+            st_set_closed(&cur);
             cur.closed_ns = t_hi;
             cur.t_lo = t_lo;
             cur.t_hi = t_hi;
@@ -688,6 +689,7 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
             tcp_counters(&c->s, fd);
             counted = true;
         }
+        st_outcome_closing(&c->s, fd);
         uint64_t marked = w | ST_W_CLOSING;
         if (__atomic_compare_exchange_n(slot, &w, marked, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
@@ -708,7 +710,8 @@ const struct st_sock *st_close_end(struct st_closing *c, int ret, int err)
     if (c->took_over && ret < 0 && err == EBADF)
         return s;
     uint64_t t_hi = st_now();
-    s->state = ST_STATE_CLOSED;
+    st_outcome_closed(s);
+    st_set_closed(s);
     s->closed_ns = t_hi;
     s->t_lo = c->t_lo;
     s->t_hi = t_hi;
@@ -854,7 +857,7 @@ static void sweep_one(int fd, uint64_t *slot, void *arg)
     if (sock)
         return;     /* the scan that follows asks the kernel about it */
     uint64_t t = st_now();
-    s.state = ST_STATE_CLOSED;
+    st_set_closed(&s);
     s.closed_ns = t;
     s.t_lo = s.t_hi = t;
     s.flags |= (s.flags & ST_SF_CLOEXEC) ? ST_SF_CLOSED_EXEC : ST_SF_CLOSED_UNSEEN;

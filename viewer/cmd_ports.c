@@ -56,9 +56,33 @@ struct dest {
     const char *host;
     int peer_pid;               /* a traced process at the other end, or 0 */
     const char *peer_comm;
-    unsigned count;
+    unsigned count;             /* connected (or never known otherwise) */
+    unsigned connecting, failed;
+    struct {                    /* why they failed; err -1: timed out */
+        int err;
+        unsigned n;
+    } why[8];
     uint64_t sent, received;    /* closed TCP connections only */
 };
+
+static void add_failure(struct dest *d, int err)
+{
+    d->failed++;
+    for (size_t i = 0; i < sizeof d->why / sizeof d->why[0]; i++) {
+        if (d->why[i].n && d->why[i].err != err)
+            continue;
+        d->why[i].err = err;
+        d->why[i].n++;
+        return;
+    }
+}
+
+static const char *why_name(int err, char *buf, size_t size)
+{
+    if (err < 0)
+        return "timed_out";
+    return err ? errno_name(err, buf, size) : "unknown";
+}
 
 struct eph {
     unsigned count, lo, hi;
@@ -85,7 +109,14 @@ static void add_dest(struct eph *e, const struct snapshot *snap, const struct co
         d = &e->d[e->n++];
         *d = (struct dest){.peer = s->peer, .host = snap_host_of(snap, &s->peer)};
     }
-    d->count++;
+    if (s->outcome == ST_CONN_FAILED)
+        add_failure(d, s->connect_err);
+    else if (s->outcome == ST_CONN_GAVE_UP)
+        add_failure(d, -1);
+    else if (s->outcome == ST_CONN_PENDING && s->state != ST_STATE_CLOSED)
+        d->connecting++;
+    else
+        d->count++;
     if (!d->peer_pid) {
         struct sock_extra x;
         conn_index_extra(ci, snap, s, &x);
@@ -111,12 +142,25 @@ static void dest_text(const struct eph *e, char *buf, size_t size)
         char a[ADDR_TEXT_MAX];
         if (!addr_text(&e->d[i].peer, a, sizeof a))
             strcpy(a, "-");
-        int w = snprintf(buf + len, size - len, "%s%s%s%s%s x%u", i ? ", " : "", a,
-                         e->d[i].host ? " (" : "", e->d[i].host ? e->d[i].host : "",
-                         e->d[i].host ? ")" : "", e->d[i].count);
+        const struct dest *d = &e->d[i];
+        int w = snprintf(buf + len, size - len, "%s%s%s%s%s", i ? ", " : "", a,
+                         d->host ? " (" : "", d->host ? d->host : "", d->host ? ")" : "");
         if (w < 0 || (size_t)w >= size - len)
             return;
         len += (size_t)w;
+        if (d->count || (!d->failed && !d->connecting))
+            len += (size_t)snprintf(buf + len, size - len, " x%u", d->count);
+        if (d->connecting && len < size)
+            len += (size_t)snprintf(buf + len, size - len, " connecting x%u", d->connecting);
+        for (size_t k = 0; k < sizeof d->why / sizeof d->why[0] && d->why[k].n && len < size; k++) {
+            char eb[16];
+            len += (size_t)snprintf(buf + len, size - len, " %s%s x%u",
+                                    d->why[k].err < 0 ? "timed out" : "failed ",
+                                    d->why[k].err < 0 ? "" :
+                                    why_name(d->why[k].err, eb, sizeof eb), d->why[k].n);
+        }
+        if (len >= size)
+            return;
         if (e->d[i].peer_pid) {
             w = snprintf(buf + len, size - len, " [pid %d %.32s]", e->d[i].peer_pid,
                          e->d[i].peer_comm ? e->d[i].peer_comm : "?");
@@ -149,8 +193,17 @@ static void dest_json(FILE *f, const struct eph *e)
             fputs("null", f);
         fputs(",\"peer_command\":", f);
         json_str(f, d->peer_pid ? d->peer_comm : NULL);
-        fprintf(f, ",\"connections\":%u,\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
-                d->count, d->sent, d->received);
+        fprintf(f, ",\"connections\":%u,\"connecting\":%u,\"failed\":%u,\"errors\":{",
+                d->count, d->connecting, d->failed);
+        for (size_t k = 0; k < sizeof d->why / sizeof d->why[0] && d->why[k].n; k++) {
+            char eb[16];
+            if (k)
+                fputc(',', f);
+            json_str(f, why_name(d->why[k].err, eb, sizeof eb));
+            fprintf(f, ":%u", d->why[k].n);
+        }
+        fprintf(f, "},\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
+                d->sent, d->received);
     }
     fputc(']', f);
 }

@@ -168,7 +168,7 @@ static void summary_text(struct member *v, size_t m, const struct conn_index *ci
 {
     static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN", "COMMAND"};
     struct table *t = table_new(8, hdr);
-    size_t procs = 0, socks = 0;
+    size_t procs = 0, socks = 0, failed = 0;
     for (size_t i = 0; i < m; i++) {
         if (!v[i].in_tree)
             continue;
@@ -183,21 +183,26 @@ static void summary_text(struct member *v, size_t m, const struct conn_index *ci
             size_t cnt = pass ? s->n_closed : s->n_open;
             for (size_t k = 0; k < cnt; k++) {
                 const struct st_sock *so = pass ? &s->closed[k] : &s->open[k];
-                char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
+                char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[80];
                 snprintf(fd, sizeof fd, "%d", so->fd);
+                state_text(so, state, sizeof state);
+                failed += so->outcome == ST_CONN_FAILED || so->outcome == ST_CONN_GAVE_UP;
                 struct sock_extra x;
                 conn_index_extra(ci, s, so, &x);
                 sock_addr_cells(so, &x, local, peer);
                 const char *cells[] = {pid, fd, proto_name(so),
-                                       pass ? "closed" : state_name(so->state), local, peer,
+                                       state, local, peer,
                                        origin_name(so->origin), cmd};
                 table_add(t, cells, NULL);
                 socks++;
             }
         }
     }
-    fprintf(stderr, "%ssocktrace: %zu traced process%s, %zu socket%s%s\n", color(C_BOLD), procs,
-            procs == 1 ? "" : "es", socks, socks == 1 ? "" : "s", color("0"));
+    char fails[48] = "";
+    if (failed)
+        snprintf(fails, sizeof fails, ", %zu connect%s failed", failed, failed == 1 ? "" : "s");
+    fprintf(stderr, "%ssocktrace: %zu traced process%s, %zu socket%s%s%s\n", color(C_BOLD), procs,
+            procs == 1 ? "" : "es", socks, socks == 1 ? "" : "s", fails, color("0"));
     if (socks)
         table_print(t, stderr);
     if (socks)

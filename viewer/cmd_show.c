@@ -118,6 +118,7 @@ void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x)
         json_str(f, (s->flags & ST_SF_SHUT_RD) && (s->flags & ST_SF_SHUT_WR) ? "rdwr" :
                     (s->flags & ST_SF_SHUT_RD) ? "rd" : "wr");
     }
+    json_outcome(f, &first, s);
     json_time(f, &first, "opened", s->opened_ns);
     json_time(f, &first, "closed", s->closed_ns);
     if (s->closed_ns) {
@@ -127,6 +128,28 @@ void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x)
     }
     json_life(f, &first, s);
     fputc('}', f);
+}
+
+void json_outcome(FILE *f, bool *first, const struct st_sock *s)
+{
+    char e[16];
+    json_key(f, first, "connected");
+    fputs(s->outcome == ST_CONN_OK ? "true" :
+          s->outcome == ST_CONN_FAILED || s->outcome == ST_CONN_GAVE_UP ? "false" : "null", f);
+    json_key(f, first, "connect_outcome");
+    json_str(f, outcome_name(s->outcome));
+    json_key(f, first, "connect_error");
+    json_str(f, s->outcome == ST_CONN_FAILED && s->connect_err
+                ? errno_name(s->connect_err, e, sizeof e) : NULL);
+    json_key(f, first, "connect_ms");
+    if (s->outcome == ST_CONN_GAVE_UP && s->connect_ns && s->closed_ns >= s->connect_ns)
+        fprintf(f, "%.3f", (double)(s->closed_ns - s->connect_ns) / 1e6);
+    else
+        fputs("null", f);
+    json_key(f, first, "end_error");
+    json_str(f, s->end_err ? errno_name(s->end_err, e, sizeof e) : NULL);
+    json_key(f, first, "was");
+    json_str(f, s->state == ST_STATE_CLOSED && s->was ? state_name(s->was) : NULL);
 }
 
 void json_life(FILE *f, bool *first, const struct st_sock *s)
@@ -154,7 +177,8 @@ static const char *state_color(const struct st_sock *s)
     case ST_STATE_LISTENING: return C_CYAN;
     case ST_STATE_CONNECTED: return C_GREEN;
     case ST_STATE_FAILED: return C_RED;
-    case ST_STATE_CLOSED: return C_DIM;
+    case ST_STATE_CLOSED:
+        return s->outcome == ST_CONN_FAILED || s->outcome == ST_CONN_GAVE_UP ? C_RED : C_DIM;
     default: return NULL;
     }
 }
@@ -162,13 +186,11 @@ static const char *state_color(const struct st_sock *s)
 static void add_row(struct table *t, const struct st_sock *s,
                     const struct sock_extra *x, bool all)
 {
-    char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[48];
+    char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[80];
     char opened[64] = "", closed[64] = "", life[32] = "", tcp[128] = "";
     snprintf(fd, sizeof fd, "%d", s->fd);
     sock_addr_cells(s, x, local, peer);
-    snprintf(state, sizeof state, "%s%s", state_name(s->state),
-             s->flags & ST_SF_CLOSED_UNSEEN ? " (unseen)" :
-             s->flags & ST_SF_CLOSED_EXEC ? " (exec)" : "");
+    state_text(s, state, sizeof state);
     if (all) {
         time_text(s->opened_ns, opened, sizeof opened);
         if (s->closed_ns) {

@@ -50,5 +50,7 @@ void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x);
 /* Of a closed socket: "duration_ms", and from TCP_INFO "bytes_sent",
  * "bytes_received", "rtt_us", "retrans" (each only when known). */
 void json_life(FILE *f, bool *first, const struct st_sock *s);
+/* connected, connect_outcome, connect_error, connect_ms, end_error, was */
+void json_outcome(FILE *f, bool *first, const struct st_sock *s);
 
 #endif

@@ -203,6 +203,64 @@ const char *origin_name(int origin)
     return origin >= 0 && origin < ST_ORIGIN_COUNT_ && n[origin] ? n[origin] : "unknown";
 }
 
+const char *outcome_name(int outcome)
+{
+    static const char *n[] = {
+        [ST_CONN_PENDING] = "pending", [ST_CONN_OK] = "connected",
+        [ST_CONN_FAILED] = "failed", [ST_CONN_GAVE_UP] = "timed_out",
+    };
+    return outcome > 0 && outcome < ST_CONN_COUNT_ ? n[outcome] : NULL;
+}
+
+void ms_text(uint64_t ns, char *buf, size_t size)
+{
+    char d[32];
+    int n = snprintf(d, sizeof d, "%llu", (unsigned long long)(ns / 1000000u));
+    size_t o = 0;
+    for (int i = 0; i < n && o + 1 < size; i++) {
+        if (i && (n - i) % 3 == 0 && o + 2 < size)
+            buf[o++] = ',';
+        buf[o++] = d[i];
+    }
+    buf[o] = 0;
+}
+
+void state_text(const struct st_sock *s, char *buf, size_t size)
+{
+    char e[16], ms[32];
+    const char *unseen = s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
+                         s->flags & ST_SF_CLOSED_EXEC ? "exec" : NULL;
+    if (s->outcome == ST_CONN_FAILED) {
+        snprintf(buf, size, "failed%s%s%s%s", s->connect_err ? " " : "",
+                 s->connect_err ? errno_name(s->connect_err, e, sizeof e) : "",
+                 unseen ? ", " : "", unseen ? unseen : "");
+        return;
+    }
+    if (s->outcome == ST_CONN_GAVE_UP && s->closed_ns > s->connect_ns && s->connect_ns) {
+        ms_text(s->closed_ns - s->connect_ns, ms, sizeof ms);
+        snprintf(buf, size, "timed out after %s ms", ms);
+        return;
+    }
+    /* the state, then in brackets what it was before a close, the error
+     * its connection ended with, and how the close was learned */
+    bool closed = s->state == ST_STATE_CLOSED;
+    const char *parts[3];
+    char was[32];
+    int n = 0;
+    if (closed && s->was != ST_STATE_FREE) {
+        snprintf(was, sizeof was, "was %s", state_name(s->was));
+        parts[n++] = was;
+    }
+    if (s->end_err)
+        parts[n++] = errno_name(s->end_err, e, sizeof e);
+    if (unseen)
+        parts[n++] = unseen;
+    size_t o = (size_t)snprintf(buf, size, "%s", state_name(s->state));
+    for (int i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s%s%s", i ? ", " : " (", parts[i],
+                              i == n - 1 ? ")" : "");
+}
+
 const char *call_name(int call)
 {
     static const char *n[] = {
@@ -222,6 +280,8 @@ const char *call_name(int call)
         [ST_CALL_UNSEEN] = "closed-unseen", [ST_CALL_RECVMMSG] = "recvmmsg",
         [ST_CALL_GETADDRINFO] = "getaddrinfo",
         [ST_CALL_GETHOSTBYNAME] = "gethostbyname", [ST_CALL_SEND] = "send",
+        [ST_CALL_RECV] = "recv", [ST_CALL_READ] = "read", [ST_CALL_WRITE] = "write",
+        [ST_CALL_READV] = "readv", [ST_CALL_WRITEV] = "writev",
     };
     return call > 0 && call < ST_CALL_COUNT_ && n[call] ? n[call] : "unknown";
 }

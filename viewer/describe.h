@@ -43,6 +43,15 @@ const char *type_name(int type);
 const char *proto_name(const struct st_sock *s);
 const char *state_name(int state);
 const char *origin_name(int origin);
+/* what a connect came to: "connected", "failed", "timed_out", "pending";
+ * NULL when the socket made none */
+const char *outcome_name(int outcome);
+/* The STATE cell: "connected", "failed ECONNREFUSED", "timed out after
+ * 1,002 ms", "closed (was listening)", "closed (was connected, ECONNRESET,
+ * unseen)" */
+void state_text(const struct st_sock *s, char *buf, size_t size);
+/* ms with thousands separators: "1,002" */
+void ms_text(uint64_t ns, char *buf, size_t size);
 const char *call_name(int call);
 /* "ECONNREFUSED"; "E123" for one we do not know */
 const char *errno_name(int err, char *buf, size_t size);

@@ -245,8 +245,9 @@ size_t kview_settle_connects(const struct kview *k, struct st_sock *open, size_t
             continue;       /* the live check deals with a vanished fd */
         if (ks->listed && ks->s.state == ST_STATE_CONNECTING)
             continue;
-        t->state = ks->listed && ks->s.state == ST_STATE_CONNECTED
-                   ? ST_STATE_CONNECTED : ST_STATE_FAILED;
+        bool ok = ks->listed && ks->s.state == ST_STATE_CONNECTED;
+        t->state = ok ? ST_STATE_CONNECTED : ST_STATE_FAILED;
+        t->outcome = ok ? ST_CONN_OK : ST_CONN_FAILED;
         changed++;
     }
     return changed;

@@ -162,6 +162,10 @@ static void share_aliases(struct snapshot *s)
             d->local = src->local;
             d->peer = src->peer;
             d->state = src->state;
+            d->outcome = src->outcome;
+            d->connect_ns = src->connect_ns;
+            d->connect_err = src->connect_err;
+            d->end_err = src->end_err;
             d->peers_seen = src->peers_seen;
             d->flags = (d->flags & ~ALIAS_FLAGS) | (src->flags & ALIAS_FLAGS);
         }
@@ -211,6 +215,7 @@ static int load_table(const char *base, uint64_t size, bool records,
             }
             so.fd = fd;
             so.opened_ns = real_ns(h, so.opened_ns);
+            so.connect_ns = real_ns(h, so.connect_ns);
             so.closed_ns = 0;
             s->open_count++;
             if (records && !push_sock(s, &cap, &so)) {
@@ -303,6 +308,7 @@ static void take_hist(void *ctx, const void *raw, uint64_t pos)
     so->serial = pos;
     so->opened_ns = real_ns(&t->s->h, so->opened_ns);
     so->closed_ns = real_ns(&t->s->h, so->closed_ns);
+    so->connect_ns = real_ns(&t->s->h, so->connect_ns);
 }
 
 static void take_event(void *ctx, const void *raw, uint64_t pos)
@@ -576,7 +582,7 @@ void snap_check_live(struct snapshot *s)
             if (strncmp(link, "socket:", 7) == 0)
                 continue;
         }
-        so->state = ST_STATE_CLOSED;
+        st_set_closed(so);
         so->flags |= ST_SF_CLOSED_UNSEEN;
     }
     close(dfd);
