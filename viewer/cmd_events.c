@@ -31,6 +31,8 @@ static void result_text(const struct st_event *e, char *buf, size_t size)
     char tmp[16];
     if (e->ret < 0 && e->err)
         snprintf(buf, size, "-1 %s", errno_name(e->err, tmp, sizeof tmp));
+    else if (e->call == ST_CALL_GETSOCKOPT && e->ret == 0)    /* fd2: the value */
+        snprintf(buf, size, "0 SO_ERROR=%s", e->fd2 ? errno_name(e->fd2, tmp, sizeof tmp) : "0");
     else
         snprintf(buf, size, "%" PRId64, e->ret);
 }
@@ -164,11 +166,19 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, in
     json_str(f, call_name(e->call));
     json_key(f, &first, "fd");
     fprintf(f, "%d", e->fd);
+    bool so_error = e->call == ST_CALL_GETSOCKOPT;   /* fd2 holds the value */
     json_key(f, &first, "fd2");
-    if (e->fd2 >= 0)
+    if (e->fd2 >= 0 && !so_error)
         fprintf(f, "%d", e->fd2);
     else
         fputs("null", f);
+    if (so_error) {
+        json_key(f, &first, "so_error");
+        if (e->fd2 > 0)
+            json_str(f, errno_name(e->fd2, tmp, sizeof tmp));
+        else
+            fputs(e->fd2 == 0 ? "0" : "null", f);
+    }
     json_key(f, &first, "ret");
     fprintf(f, "%" PRId64, e->ret);
     json_key(f, &first, "errno");
