@@ -116,14 +116,17 @@ int proc_exec_check(int pid, const uint32_t *live_pending, bool *untraced)
             return -1;
         if (__atomic_load_n(live_pending, __ATOMIC_ACQUIRE) == 0)
             return 1;       /* the new image reopened the file meanwhile */
-        if (l == LOOK_TRACED)
-            return 0;
         if (l == LOOK_UNTRACED || waited >= LOADING_WAIT_MS) {
             /* still not mapped after the wait: the loader did not take it
-             * (another ELF class, a path that does not exist there) */
-            *untraced = true;
+             * (another ELF class, a path that does not exist there); still
+             * mapped and marked: a new image that did not reopen the file
+             * (another trace directory), traced elsewhere */
+            *untraced = l != LOOK_TRACED;
             return 0;
         }
+        /* mapped, and marked: the old image inside its exec call, or the
+         * new one between mapping the library and its constructor; either
+         * clears the mark in a moment. Or not mapped yet: loading. */
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
 }
