@@ -11,9 +11,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,29 +45,41 @@ static void *real(void **field, const char *name, void *self)
 
 /* Copies the string at p (at most size - 1 bytes) without trusting it: a
  * program may hand exec a bad pointer and must get EFAULT from the call,
- * not a crash in ours. process_vm_readv on ourselves reports a fault as a
- * short count. "" when nothing could be read (a seccomp filter, EFAULT). */
+ * not a crash in ours. The kernel tells: faccessat reads the string as
+ * exec will, and answers EFAULT where it cannot. It is one of the calls a
+ * sandbox that allows exec allows too (process_vm_readv, the other way,
+ * is often forbidden, and some filters kill for it). Any answer that does
+ * not prove the string readable leaves "". */
 static void copy_path(char *out, size_t size, const char *p)
 {
     out[0] = 0;
     if (!p)
         return;
-    struct iovec local = {out, size - 1}, remote = {(void *)p, size - 1};
-    /* the string may end just before an unmapped page: stop there */
-    uintptr_t page_end = ((uintptr_t)p | 4095u) + 1;
-    if (page_end - (uintptr_t)p < remote.iov_len)
-        remote.iov_len = local.iov_len = page_end - (uintptr_t)p;
-    ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-    if (n <= 0)
+    long r = syscall(SYS_faccessat, AT_FDCWD, p, F_OK, 0);
+    if (r != 0 && errno != ENOENT && errno != EACCES && errno != ENOTDIR &&
+        errno != ENAMETOOLONG && errno != ELOOP)
         return;
+    size_t n = strnlen(p, size - 1);
+    memcpy(out, p, n);
     out[n] = 0;
-    if ((size_t)n == remote.iov_len && !memchr(out, 0, (size_t)n) && n < (ssize_t)size - 1) {
-        /* more of the string lies on the next page */
-        struct iovec l2 = {out + n, size - 1 - (size_t)n}, r2 = {(void *)(p + n), size - 1 - (size_t)n};
-        ssize_t m = process_vm_readv(getpid(), &l2, 1, &r2, 1, 0);
-        if (m > 0)
-            out[n + m] = 0;
-    }
+}
+
+/* "/proc/self/fd/N" without stdio: exec may be called from a signal
+ * handler. */
+static void fd_link(char *buf, int fd)
+{
+    static const char pre[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    unsigned v = (unsigned)fd;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < 11);
+    memcpy(buf, pre, sizeof pre - 1);
+    char *o = buf + sizeof pre - 1;
+    while (n)
+        *o++ = digits[--n];
+    *o = 0;
 }
 
 /* Marks the file before an exec; returns the header to unmark, or NULL
@@ -101,7 +111,7 @@ static struct st_header *exec_mark(const char *path, int dirfd)
         if (dirfd >= 0 && !(path && path[0] == '/')) {
             /* fexecve, or execveat relative to a directory fd: the fd's name */
             char link[32];
-            snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+            fd_link(link, dirfd);
             ssize_t n = readlink(link, buf, sizeof buf - 1);
             buf[n > 0 ? n : 0] = 0;
         } else {

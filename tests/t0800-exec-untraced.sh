@@ -177,4 +177,21 @@ check "  ... traced on: the socket made after it equals ss" "$(kernel_view "$pid
 kill -9 "$pid"; wait "${PIDS[fail]}" 2>/dev/null; unset "PIDS[fail]"
 check "  ... killed afterwards: still no exec mark" "exited False" \
     "$(json_field "$pid" 'd["state"], d["exec_untraced"]')"
+
+# every hooked exec function, failing every way a program meets, then an
+# execlp with arguments: the same output traced and untraced (errno too),
+# and the file records one exec, into a traced sh
+ST_EXEC_TEST=7 "$B/tests/execcalls" >"$T/calls.untraced" 2>&1
+ST_EXEC_TEST=7 LD_PRELOAD="$PRELOAD" "$B/tests/execcalls" >"$T/calls.traced" 2>&1 &
+cpid=$!
+wait "$cpid"
+check "the exec family: traced output equals untraced, byte for byte" \
+    "$(cat "$T/calls.untraced")" "$(cat "$T/calls.traced")"
+check "  ... 17 failing calls and the arguments of the one that worked" "18 ARGS a b c  env=7" \
+    "$(wc -l <"$T/calls.traced") $(tail -1 "$T/calls.traced")"
+check "  ... its file: one exec, into a traced program (not untraced)" "1 False" \
+    "$("$SOCKTRACE" ps --json | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin) if p["pid"] == '"$cpid"'][0]
+print(p["execs"], p["exec_untraced"])')"
 done_testing
