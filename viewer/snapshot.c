@@ -643,7 +643,6 @@ void snap_check_live(struct snapshot *s)
 {
     if (!s->alive)
         return;
-
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/fd", s->h.pid);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
