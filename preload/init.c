@@ -220,6 +220,12 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
      * on its record; otherwise a file is made only once a socket shows */
     bool reopened = st_trace_reopen() == 0;
     if (reopened) {
+        /* the exec that brought us here is over: this image traces itself
+         * (trace_format.h: "An exec under way") */
+        struct st_header *h = st_hdr();
+        uint32_t seq = __atomic_load_n(&h->exec_seq, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->exec_seq, (seq + 1) & ~1u, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->exec_pending, 0, __ATOMIC_RELEASE);
         st_emit(ST_CALL_EXEC, -1, -1, 0, 0, NULL);
         st_exec_sweep();
     }

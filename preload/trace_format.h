@@ -77,6 +77,23 @@
  * and asks the kernel about the rest. vfork: the child's calls, until it
  * execs, pass through unrecorded; they run on the parent's memory.
  *
+ * An exec under way (exec_pending, exec_seq, exec_call_ns, exec_path):
+ * the new image may never load the library (a static or set-uid program,
+ * an environment without LD_PRELOAD), and then nothing writes the file
+ * again. So each exec call of a process that has a file marks it first:
+ * exec_pending += 1 (relaxed); if exec_seq is even, CAS it to odd, release
+ * fence, write exec_call_ns and exec_path, store exec_seq + 2 (release)
+ * (a writer that finds it odd leaves the other's path standing: nobody
+ * waits); then the real call. exec_pending -= 1 (release) when the call
+ * returns (it failed). A new image that loads the library and reopens the
+ * file stores exec_pending = 0 and an even exec_seq: it is the only
+ * thread left, and the fields it finds belong to the image it replaced.
+ * Reader: exec_pending > 0 means an exec was started and has not failed;
+ * whether the process now runs an untraced program is for the reader to
+ * find out (/proc/PID/maps, auxv, environ). exec_path is copied as a ring
+ * record is: s1 = exec_seq (acquire), skip when odd, copy, acquire fence,
+ * good when exec_seq == s1.
+ *
  * Reader steps for slot N: w1 = slot (acquire); skip 0 and ST_W_TOMB, and
  * show ST_W_UNKNOWN as "unknown" (a change could not be recorded); copy
  * the record's head at the granule, then `size` bytes; acquire fence; w2 =
@@ -118,6 +135,7 @@
 #define ST_ADDR_DATA    108u            /* sizeof(sun_path) on Linux */
 #define ST_CADDR_DATA   28u             /* st_caddr.data */
 #define ST_HOST_MAX     216u            /* st_namerec.host, NUL included */
+#define ST_EXEC_PATH_MAX 96u            /* st_header.exec_path, NUL included */
 #define ST_DIR_ENTRIES  1024u
 #define ST_LEAF_SLOTS   1024u           /* fds below 2^20 are traced */
 #define ST_RING_SEGS    16u
@@ -391,7 +409,13 @@ struct st_header {
     uint32_t cmdline_len;   /* bytes used in cmdline */
     uint32_t argc;
     char     cmdline[ST_CMDLINE_MAX];   /* argv, each NUL-terminated */
-    uint8_t  reserved[128];
+    /* an exec call under way: see "An exec under way" above */
+    uint32_t exec_pending;  /* exec calls started that have not returned */
+    uint32_t exec_seq;      /* odd while exec_call_ns, exec_path are written */
+    uint64_t exec_call_ns;  /* CLOCK_REALTIME when that exec call started */
+    char     exec_path[ST_EXEC_PATH_MAX];   /* the path or file it named,
+                               NUL-terminated, cut; "" when unreadable */
+    uint8_t  reserved[16];
     /* written all the time, each word on a line of its own */
     struct st_line dropped;     /* changes lost: the file could not grow */
     struct st_line file_end;    /* bytes of the file that exist */
@@ -430,6 +454,8 @@ _Static_assert(sizeof(struct st_evrec) == 128, "st_evrec layout");
 _Static_assert(sizeof(struct st_namerec) == 256, "st_namerec layout");
 _Static_assert(sizeof(struct st_ring) == 256, "st_ring layout");
 _Static_assert(offsetof(struct st_header, cmdline) == 128, "header layout");
+_Static_assert(offsetof(struct st_header, exec_pending) == 2176, "header layout");
+_Static_assert(offsetof(struct st_header, exec_path) == 2192, "header layout");
 _Static_assert(offsetof(struct st_header, dropped) == 2304, "header layout");
 _Static_assert(offsetof(struct st_header, alloc_end) == 2432, "header layout");
 _Static_assert(offsetof(struct st_header, events) == 2688, "header layout");

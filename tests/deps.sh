@@ -53,6 +53,9 @@ if [ "$mode" = test ]; then
     command -v dpkg-shlibdeps >/dev/null || t dpkg-dev
     command -v lintian >/dev/null || t lintian
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || t postgresql
+    # the exec test's static program (gcc -static), the Go (cgo) client
+    [ -f "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || t libc6-dev
+    command -v go >/dev/null || t golang-go
 fi
 
 if [ -n "$need$need_test" ] && is_root && is_debian; then

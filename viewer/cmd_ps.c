@@ -23,6 +23,9 @@ struct proc {
     struct st_header h;
     uint64_t open_count, socks_total;
     bool alive;
+    bool exec_untraced;
+    char command_now[ST_CMDLINE_MAX];   /* /proc's, when exec_untraced */
+    char exec_path[ST_EXEC_PATH_MAX];
     int parent;         /* index of the parent in the list, or -1 */
     int depth;
     bool printed;
@@ -55,6 +58,10 @@ static void json_proc(FILE *f, const struct proc *p, bool *first_row)
     char cmd[ST_CMDLINE_MAX];
     cmdline_text(&p->h, cmd, sizeof cmd);
     json_str(f, cmd);
+    json_key(f, &first, "exec_untraced");
+    fputs(p->exec_untraced ? "true" : "false", f);
+    json_key(f, &first, "command_now");
+    json_str(f, p->exec_untraced && p->command_now[0] ? p->command_now : NULL);
     json_key(f, &first, "open");
     fprintf(f, "%" PRIu64, p->open_count);
     json_key(f, &first, "seen");
@@ -66,13 +73,22 @@ static void json_proc(FILE *f, const struct proc *p, bool *first_row)
 
 static void add_row(struct table *t, const struct proc *p)
 {
-    char pid[48], ppid[16], start[64], open[24], seen[24], cmd[ST_CMDLINE_MAX];
+    char pid[48], ppid[16], start[64], open[24], seen[24], cmd[2 * ST_CMDLINE_MAX + 64];
     snprintf(pid, sizeof pid, "%*s%s%d", p->depth * 2, "", p->depth ? "└ " : "", p->h.pid);
     snprintf(ppid, sizeof ppid, "%d", p->h.ppid);
     time_text(p->h.start_ns, start, sizeof start);
     snprintf(open, sizeof open, "%" PRIu64, p->open_count);
     snprintf(seen, sizeof seen, "%" PRIu64, p->socks_total);
     cmdline_text(&p->h, cmd, sizeof cmd);
+    if (p->exec_untraced) {
+        /* what runs now, not the command the file has */
+        char was[ST_CMDLINE_MAX];
+        cmdline_text(&p->h, was, sizeof was);
+        /* an ended one: what the exec named */
+        snprintf(cmd, sizeof cmd, "%s  [exec'd, untraced; was: %s]",
+                 p->command_now[0] ? p->command_now :
+                 p->exec_path[0] ? p->exec_path : "?", was);
+    }
     const char *cells[] = {pid, ppid, p->alive ? "running" : "exited", start, open, seen, cmd};
     const char *colors[] = {NULL, NULL, p->alive ? C_GREEN : C_DIM, NULL, NULL, NULL, NULL};
     table_add(t, cells, colors);
@@ -114,10 +130,31 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
             bad++;
             continue;
         }
+        if (s.alive && s.open_count) {
+            /* count open what show shows open: entries whose fd /proc no
+             * longer has as a socket are closed (it reads the records) */
+            snap_free(&s);
+            if (snap_load(refs[i].path, SNAP_TABLE, &s, err, sizeof err) != 0) {
+                fprintf(stderr, "%s: %s: %s\n", c->prog, refs[i].path, err);
+                bad++;
+                continue;
+            }
+            snap_check_live(&s);
+            s.open_count = snap_open_now(&s);
+        }
         v[m].h = s.h;
         v[m].open_count = s.open_count;
         v[m].socks_total = s.socks_total;
         v[m].alive = s.alive;
+        v[m].exec_untraced = s.exec_untraced;
+        v[m].command_now[0] = 0;
+        memcpy(v[m].exec_path, s.exec_path, sizeof v[m].exec_path);
+        if (s.exec_untraced && s.command_now_len) {
+            struct st_header now;
+            now.cmdline_len = s.command_now_len;
+            memcpy(now.cmdline, s.command_now, s.command_now_len);
+            cmdline_text(&now, v[m].command_now, sizeof v[m].command_now);
+        }
         m++;
         snap_free(&s);
     }

@@ -79,23 +79,78 @@ static int find_program(const char *cmd, char *buf, size_t size)
     return -1;
 }
 
-/* One line before starting, when the preload cannot reach the program. */
-static void warn_unreachable(const char *prog, const char *cmd)
+/* Whether the ELF file at fd is a Go program: its build id note (a
+ * ".note.go.buildid" section, or a PT_NOTE with owner "Go" once section
+ * headers are stripped), ".go.buildinfo", or the runtime's ".gopclntab".
+ * Every count and offset is bounded: the file is anyone's. */
+static bool is_go(int fd, const Elf64_Ehdr *eh)
+{
+    static const char *const names[] = {".note.go.buildid", ".go.buildinfo", ".gopclntab"};
+    if (eh->e_shentsize == sizeof(Elf64_Shdr) && eh->e_shnum > 0 && eh->e_shnum < 4096 &&
+        eh->e_shstrndx < eh->e_shnum) {
+        Elf64_Shdr strs;
+        if (pread(fd, &strs, sizeof strs, (off_t)(eh->e_shoff + (uint64_t)eh->e_shstrndx *
+                                                  sizeof strs)) == sizeof strs &&
+            strs.sh_size > 0 && strs.sh_size < (1u << 20)) {
+            char *tab = malloc(strs.sh_size + 1);
+            bool go = false;
+            if (tab && pread(fd, tab, strs.sh_size, (off_t)strs.sh_offset) == (ssize_t)strs.sh_size) {
+                tab[strs.sh_size] = 0;
+                for (int i = 0; i < eh->e_shnum && !go; i++) {
+                    Elf64_Shdr sh;
+                    if (pread(fd, &sh, sizeof sh, (off_t)(eh->e_shoff + (uint64_t)i * sizeof sh)) !=
+                        sizeof sh)
+                        break;
+                    for (size_t n = 0; n < sizeof names / sizeof *names && !go; n++)
+                        go = sh.sh_name < strs.sh_size && !strcmp(tab + sh.sh_name, names[n]);
+                }
+            }
+            free(tab);
+            if (go)
+                return true;
+        }
+    }
+    for (int i = 0; i < eh->e_phnum && i < 256; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh->e_phoff + (uint64_t)i * sizeof ph)) != sizeof ph)
+            break;
+        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+            continue;
+        char note[4096];
+        if (pread(fd, note, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+            continue;
+        for (uint64_t o = 0; o + sizeof(Elf64_Nhdr) <= ph.p_filesz;) {
+            Elf64_Nhdr nh;
+            memcpy(&nh, note + o, sizeof nh);
+            uint64_t name = o + sizeof nh, desc = name + ((nh.n_namesz + 3u) & ~3u);
+            if (nh.n_namesz == 3 && name + 3 <= ph.p_filesz && !memcmp(note + name, "Go", 3) &&
+                nh.n_type == 4)     /* the Go build id */
+                return true;
+            o = desc + ((nh.n_descsz + 3u) & ~3u);
+        }
+    }
+    return false;
+}
+
+/* One line before starting, when the preload cannot reach the program.
+ * True when it is a Go program (the summary then says why it shows no
+ * sockets). */
+static bool warn_unreachable(const char *prog, const char *cmd)
 {
     char path[PATH_MAX];
     struct stat st;
     if (find_program(cmd, path, sizeof path) != 0 || stat(path, &st) != 0)
-        return;
+        return false;
     if (st.st_mode & (S_ISUID | S_ISGID)) {
         fprintf(stderr, "%s: warning: %s is set-%cid: the loader ignores LD_PRELOAD for it, "
                 "so it will not be traced\n", prog, path, st.st_mode & S_ISUID ? 'u' : 'g');
-        return;
+        return false;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
+        return false;
     Elf64_Ehdr eh;
-    bool dynamic = true;
+    bool dynamic = true, go = false;
     if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
         eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
         dynamic = false;
@@ -106,11 +161,28 @@ static void warn_unreachable(const char *prog, const char *cmd)
             if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC)
                 dynamic = true;
         }
+        go = is_go(fd, &eh);
     }
     close(fd);
-    if (!dynamic)
+    /* linked with cgo a Go program is dynamic and loads the preload, but
+     * its runtime makes every socket call as a system call of its own */
+    if (go)
+        fprintf(stderr, "%s: warning: %s is a Go program%s: Go makes its socket calls as raw "
+                "system calls, not through libc, so the preload cannot see its sockets\n",
+                prog, path, dynamic ? "" : " (statically linked)");
+    else if (!dynamic)
         fprintf(stderr, "%s: warning: %s is statically linked: it calls the kernel without "
                 "libc's dynamic symbols, so the preload cannot see its sockets\n", prog, path);
+    return go;
+}
+
+/* Why a program shows no sockets, or "": the Go runtime's raw calls. */
+static void no_sockets_reason(const char *cmd, bool go, char *buf, size_t size)
+{
+    buf[0] = 0;
+    if (go)
+        snprintf(buf, size, "%s is a Go program; its sockets are made by raw system calls "
+                 "the tracer cannot see", cmd);
 }
 
 static uint64_t now_ns(void)
@@ -164,7 +236,35 @@ static size_t collect_tree(const char *dir, int root, uint64_t run_id,
     return m;
 }
 
-static void summary_text(struct member *v, size_t m, const struct conn_index *ci)
+/* Sockets the tracer saw in the run's own process (all its images). */
+static size_t root_sockets(const struct member *v, size_t m, int root)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m; i++)
+        if (v[i].in_tree && v[i].s.h.pid == root)
+            n += v[i].s.n_open + v[i].s.n_closed;
+    return n;
+}
+
+/* The lines after the summary's first: why the command showed no sockets,
+ * and each process that exec'd into a program the tracer does not reach
+ * (its sockets from then on are not in the summary). */
+static void summary_notes(struct member *v, size_t m, const char *note, bool own_line)
+{
+    if (note[0] && own_line)
+        fprintf(stderr, "  %s%s%s\n", color(C_YELLOW), note, color("0"));
+    for (size_t i = 0; i < m; i++) {
+        if (!v[i].in_tree || !v[i].s.exec_untraced)
+            continue;
+        char what[ST_CMDLINE_MAX + 200];
+        exec_untraced_text(&v[i].s, what, sizeof what);
+        fprintf(stderr, "  %spid %d %s: what it did from then on is not traced%s\n",
+                color(C_YELLOW), v[i].s.h.pid, what, color("0"));
+    }
+}
+
+static void summary_text(struct member *v, size_t m, const struct conn_index *ci,
+                         const char *note)
 {
     static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN", "COMMAND"};
     struct table *t = table_new(8, hdr);
@@ -201,20 +301,24 @@ static void summary_text(struct member *v, size_t m, const struct conn_index *ci
     char fails[48] = "";
     if (failed)
         snprintf(fails, sizeof fails, ", %zu connect%s failed", failed, failed == 1 ? "" : "s");
-    fprintf(stderr, "%ssocktrace: %zu traced process%s, %zu socket%s%s%s\n", color(C_BOLD), procs,
-            procs == 1 ? "" : "es", socks, socks == 1 ? "" : "s", fails, color("0"));
+    fprintf(stderr, "%ssocktrace: %zu traced process%s, %zu socket%s%s%s%s%s\n", color(C_BOLD),
+            procs, procs == 1 ? "" : "es", socks, socks == 1 ? "" : "s", fails,
+            !socks && note[0] ? ": " : "", !socks ? note : "", color("0"));
     if (socks)
         table_print(t, stderr);
     if (socks)
         fprintf(stderr, "  * port chosen by the kernel\n");
+    summary_notes(v, m, note, socks > 0);
     table_free(t);
 }
 
 static void summary_json(struct member *v, size_t m, int status,
-                         const struct conn_index *ci)
+                         const struct conn_index *ci, const char *note)
 {
     FILE *f = stderr;
-    fprintf(f, "{\"status\":%d,\"processes\":[", status);
+    fprintf(f, "{\"status\":%d,\"note\":", status);
+    json_str(f, note[0] ? note : NULL);
+    fputs(",\"processes\":[", f);
     bool first_p = true;
     for (size_t i = 0; i < m; i++) {
         if (!v[i].in_tree)
@@ -224,6 +328,8 @@ static void summary_json(struct member *v, size_t m, int status,
         cmdline_text(&s->h, cmd, sizeof cmd);
         fprintf(f, "%s{\"pid\":%d,\"ppid\":%d,\"command\":", first_p ? "" : ",", s->h.pid, s->h.ppid);
         json_str(f, cmd);
+        bool first_x = false;
+        json_exec(f, &first_x, s);
         fputs(",\"sockets\":[", f);
         bool first = true;
         for (size_t k = 0; k < s->n_open + s->n_closed; k++) {
@@ -270,7 +376,7 @@ int cmd_run(struct ctx *c, int argc, char **argv)
         return 1;
     }
     char **cmd = argv + optind;
-    warn_unreachable(c->prog, cmd[0]);
+    bool go = warn_unreachable(c->prog, cmd[0]);
     const char *old = getenv("LD_PRELOAD");
     char *preload;
     if (asprintf(&preload, "%s%s%s", lib, old && *old ? " " : "", old ? old : "") < 0)
@@ -314,10 +420,13 @@ int cmd_run(struct ctx *c, int argc, char **argv)
         for (size_t i = 0; i < m; i++)
             if (v[i].in_tree)
                 conn_index_add(ci, &v[i].s);
+        char note[PATH_MAX + 128] = "";
+        if (root_sockets(v, m, pid) == 0)
+            no_sockets_reason(cmd[0], go, note, sizeof note);
         if (json)
-            summary_json(v, m, status, ci);
+            summary_json(v, m, status, ci, note);
         else
-            summary_text(v, m, ci);
+            summary_text(v, m, ci, note);
         conn_index_free(ci);
         for (size_t i = 0; i < m; i++)
             snap_free(&v[i].s);

@@ -206,13 +206,77 @@ static void add_row(struct table *t, const struct st_sock *s,
     table_add(t, cells, colors);
 }
 
+/* An argv block (each NUL-terminated) as one line. */
+static void argv_text(const char *v, uint32_t len, char *buf, size_t size)
+{
+    struct st_header h;
+    h.cmdline_len = len < ST_CMDLINE_MAX ? len : ST_CMDLINE_MAX;
+    memcpy(h.cmdline, v, h.cmdline_len);
+    cmdline_text(&h, buf, size);
+}
+
+void exec_untraced_text(const struct snapshot *s, char *buf, size_t size)
+{
+    char when[64] = "", now[ST_CMDLINE_MAX] = "";
+    if (s->exec_call_ns)
+        time_text(s->exec_call_ns, when, sizeof when);
+    if (s->command_now_len)
+        argv_text(s->command_now, s->command_now_len, now, sizeof now);
+    snprintf(buf, size, "exec'd into an untraced program%s%s%s%s%s%s",
+             s->exec_path[0] ? " (" : "", s->exec_path, s->exec_path[0] ? ")" : "",
+             when[0] ? " at " : "", when,
+             s->alive ? "" : ", then ended");
+}
+
+void json_argv(FILE *f, const char *v, uint32_t len)
+{
+    fputc('[', f);
+    for (uint32_t o = 0, i = 0; o < len; i++) {
+        size_t l = strnlen(v + o, len - o);
+        char arg[ST_CMDLINE_MAX];
+        if (l >= sizeof arg)
+            l = sizeof arg - 1;
+        memcpy(arg, v + o, l);
+        arg[l] = 0;
+        if (i)
+            fputc(',', f);
+        json_str(f, arg);
+        o += (uint32_t)strnlen(v + o, len - o) + 1;
+    }
+    fputc(']', f);
+}
+
+void json_exec(FILE *f, bool *first, const struct snapshot *s)
+{
+    json_key(f, first, "exec_untraced");
+    fputs(s->exec_untraced ? "true" : "false", f);
+    json_key(f, first, "command_now");
+    if (s->exec_untraced && s->command_now_len)
+        json_argv(f, s->command_now, s->command_now_len);
+    else
+        fputs("null", f);
+    json_key(f, first, "exec_path");
+    json_str(f, s->exec_untraced && s->exec_path[0] ? s->exec_path : NULL);
+    json_time(f, first, "exec_at", s->exec_untraced ? s->exec_call_ns : 0);
+}
+
 static void print_text(const struct snapshot *s, const struct conn_index *ci, bool all)
 {
     struct sock_extra x;
     char cmd[ST_CMDLINE_MAX], start[64], end[64];
     cmdline_text(&s->h, cmd, sizeof cmd);
     time_text(s->h.start_ns, start, sizeof start);
-    printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"), cmd);
+    if (s->exec_untraced) {
+        /* what runs now is what /proc says, not the command the file has */
+        char now[ST_CMDLINE_MAX] = "", what[ST_CMDLINE_MAX + 200];
+        argv_text(s->command_now, s->command_now_len, now, sizeof now);
+        exec_untraced_text(s, what, sizeof what);
+        printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"),
+               now[0] ? now : "(command unknown)");
+        printf("  %s%s%s; traced as: %s\n", color(C_YELLOW), what, color("0"), cmd);
+    } else {
+        printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"), cmd);
+    }
     printf("  ppid %d, started %s, ", s->h.ppid, start);
     if (s->alive) {
         printf("running");
@@ -222,7 +286,8 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci, bo
     } else {
         printf("ended without exit (killed, or _exit)");
     }
-    printf(", %zu open%s\n", s->n_open, s->alive ? "" : " at the end");
+    /* entries found gone from /proc are listed, as closed, but not open */
+    printf(", %zu open%s\n", snap_open_now(s), s->alive ? "" : " at the end");
     if (s->h.dropped.v || s->torn)
         printf("  %s%" PRIu64 " records dropped by the tracer, %" PRIu64
                " unreadable%s\n", color(C_YELLOW), s->h.dropped.v, s->torn, color("0"));
@@ -260,20 +325,10 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, bo
     json_key(f, &first, "ppid");
     fprintf(f, "%d", s->h.ppid);
     json_key(f, &first, "command");
-    fputc('[', f);
-    for (uint32_t o = 0, i = 0; o < s->h.cmdline_len; i++) {
-        size_t l = strnlen(s->h.cmdline + o, s->h.cmdline_len - o);
-        char arg[ST_CMDLINE_MAX];
-        memcpy(arg, s->h.cmdline + o, l);
-        arg[l] = 0;
-        if (i)
-            fputc(',', f);
-        json_str(f, arg);
-        o += (uint32_t)l + 1;
-    }
-    fputc(']', f);
+    json_argv(f, s->h.cmdline, s->h.cmdline_len);
     json_key(f, &first, "state");
     json_str(f, s->alive ? "running" : "exited");
+    json_exec(f, &first, s);
     json_key(f, &first, "source");
     json_str(f, "trace");
     json_time(f, &first, "started", s->h.start_ns);
@@ -343,6 +398,8 @@ int cmd_show(struct ctx *c, int argc, char **argv)
         return 1;
     }
     if (verify) {
+        /* entries show prints as closed are not open for --verify either */
+        snap_check_live(&s);
         status = show_verify(&s, json, c->prog);
         snap_free(&s);
         return status;

@@ -4,6 +4,7 @@
 #define SOCKTRACE_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "snapshot.h"
@@ -44,6 +45,13 @@ int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
 
 /* The command line of a header as one string: "curl -s http://x/". */
 void cmdline_text(const struct st_header *h, char *buf, size_t size);
+/* An argv block (each NUL-terminated) as a JSON array. */
+void json_argv(FILE *f, const char *v, uint32_t len);
+/* A process that exec'd out of the tracer (snapshot.h): "exec'd into an
+ * untraced program (PATH) at TIME"; as JSON, "exec_untraced",
+ * "command_now", "exec_path", "exec_at". */
+void exec_untraced_text(const struct snapshot *s, char *buf, size_t size);
+void json_exec(FILE *f, bool *first, const struct snapshot *s);
 /* One socket as a JSON object. */
 struct sock_extra;
 void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x);

@@ -12,6 +12,7 @@
 #include "describe.h"
 #include "kernel.h"
 #include "output.h"
+#include "snapshot.h"
 
 static const char *kproto(const struct ksock *k)
 {
@@ -130,16 +131,27 @@ int show_verify(struct snapshot *s, bool json, const char *prog)
     }
     kview_settle_connects(&k, s->open, s->n_open);
     struct diff *d = calloc(k.n + s->n_open + 1, sizeof *d);
-    size_t nd = 0, both = 0;
-    if (!d) {
+    /* what show prints as closed (gone from /proc, or closed by an exec
+     * out of the tracer) is not open here either: listed, not a difference */
+    const struct st_sock **open = calloc(s->n_open + 1, sizeof *open);
+    size_t nd = 0, both = 0, n_open = 0, n_gone = 0;
+    if (!d || !open) {
         fprintf(stderr, "%s: out of memory\n", prog);
+        free(d);
+        free(open);
         kview_free(&k);
         return 1;
     }
+    for (size_t n = 0; n < s->n_open; n++) {
+        if (snap_gone(&s->open[n]))
+            n_gone++;
+        else
+            open[n_open++] = &s->open[n];
+    }
     /* walk both lists, each sorted by fd */
     size_t i = 0, j = 0;
-    while (i < s->n_open || j < k.n) {
-        const struct st_sock *t = i < s->n_open ? &s->open[i] : NULL;
+    while (i < n_open || j < k.n) {
+        const struct st_sock *t = i < n_open ? open[i] : NULL;
         const struct ksock *ks = j < k.n ? &k.v[j] : NULL;
         if (t && (!ks || t->fd < ks->fd)) {
             d[nd++] = (struct diff){t->fd, "the trace shows it open; the kernel has no socket there",
@@ -179,6 +191,10 @@ int show_verify(struct snapshot *s, bool json, const char *prog)
                 fputs("null", stdout);
             putchar('}');
         }
+        printf("],\"found_closed\":[");
+        for (size_t n = 0, c = 0; n < s->n_open; n++)
+            if (snap_gone(&s->open[n]))
+                printf("%s%d", c++ ? "," : "", s->open[n].fd);
         printf("]}\n");
     } else if (nd == 0) {
         printf("pid %d: the trace and the kernel agree on all %zu socket%s\n", s->h.pid,
@@ -190,6 +206,15 @@ int show_verify(struct snapshot *s, bool json, const char *prog)
         for (size_t n = 0; n < nd; n++)
             diff_text(&d[n]);
     }
+    if (!json && n_gone) {
+        printf("  closed behind the tracer's back (shown as closed by show):");
+        for (size_t n = 0; n < s->n_open; n++)
+            if (snap_gone(&s->open[n]))
+                printf(" fd %d (%s)", s->open[n].fd,
+                       s->open[n].flags & ST_SF_CLOSED_EXEC ? "exec" : "unseen");
+        putchar('\n');
+    }
+    free(open);
     free(d);
     kview_free(&k);
     return nd ? 1 : 0;

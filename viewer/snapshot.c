@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proc_exec.h"
 #include "tracedir.h"
 
 #define RETRIES 64
@@ -495,8 +496,78 @@ int snap_load(const char *path, unsigned what, struct snapshot *out,
     return snap_load_since(path, what, 0, out, err, errlen);
 }
 
+/* The header's exec mark, copied under exec_seq (trace_format.h). */
+static void exec_mark(const struct st_header *live, struct snapshot *s)
+{
+    s->exec_pending = __atomic_load_n(&live->exec_pending, __ATOMIC_ACQUIRE) != 0;
+    if (!s->exec_pending)
+        return;
+    for (int i = 0; i < RETRIES; i++) {
+        uint32_t seq = __atomic_load_n(&live->exec_seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue;
+        s->exec_call_ns = __atomic_load_n(&live->exec_call_ns, __ATOMIC_RELAXED);
+        memcpy(s->exec_path, live->exec_path, sizeof s->exec_path);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&live->exec_seq, __ATOMIC_RELAXED) == seq) {
+            s->exec_path[sizeof s->exec_path - 1] = 0;
+            return;
+        }
+    }
+    s->exec_call_ns = 0;
+    s->exec_path[0] = 0;
+}
+
+/* After the table is read: whether the process left the tracer by exec.
+ * Returns 1 when the file should be read again (a new image took it over
+ * meanwhile). */
+static int exec_state(const struct st_header *live, struct snapshot *s)
+{
+    exec_mark(live, s);
+    if (!s->exec_pending)
+        return 0;
+    if (!s->alive) {
+        /* a traced image clears the mark, a failed exec takes it back:
+         * what ended with it set ran an untraced program last */
+        s->exec_untraced = !(s->h.flags & ST_HF_EXITED);
+        return 0;
+    }
+    bool untraced;
+    int r = proc_exec_check(s->h.pid, &live->exec_pending, &untraced);
+    if (r == 1)
+        return 1;
+    if (r < 0) {
+        s->alive = snap_is_alive(&s->h);
+        s->exec_untraced = !s->alive && !(s->h.flags & ST_HF_EXITED);
+        return 0;
+    }
+    s->exec_untraced = untraced;
+    if (untraced)
+        s->command_now_len = proc_cmdline(s->h.pid, s->command_now, sizeof s->command_now);
+    return 0;
+}
+
+static int load_file(const char *path, unsigned what, uint64_t since,
+                     struct snapshot *out, char *err, size_t errlen, int *again);
+
 int snap_load_since(const char *path, unsigned what, uint64_t since,
                     struct snapshot *out, char *err, size_t errlen)
+{
+    /* twice at most: a new image that loads the library while we look
+     * rewrites the header */
+    int r = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        int again = 0;
+        r = load_file(path, what, since, out, err, errlen, &again);
+        if (r != 0 || !again)
+            break;
+        snap_free(out);
+    }
+    return r;
+}
+
+static int load_file(const char *path, unsigned what, uint64_t since,
+                     struct snapshot *out, char *err, size_t errlen, int *again)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -540,14 +611,17 @@ int snap_load_since(const char *path, unsigned what, uint64_t since,
         fail(err, errlen, "file shrank while it was read");
         r = -1;
     }
+    if (r == 0) {
+        out->alive = snap_is_alive(&out->h);
+        if (sigsetjmp(bus_jmp, 1) == 0)
+            *again = exec_state((const struct st_header *)map, out);
+    }
     bus_armed = 0;
     sigaction(SIGBUS, &old, NULL);
     munmap(map, size);
     live_fd = -1;
     close(fd);
-    if (r == 0)
-        out->alive = snap_is_alive(&out->h);
-    else
+    if (r != 0)
         snap_free(out);
     return r;
 }
@@ -563,6 +637,14 @@ void snap_free(struct snapshot *s)
     s->names = NULL;
 }
 
+size_t snap_open_now(const struct snapshot *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_open; i++)
+        n += !snap_gone(&s->open[i]);
+    return n;
+}
+
 void snap_check_live(struct snapshot *s)
 {
     if (!s->alive)
@@ -574,6 +656,8 @@ void snap_check_live(struct snapshot *s)
         return;     /* not ours to look at: leave the table as written */
     for (size_t i = 0; i < s->n_open; i++) {
         struct st_sock *so = &s->open[i];
+        if (snap_gone(so))
+            continue;
         char name[16], link[64];
         snprintf(name, sizeof name, "%d", so->fd);
         ssize_t n = readlinkat(dfd, name, link, sizeof link - 1);
@@ -583,7 +667,11 @@ void snap_check_live(struct snapshot *s)
                 continue;
         }
         st_set_closed(so);
-        so->flags |= ST_SF_CLOSED_UNSEEN;
+        /* after an exec the tracer did not follow, a close-on-exec socket
+         * went with it. The flag alone proves nothing (ioctl(FIOCLEX), a
+         * raw fcntl change it unseen): /proc decides, the flag names why */
+        so->flags |= s->exec_untraced && (so->flags & ST_SF_CLOEXEC) ? ST_SF_CLOSED_EXEC
+                                                                     : ST_SF_CLOSED_UNSEEN;
     }
     close(dfd);
 }

@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include "codec.h"
-#include "codec.h"
 
 /* What to load; the name ring comes with any of the last three. */
 enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4 };
@@ -32,6 +31,19 @@ struct snapshot {
     uint64_t torn;              /* records skipped: written mid-copy */
     uint64_t unknown;           /* table slots the writer marked unknown */
     bool alive;                 /* the process runs now */
+    /* An exec the tracer may not have followed (trace_format.h: "An exec
+     * under way"). exec_pending: the header's mark, an exec call started
+     * that did not fail. exec_untraced: the process then ran a program
+     * that does not load the library (static, set-uid, LD_PRELOAD
+     * dropped), found from /proc while it runs (proc_exec.h); for an
+     * ended process, the mark itself (a traced image clears it). */
+    bool exec_pending;
+    bool exec_untraced;
+    uint64_t exec_call_ns;      /* CLOCK_REALTIME of that exec call, or 0 */
+    char exec_path[ST_EXEC_PATH_MAX];   /* the path it named; "" unknown */
+    char command_now[ST_CMDLINE_MAX];   /* /proc/PID/cmdline of a live
+                                           exec_untraced process */
+    uint32_t command_now_len;
 };
 
 /* Loads path (what: SNAP_* bits). Returns 0, or -1 with a reason in err. */
@@ -50,8 +62,17 @@ const char *snap_host_of(const struct snapshot *s, const struct st_addr *a);
 
 /* For a running process: an entry whose fd is no longer a socket in
  * /proc/PID/fd was closed behind the tracer's back (a raw syscall): it is
- * shown as closed, unseen. */
+ * shown as closed, unseen; after an exec out of the tracer, one marked
+ * close-on-exec is shown as closed by that exec (ST_SF_CLOSED_EXEC). */
 void snap_check_live(struct snapshot *s);
+
+/* The entries of s->open that are open: those snap_check_live did not
+ * find closed. What show, ps and --verify count as open. */
+size_t snap_open_now(const struct snapshot *s);
+static inline bool snap_gone(const struct st_sock *so)
+{
+    return so->flags & (ST_SF_CLOSED_UNSEEN | ST_SF_CLOSED_EXEC);
+}
 
 /* Whether the process a header describes is running now. */
 bool snap_is_alive(const struct st_header *h);

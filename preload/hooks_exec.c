@@ -1,0 +1,257 @@
+/* hooks_exec.c - the exec family. An exec replaces the program image, and
+ * a new image that does not load the library (static, set-uid, LD_PRELOAD
+ * dropped) never writes the file again, which would go on naming the old
+ * command. So each exec call first marks the file (exec under way: when,
+ * which path) and takes the mark back if the call returns; a new image
+ * that loads the library clears it (init.c). trace_format.h has the
+ * protocol. Every hook passes the caller's arguments on untouched. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "tracefile.h"
+#include "tracer.h"
+
+extern char **environ;
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
+
+/* Not in st_real: nothing but these hooks calls them. */
+static execve_fn real_execve, real_execvpe;
+static execv_fn real_execv, real_execvp;
+static fexecve_fn real_fexecve;
+static execveat_fn real_execveat;
+
+/* The real function, looked up on first use; NULL when there is none
+ * behind us (then the system call, or the equivalent libc call, serves). */
+static void *real(void **field, const char *name, void *self)
+{
+    void *p = __atomic_load_n(field, __ATOMIC_ACQUIRE);
+    if (!p && st_real_resolve_one(field, name, self))
+        p = __atomic_load_n(field, __ATOMIC_ACQUIRE);
+    return p;
+}
+#define REAL_EXEC(fn) ((__typeof__(real_##fn))real((void **)&real_##fn, #fn, (void *)&fn))
+
+/* Copies the string at p (at most size - 1 bytes) without trusting it: a
+ * program may hand exec a bad pointer and must get EFAULT from the call,
+ * not a crash in ours. The kernel tells: faccessat reads the string as
+ * exec will, and answers EFAULT where it cannot. It is one of the calls a
+ * sandbox that allows exec allows too (process_vm_readv, the other way,
+ * is often forbidden, and some filters kill for it). Any answer that does
+ * not prove the string readable leaves "". */
+static void copy_path(char *out, size_t size, const char *p)
+{
+    out[0] = 0;
+    if (!p)
+        return;
+    long r = syscall(SYS_faccessat, AT_FDCWD, p, F_OK, 0);
+    if (r != 0 && errno != ENOENT && errno != EACCES && errno != ENOTDIR &&
+        errno != ENAMETOOLONG && errno != ELOOP)
+        return;
+    size_t n = strnlen(p, size - 1);
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+/* "/proc/self/fd/N" without stdio: exec may be called from a signal
+ * handler. */
+static void fd_link(char *buf, int fd)
+{
+    static const char pre[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    unsigned v = (unsigned)fd;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) && n < 11);
+    memcpy(buf, pre, sizeof pre - 1);
+    char *o = buf + sizeof pre - 1;
+    while (n)
+        *o++ = digits[--n];
+    *o = 0;
+}
+
+/* Marks the file before an exec; returns the header to unmark, or NULL
+ * when there is nothing to mark: tracing off, no file yet, or a vfork (or
+ * raw clone) child, which runs on its parent's memory but is another
+ * process, whose exec is not its parent's. */
+static struct st_header *exec_mark(const char *path, int dirfd)
+{
+    if (!st_active())
+        return NULL;
+    struct st_header *h = st_hdr();
+    if (!h)
+        return NULL;
+    int saved = errno;
+    if (h->pid != getpid()) {
+        errno = saved;
+        return NULL;
+    }
+    __atomic_add_fetch(&h->exec_pending, 1, __ATOMIC_RELAXED);
+    uint32_t seq = __atomic_load_n(&h->exec_seq, __ATOMIC_RELAXED);
+    /* odd: another thread, or the code a signal handler interrupted, is
+     * writing its path; that one stands for ours, and we do not wait */
+    if (!(seq & 1) && __atomic_compare_exchange_n(&h->exec_seq, &seq, seq + 1, false,
+                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        /* orders the odd exec_seq before the fields (pairs with the
+         * reader's acquire fence before its second look at exec_seq) */
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        char buf[ST_EXEC_PATH_MAX];
+        if (dirfd >= 0 && !(path && path[0] == '/')) {
+            /* fexecve, or execveat relative to a directory fd: the fd's name */
+            char link[32];
+            fd_link(link, dirfd);
+            ssize_t n = readlink(link, buf, sizeof buf - 1);
+            buf[n > 0 ? n : 0] = 0;
+        } else {
+            copy_path(buf, sizeof buf, path);
+        }
+        __atomic_store_n(&h->exec_call_ns, st_clock_ns(CLOCK_REALTIME), __ATOMIC_RELAXED);
+        for (size_t i = 0; i < sizeof buf; i++) {
+            __atomic_store_n(&h->exec_path[i], buf[i], __ATOMIC_RELAXED);
+            if (!buf[i])
+                break;
+        }
+        __atomic_store_n(&h->exec_seq, seq + 2, __ATOMIC_RELEASE);
+    }
+    errno = saved;
+    return h;
+}
+
+/* The exec returned: it failed, and this image runs on. */
+static void exec_unmark(struct st_header *h)
+{
+    if (h)
+        __atomic_sub_fetch(&h->exec_pending, 1, __ATOMIC_RELEASE);
+}
+
+ST_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    struct st_header *h = exec_mark(path, -1);
+    execve_fn fn = REAL_EXEC(execve);
+    int r = fn ? fn(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
+    int err = errno;
+    exec_unmark(h);
+    errno = err;
+    return r;
+}
+
+ST_EXPORT int execv(const char *path, char *const argv[])
+{
+    struct st_header *h = exec_mark(path, -1);
+    execv_fn fn = REAL_EXEC(execv);
+    int r = fn ? fn(path, argv) : (int)syscall(SYS_execve, path, argv, environ);
+    int err = errno;
+    exec_unmark(h);
+    errno = err;
+    return r;
+}
+
+/* execvp and execvpe search PATH inside libc; the mark names the file as
+ * the caller gave it. */
+ST_EXPORT int execvp(const char *file, char *const argv[])
+{
+    struct st_header *h = exec_mark(file, -1);
+    execv_fn fn = REAL_EXEC(execvp);
+    int r = -1;
+    if (fn)
+        r = fn(file, argv);
+    else
+        errno = ENOSYS;     /* no libc behind us: cannot happen in a process */
+    int err = errno;
+    exec_unmark(h);
+    errno = err;
+    return r;
+}
+
+ST_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    struct st_header *h = exec_mark(file, -1);
+    execve_fn fn = REAL_EXEC(execvpe);
+    int r = -1;
+    if (fn)
+        r = fn(file, argv, envp);
+    else
+        errno = ENOSYS;
+    int err = errno;
+    exec_unmark(h);
+    errno = err;
+    return r;
+}
+
+ST_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    struct st_header *h = exec_mark(NULL, fd);
+    fexecve_fn fn = REAL_EXEC(fexecve);
+    int r = fn ? fn(fd, argv, envp)
+               : (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    int err = errno;
+    exec_unmark(h);
+    errno = err;
+    return r;
+}
+
+ST_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+                       char *const envp[], int flags)
+{
+    struct st_header *h = exec_mark(path, dirfd == AT_FDCWD ? -1 : dirfd);
+    execveat_fn fn = REAL_EXEC(execveat);
+    int r = fn ? fn(dirfd, path, argv, envp, flags)
+               : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+    int err = errno;
+    exec_unmark(h);
+    errno = err;
+    return r;
+}
+
+/* The execl* forms are variadic, and there is no real execl taking a
+ * va_list: as glibc's own do, they gather argv on the stack and go on as
+ * execv, execve or execvp, which are hooked above and mark the file. */
+#define GATHER_ARGV(arg, last)                                              \
+    ptrdiff_t argc = 1;                                                     \
+    va_list ap;                                                             \
+    va_start(ap, arg);                                                      \
+    while (va_arg(ap, char *) && argc < INT_MAX)                            \
+        argc++;                                                             \
+    va_end(ap);                                                             \
+    if (argc >= INT_MAX) {                                                  \
+        errno = E2BIG;                                                      \
+        return -1;                                                          \
+    }                                                                       \
+    char *argv[argc + 1];                                                   \
+    argv[0] = (char *)(arg);                                                \
+    va_start(ap, arg);                                                      \
+    for (ptrdiff_t i = 1; i <= argc; i++)                                   \
+        argv[i] = va_arg(ap, char *);                                       \
+    last;                                                                   \
+    va_end(ap)
+
+ST_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    GATHER_ARGV(arg, (void)0);
+    return execv(path, argv);
+}
+
+ST_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char *const *envp;
+    GATHER_ARGV(arg, envp = va_arg(ap, char *const *));
+    return execve(path, argv, envp);
+}
+
+ST_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    GATHER_ARGV(arg, (void)0);
+    return execvp(file, argv);
+}
