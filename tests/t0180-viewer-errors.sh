@@ -9,7 +9,8 @@ check "show of a pid with no trace file: exit 1" "1" "$(status "$SOCKTRACE" show
 check "  ... in one line naming the directory" "socktrace: no trace file for pid 999999 in $SOCKTRACE_DIR" "$(cat "$T/err")"
 check "--help exits 0" "0" "$(status "$SOCKTRACE" --help)"
 check "show --help exits 0" "0" "$(status "$SOCKTRACE" show --help)"
-check_cmd "--version names the trace format" sh -c "'$SOCKTRACE' --version | grep -q 'trace format 3'"
+fmt=$(sed -n 's/^#define ST_VERSION *\([0-9]*\)u.*/\1/p' "$ROOT/preload/trace_format.h")
+check_cmd "--version names the trace format ($fmt, trace_format.h)" sh -c "'$SOCKTRACE' --version | grep -q 'trace format $fmt\$\|trace format $fmt)'"
 check "-d selects the directory" "1" "$(status "$SOCKTRACE" -d "$T" show 2147483000)"
 check "  ... and the message names it" "socktrace: no trace file for pid 2147483000 in $T" "$(cat "$T/err")"
 # bad files, named as trace files
