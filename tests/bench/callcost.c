@@ -5,9 +5,12 @@
  *   setsockopt   IP_BIND_ADDRESS_NO_PORT toggled 0/1 on a TCP socket
  *   getsockname  on a bound UDP socket
  *   socket+close a UDP socket made and closed (per pair of calls)
+ *   write        one byte to /dev/null: a call the tracer passes through
+ *                (only its failures are looked at)
  * usage: callcost [N] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,5 +59,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < pairs; i++)
         close(socket(AF_INET, SOCK_DGRAM, 0));
     printf("socket+close %.1f\n", (now_ns() - t0) / pairs);
+
+    int null = open("/dev/null", O_WRONLY);
+    t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        if (write(null, "x", 1) != 1) {
+            perror("write");
+            return 1;
+        }
+    printf("write %.1f\n", (now_ns() - t0) / n);
     return 0;
 }
