@@ -71,6 +71,11 @@ static void dup_done(int call, int oldfd, int newfd, bool cloexec,
     struct st_sock src, s;
     uint64_t w;
     bool known = st_get_at(oldfd, &src, &w);
+    /* a stale entry (its socket closed unseen, the number reused by a
+     * pipe) must not make newfd a socket: settled by the kernel, then
+     * read again */
+    if (known && !st_confirm(oldfd, &src))
+        known = st_get_at(oldfd, &src, &w);
     if (!known) {
         /* not a socket we know: whatever newfd held is gone */
         if (st_word(newfd))
@@ -189,6 +194,11 @@ static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
         return;
     }
     if (!base)
+        return;
+    /* the flags of a pipe that took a stale entry's number are not the
+     * socket's */
+    struct st_sock cur;
+    if (st_get(fd, &cur) && !st_confirm(fd, &cur))
         return;
     struct fl_arg a = {cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK,
                        cmd == F_SETFD ? (arg & FD_CLOEXEC) : (arg & O_NONBLOCK)};
