@@ -5,6 +5,8 @@
  *   setsockopt   IP_BIND_ADDRESS_NO_PORT toggled 0/1 on a TCP socket
  *   getsockname  on a bound UDP socket
  *   socket+close a UDP socket made and closed (per pair of calls)
+ *   syscall-getpid  syscall(SYS_getpid): a number syscall()'s hook passes
+ *                straight through
  * usage: callcost [N] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,5 +59,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < pairs; i++)
         close(socket(AF_INET, SOCK_DGRAM, 0));
     printf("socket+close %.1f\n", (now_ns() - t0) / pairs);
-    return 0;
+
+    long sum = 0;
+    t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        sum += syscall(SYS_getpid);
+    printf("syscall-getpid %.1f\n", (now_ns() - t0) / n);
+    return sum == (long)n * getpid() ? 0 : 1;
 }
