@@ -53,6 +53,10 @@ if [ "$mode" = test ]; then
     command -v dpkg-shlibdeps >/dev/null || t dpkg-dev
     command -v lintian >/dev/null || t lintian
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || t postgresql
+    # runtimes that close through syscall(2) or dup2 (t0470-t0490)
+    command -v node >/dev/null || command -v nodejs >/dev/null || t nodejs
+    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import uvloop' 2>/dev/null || t python3-uvloop
+    command -v javac >/dev/null || t default-jdk-headless
 fi
 
 if [ -n "$need$need_test" ] && is_root && is_debian; then
