@@ -644,6 +644,7 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
  * FIN has arrived. */
 enum {
     ST_TCP_TIME_WAIT = 6,
+    ST_TCP_CLOSE = 7,
     ST_TCP_CLOSE_WAIT = 8,
     ST_TCP_LAST_ACK = 9,
     ST_TCP_CLOSING = 11,
@@ -679,8 +680,14 @@ static bool tcp_counters(struct st_sock *s, int fd)
     else
         s->bytes_sent = ti.tcpi_bytes_acked;
     s->bytes_received = ti.tcpi_bytes_received;
-    if (s->bytes_received && (ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
-                              ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT))
+    /* A socket shut for writing that then got the peer's FIN is CLOSE
+     * (its time-wait lives on without it) with that FIN counted; without
+     * our shutdown, CLOSE comes of a reset, and no FIN (Java NIO shuts a
+     * registered channel down and closes it at the next select). */
+    bool fin_in = ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
+                  ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT ||
+                  (ti.tcpi_state == ST_TCP_CLOSE && (s->flags & ST_SF_SHUT_WR));
+    if (s->bytes_received && fin_in)
         s->bytes_received--;
     s->rtt_us = ti.tcpi_rtt;
     s->retrans = ti.tcpi_total_retrans;
