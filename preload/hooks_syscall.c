@@ -85,8 +85,10 @@ static long socket_call(long n, long a, long b, long c, long d, long e, long f)
 }
 
 /* Six arguments are read whatever the number, as libc's syscall() reads
- * six registers: what a caller did not pass is passed on as it was. */
-ST_EXPORT long syscall(long n, ...)
+ * six registers: what a caller did not pass is passed on as it was.
+ * Exported as syscall (below); this name is real.c's, to tell our hook
+ * from the next syscall() when it looks that up. */
+long st_syscall_hook(long n, ...)
 {
     va_list ap;
     va_start(ap, n);
@@ -100,7 +102,10 @@ ST_EXPORT long syscall(long n, ...)
             return ret;
         return socket_call(n, a, b, c, d, e, f);
     }
-    if (!NEED(syscall))
-        return st_raw_syscall(n, a, b, c, d, e, f);
-    return REAL(syscall)(n, a, b, c, d, e, f);
+    /* never a dlsym here (signal handlers call syscall()): the next
+     * syscall() is looked up with the first real function any hook needs */
+    return st_next_syscall(n, a, b, c, d, e, f);
 }
+
+extern __typeof(st_syscall_hook) syscall
+    __attribute__((alias("st_syscall_hook"), visibility("default")));

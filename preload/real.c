@@ -30,8 +30,9 @@ static int close_looked_up;
 /* Each function is looked up on its first use, not all at start-up: a
  * dlsym costs microseconds, and most processes (every program a shell
  * script runs) call few of these, or none. The first lookup also looks up
- * close behind us (another preload may stand between us and libc): close
- * itself must never call dlsym, since it runs inside allocators. */
+ * close and syscall behind us (another preload may stand between us and
+ * libc): those two must never call dlsym, since they run inside
+ * allocators and signal handlers. */
 int st_real_resolve_one(void **field, const char *name, void *self)
 {
     if (resolving)
@@ -44,6 +45,13 @@ int st_real_resolve_one(void **field, const char *name, void *self)
         void *c = next_symbol("close", (void *)&close);
         if (c)
             __atomic_store_n((void **)&st_real.close, c, __ATOMIC_RELEASE);
+        /* syscall's hook never looks anything up either: programs call
+         * syscall() from signal handlers (gettid, tgkill) and allocators;
+         * until this runs it makes the system call itself, as libc's
+         * would */
+        void *sc = next_symbol("syscall", (void *)&st_syscall_hook);
+        if (sc)
+            __atomic_store_n((void **)&st_real.syscall, sc, __ATOMIC_RELEASE);
     }
     errno = saved;
     resolving = 0;

@@ -68,9 +68,11 @@ int __close_nocancel(int fd);
  * the caller left in the registers, as with libc's syscall(). */
 long st_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
 /* The next syscall() behind ours (libc's, or another interposer's) when it
- * has been looked up, else the raw call: never a dlsym, since close goes
- * through here too. */
+ * has been looked up (with the first lookup of any real function), else
+ * the raw call: never a dlsym. */
 long st_next_syscall(long n, long a, long b, long c, long d, long e, long f);
+/* Our own syscall() (hooks_syscall.c), for telling it from the next one. */
+long st_syscall_hook(long n, ...);
 
 /* The tracer's own uses of these calls: errno is preserved, the hooks are
  * never entered, and close never calls dlsym. The tracer's own files are
