@@ -51,10 +51,12 @@ FUZZ_SRC  = $(filter-out viewer/main.c,$(VIEWER_SRC))
 FUZZER    = $(B)/fuzz/fuzz_snapshot
 FUZZ_SECONDS ?= 600
 
-# The preload: hidden by default, only the interposed names exported.
+# The preload: hidden by default, only the interposed names exported. It
+# exports syscall(), so its own syscall() calls are linked to a private
+# raw one (__wrap_syscall in preload/real.c), not to that hook.
 PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
 PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
-                  -Wl,-z,now -Wl,-soname,libsocktrace.so
+                  -Wl,-z,now -Wl,-soname,libsocktrace.so -Wl,--wrap=syscall
 
 $(B)/obj/preload/%.o: preload/%.c | $(DEPS)
 	@mkdir -p $(@D)

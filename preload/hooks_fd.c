@@ -1,7 +1,8 @@
 /* hooks_fd.c - the calls that change which fds are sockets without making
  * one: close, dup, dup2, dup3, fcntl (F_DUPFD*, F_SETFD, F_SETFL),
- * close_range, closefrom. close is the hottest path for programs with
- * many files: a non-socket fd costs a load or two. */
+ * close_range, closefrom, and the same made through syscall(2)
+ * (st_fd_syscall). close is the hottest path for programs with many
+ * files: a non-socket fd costs a load or two. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "hooks.h"
+#include "hooks_fd.h"
 #include "tracefile.h"
 #include "tracer.h"
 
@@ -44,6 +46,12 @@ static int raw_close(int fd)
     return (int)syscall(SYS_close, fd);
 }
 
+/* syscall(SYS_close, fd), as libuv closes (Node.js, uvloop) */
+static int sys_close(int fd)
+{
+    return (int)st_next_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
 ST_EXPORT int close(int fd)
 {
     return close_through(REAL(close), fd);
@@ -63,6 +71,11 @@ static void dup_done(int call, int oldfd, int newfd, bool cloexec,
     struct st_sock src, s;
     uint64_t w;
     bool known = st_get_at(oldfd, &src, &w);
+    /* a stale entry (its socket closed unseen, the number reused by a
+     * pipe) must not make newfd a socket: settled by the kernel, then
+     * read again */
+    if (known && !st_confirm(oldfd, &src))
+        known = st_get_at(oldfd, &src, &w);
     if (!known) {
         /* not a socket we know: whatever newfd held is gone */
         if (st_word(newfd))
@@ -95,13 +108,16 @@ static void dup_done(int call, int oldfd, int newfd, bool cloexec,
         st_emit(call, oldfd, newfd, newfd, 0, known ? &s : NULL);
 }
 
-ST_EXPORT int dup(int oldfd)
+/* How a hook makes its real call: through libc's function (which NEED
+ * has looked up), or, for syscall(2), through the system call. */
+enum via { VIA_LIBC, VIA_SYSCALL };
+
+static int dup_through(enum via via, int oldfd)
 {
-    if (!NEED(dup))
-        return (int)syscall(SYS_dup, oldfd);
     bool on = st_active();
     uint64_t t_lo = on ? st_before() : 0;
-    int ret = REAL(dup)(oldfd);
+    int ret = via == VIA_LIBC ? REAL(dup)(oldfd)
+                              : (int)st_next_syscall(SYS_dup, oldfd, 0, 0, 0, 0, 0);
     int err = errno;
     if (ret >= 0 && on && st_word(oldfd))
         dup_done(ST_CALL_DUP, oldfd, ret, false, NULL, t_lo);
@@ -109,15 +125,27 @@ ST_EXPORT int dup(int oldfd)
     return ret;
 }
 
+ST_EXPORT int dup(int oldfd)
+{
+    if (!NEED(dup))
+        return (int)syscall(SYS_dup, oldfd);
+    return dup_through(VIA_LIBC, oldfd);
+}
+
 /* dup2 and dup3: newfd is marked before the call. */
-static int dup_onto(int call, int oldfd, int newfd, int flags)
+static int dup_onto(enum via via, int call, int oldfd, int newfd, int flags)
 {
     bool on = st_active() && oldfd != newfd;
     struct st_mark m = {0, false, {0}};
     if (on)
         st_mark(newfd, &m);
     uint64_t t_lo = on ? st_before() : 0;
-    int ret = call == ST_CALL_DUP2 ? REAL(dup2)(oldfd, newfd)
+    int ret;
+    if (via == VIA_SYSCALL)
+        ret = call == ST_CALL_DUP2 ? (int)st_next_syscall(SYS_dup2, oldfd, newfd, 0, 0, 0, 0)
+                                   : (int)st_next_syscall(SYS_dup3, oldfd, newfd, flags, 0, 0, 0);
+    else
+        ret = call == ST_CALL_DUP2 ? REAL(dup2)(oldfd, newfd)
                                    : REAL(dup3)(oldfd, newfd, flags);
     int err = errno;
     if (ret >= 0 && on && (m.word || st_word(oldfd)))
@@ -132,14 +160,14 @@ ST_EXPORT int dup2(int oldfd, int newfd)
 {
     if (!NEED(dup2))
         return (int)syscall(SYS_dup2, oldfd, newfd);
-    return dup_onto(ST_CALL_DUP2, oldfd, newfd, 0);
+    return dup_onto(VIA_LIBC, ST_CALL_DUP2, oldfd, newfd, 0);
 }
 
 ST_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
     if (!NEED(dup3))
         return (int)syscall(SYS_dup3, oldfd, newfd, flags);
-    return dup_onto(ST_CALL_DUP3, oldfd, newfd, flags);
+    return dup_onto(VIA_LIBC, ST_CALL_DUP3, oldfd, newfd, flags);
 }
 
 struct fl_arg {
@@ -167,6 +195,11 @@ static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
     }
     if (!base)
         return;
+    /* the flags of a pipe that took a stale entry's number are not the
+     * socket's */
+    struct st_sock cur;
+    if (st_get(fd, &cur) && !st_confirm(fd, &cur))
+        return;
     struct fl_arg a = {cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK,
                        cmd == F_SETFD ? (arg & FD_CLOEXEC) : (arg & O_NONBLOCK)};
     struct st_sock s;
@@ -180,6 +213,21 @@ static bool fcntl_matters(int cmd)
            cmd == F_SETFL;
 }
 
+/* real: libc's fcntl or fcntl64; NULL: the system call (syscall(2)). */
+static int fcntl_through(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+    bool on = fcntl_matters(cmd) && st_active();
+    uint64_t base = on ? st_word(fd) : 0;
+    uint64_t t_lo = on ? (base ? st_before() : 0) : 0;
+    int ret = real ? real(fd, cmd, arg)
+                   : (int)st_next_syscall(SYS_fcntl, fd, cmd, (long)arg, 0, 0, 0);
+    int err = errno;
+    if (ret >= 0 && on && base)
+        fcntl_done(fd, cmd, (intptr_t)arg, ret, base, t_lo);
+    errno = err;
+    return ret;
+}
+
 /* fcntl's third argument is an int or a pointer; like libc, read it as a
  * pointer-sized value and pass it on untouched. */
 #define FCNTL_HOOK(name)                                                    \
@@ -191,15 +239,7 @@ static bool fcntl_matters(int cmd)
         va_end(ap);                                                         \
         if (!NEED(name))                                                    \
             return (int)syscall(SYS_fcntl, fd, cmd, arg);                   \
-        bool on = fcntl_matters(cmd) && st_active();                        \
-        uint64_t base = on ? st_word(fd) : 0;                               \
-        uint64_t t_lo = on ? (base ? st_before() : 0) : 0;                  \
-        int ret = REAL(name)(fd, cmd, arg);                               \
-        int err = errno;                                                    \
-        if (ret >= 0 && on && base)                                         \
-            fcntl_done(fd, cmd, (intptr_t)arg, ret, base, t_lo);            \
-        errno = err;                                                        \
-        return ret;                                                         \
+        return fcntl_through(REAL(name), fd, cmd, arg);                     \
     }
 
 FCNTL_HOOK(fcntl)
@@ -210,15 +250,16 @@ static int clamp(unsigned v)
     return (int)(v > INT32_MAX ? INT32_MAX : v);
 }
 
-ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+static int range_through(enum via via, unsigned int lo, unsigned int hi, int flags)
 {
     bool on = st_active() && st_hdr();
     bool closes = !(flags & CLOSE_RANGE_CLOEXEC);
     uint64_t t_lo = on ? st_before() : 0;
     if (on && closes)
         st_range_begin(clamp(lo), clamp(hi));
-    int ret = NEED(close_range) ? REAL(close_range)(lo, hi, flags)
-                                : (int)syscall(SYS_close_range, lo, hi, flags);
+    int ret = via == VIA_LIBC && NEED(close_range)
+                  ? REAL(close_range)(lo, hi, flags)
+                  : (int)st_next_syscall(SYS_close_range, lo, hi, flags, 0, 0, 0);
     int err = errno;
     if (on && ret == 0 && closes)
         st_range_end(clamp(lo), clamp(hi), ST_CALL_CLOSE_RANGE, t_lo);
@@ -228,6 +269,11 @@ ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
         st_range_abort(clamp(lo), clamp(hi));
     errno = err;
     return ret;
+}
+
+ST_EXPORT int close_range(unsigned int lo, unsigned int hi, int flags)
+{
+    return range_through(VIA_LIBC, lo, hi, flags);
 }
 
 ST_EXPORT void closefrom(int lo)
@@ -244,4 +290,33 @@ ST_EXPORT void closefrom(int lo)
     if (on)
         st_range_end(lo, INT32_MAX, ST_CALL_CLOSE_RANGE, t_lo);
     errno = err;
+}
+
+bool st_fd_syscall(long n, long a, long b, long c, long *ret)
+{
+    /* the kernel takes these as ints (unsigned for close and close_range):
+     * the upper halves of the registers are not read, so not here either */
+    switch (n) {
+    case SYS_close:
+        *ret = close_through(sys_close, (int)a);
+        return true;
+    case SYS_close_range:
+        *ret = range_through(VIA_SYSCALL, (unsigned)a, (unsigned)b, (int)c);
+        return true;
+    case SYS_dup:
+        *ret = dup_through(VIA_SYSCALL, (int)a);
+        return true;
+    case SYS_dup2:
+        *ret = dup_onto(VIA_SYSCALL, ST_CALL_DUP2, (int)a, (int)b, 0);
+        return true;
+    case SYS_dup3:
+        *ret = dup_onto(VIA_SYSCALL, ST_CALL_DUP3, (int)a, (int)b, (int)c);
+        return true;
+    case SYS_fcntl:
+        if (!fcntl_matters((int)b))
+            return false;
+        *ret = fcntl_through(NULL, (int)a, (int)b, (void *)c);
+        return true;
+    }
+    return false;
 }

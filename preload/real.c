@@ -1,6 +1,7 @@
 /* real.c - resolution of the real libc functions behind our hooks, and the
  * tracer's own system calls, which must not go through the hooks: inside
- * libsocktrace.so a plain call to close() binds to our own close(). */
+ * libsocktrace.so a plain call to close() binds to our own close(), and a
+ * plain syscall() to our own syscall() but for the link's --wrap. */
 #define _GNU_SOURCE
 #include "real.h"
 
@@ -29,8 +30,9 @@ static int close_looked_up;
 /* Each function is looked up on its first use, not all at start-up: a
  * dlsym costs microseconds, and most processes (every program a shell
  * script runs) call few of these, or none. The first lookup also looks up
- * close behind us (another preload may stand between us and libc): close
- * itself must never call dlsym, since it runs inside allocators. */
+ * close and syscall behind us (another preload may stand between us and
+ * libc): those two must never call dlsym, since they run inside
+ * allocators and signal handlers. */
 int st_real_resolve_one(void **field, const char *name, void *self)
 {
     if (resolving)
@@ -43,6 +45,13 @@ int st_real_resolve_one(void **field, const char *name, void *self)
         void *c = next_symbol("close", (void *)&close);
         if (c)
             __atomic_store_n((void **)&st_real.close, c, __ATOMIC_RELEASE);
+        /* syscall's hook never looks anything up either: programs call
+         * syscall() from signal handlers (gettid, tgkill) and allocators;
+         * until this runs it makes the system call itself, as libc's
+         * would */
+        void *sc = next_symbol("syscall", (void *)&st_syscall_hook);
+        if (sc)
+            __atomic_store_n((void **)&st_real.syscall, sc, __ATOMIC_RELEASE);
     }
     errno = saved;
     resolving = 0;
@@ -54,6 +63,46 @@ int st_real_resolve_one(void **field, const char *name, void *self)
 void st_real_resolve_close(void)
 {
     st_real.close = __close;
+}
+
+#if !defined(__x86_64__)
+#error "st_raw_syscall is written for x86-64 (the hooks use its numbers too)"
+#endif
+
+long st_raw_syscall(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    /* what libc's syscall() does with the kernel's -errno */
+    if ((unsigned long)ret > -4096ul) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return ret;
+}
+
+/* Every internal syscall() lands here (the Makefile's --wrap=syscall).
+ * Callers use libc's variadic prototype; on x86-64 a variadic call passes
+ * integer arguments where this non-variadic definition reads them, and
+ * reading the slots of arguments a caller did not pass is what libc's own
+ * syscall() does (no va_arg walking the caller's frame, which the
+ * sanitizer build would check). */
+long __wrap_syscall(long n, long a, long b, long c, long d, long e, long f);
+long __wrap_syscall(long n, long a, long b, long c, long d, long e, long f)
+{
+    return st_raw_syscall(n, a, b, c, d, e, f);
+}
+
+long st_next_syscall(long n, long a, long b, long c, long d, long e, long f)
+{
+    long (*next)(long, ...) = __atomic_load_n(&st_real.syscall, __ATOMIC_ACQUIRE);
+    return next ? next(n, a, b, c, d, e, f) : st_raw_syscall(n, a, b, c, d, e, f);
 }
 
 int st_sys_open(const char *path, int flags, int mode)

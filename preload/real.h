@@ -53,6 +53,7 @@ struct st_real {
                            struct hostent **, int *);
     int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
                             struct hostent **, int *);
+    long (*syscall)(long, ...);
 };
 
 extern struct st_real st_real;
@@ -66,6 +67,20 @@ int st_real_resolve_one(void **field, const char *name, void *self);
 void st_real_resolve_close(void);
 /* glibc exports it (GLIBC_PRIVATE) without declaring it */
 int __close_nocancel(int fd);
+
+/* A system call made here, never through a hook. The library exports
+ * syscall(2), so a plain syscall() inside it would bind to that hook
+ * through the PLT (recording the tracer's own closes, or recursing): the
+ * link (-Wl,--wrap=syscall) sends every internal syscall() to
+ * __wrap_syscall in real.c, which is this. Unused arguments are whatever
+ * the caller left in the registers, as with libc's syscall(). */
+long st_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
+/* The next syscall() behind ours (libc's, or another interposer's) when it
+ * has been looked up (with the first lookup of any real function), else
+ * the raw call: never a dlsym. */
+long st_next_syscall(long n, long a, long b, long c, long d, long e, long f);
+/* Our own syscall() (hooks_syscall.c), for telling it from the next one. */
+long st_syscall_hook(long n, ...);
 
 /* The tracer's own uses of these calls: errno is preserved, the hooks are
  * never entered, and close never calls dlsym. The tracer's own files are

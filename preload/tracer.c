@@ -306,6 +306,9 @@ static void retire_unseen(int fd, uint64_t w, struct st_sock *old, uint64_t t)
     st_history(old);
 }
 
+static bool still_there(struct st_sock *s, int fd, bool counts);
+static bool proof_kept(struct st_sock *s, const struct st_sock *proved, int proofs);
+
 uint64_t st_word(int fd)
 {
     uint64_t *slot = st_slot(fd, false);
@@ -319,11 +322,26 @@ void st_mark(int fd, struct st_mark *m)
     m->ours = false;
     if (!slot)
         return;
+    struct st_sock proved;
+    int proofs = 0;
+    memset(&proved, 0, sizeof proved);
     for (;;) {
         uint64_t w;
         if (read_slot(slot, &w, &m->s) != K_LIVE || (w & ST_W_CLOSING)) {
             m->word = w;
             return;
+        }
+        /* the socket dup2 displaces must still be there, and is closed
+         * with the byte counts a close records (Java NIO closes channels
+         * this way) */
+        if (!proof_kept(&m->s, &proved, proofs)) {
+            proofs++;
+            if (!still_there(&m->s, fd, true)) {
+                struct st_sock k;
+                st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
+                continue;
+            }
+            proved = m->s;
         }
         if (__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -627,6 +645,7 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
  * FIN has arrived. */
 enum {
     ST_TCP_TIME_WAIT = 6,
+    ST_TCP_CLOSE = 7,
     ST_TCP_CLOSE_WAIT = 8,
     ST_TCP_LAST_ACK = 9,
     ST_TCP_CLOSING = 11,
@@ -634,18 +653,25 @@ enum {
 
 #include <linux/tcp.h>
 
-/* One getsockopt before the close, for tcplife-style byte counts. */
-static void tcp_counters(struct st_sock *s, int fd)
+static bool wants_counters(const struct st_sock *s)
 {
-    if (!st_tcpinfo || s->protocol != IPPROTO_TCP || s->type != SOCK_STREAM ||
-        (s->state != ST_STATE_CONNECTED && s->state != ST_STATE_CONNECTING))
-        return;
+    return st_tcpinfo && s->protocol == IPPROTO_TCP && s->type == SOCK_STREAM &&
+           (s->state == ST_STATE_CONNECTED || s->state == ST_STATE_CONNECTING);
+}
+
+/* One getsockopt before the close, for tcplife-style byte counts. False
+ * when the kernel refused: fd is no TCP socket (ENOTSOCK for a pipe or a
+ * file, EOPNOTSUPP or ENOPROTOOPT for another kind of socket), or not
+ * open. */
+static bool tcp_counters(struct st_sock *s, int fd)
+{
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     memset(&ti, 0, sizeof ti);
-    if (st_sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_received) + 8)
-        return;
+    if (st_sys_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return false;
+    if (len < offsetof(struct tcp_info, tcpi_bytes_received) + 8)
+        return true;
     /* The kernel's counters are in sequence numbers: bytes_acked counts
      * an active opener's SYN and our acked FIN, bytes_received the peer's
      * FIN. Data octets sent once (sent minus retransmitted, Linux 4.19)
@@ -655,12 +681,68 @@ static void tcp_counters(struct st_sock *s, int fd)
     else
         s->bytes_sent = ti.tcpi_bytes_acked;
     s->bytes_received = ti.tcpi_bytes_received;
-    if (s->bytes_received && (ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
-                              ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT))
+    /* A socket shut for writing that then got the peer's FIN is CLOSE
+     * (its time-wait lives on without it) with that FIN counted; without
+     * our shutdown, CLOSE comes of a reset, and no FIN (Java NIO shuts a
+     * registered channel down and closes it at the next select). */
+    bool fin_in = ti.tcpi_state == ST_TCP_CLOSE_WAIT || ti.tcpi_state == ST_TCP_LAST_ACK ||
+                  ti.tcpi_state == ST_TCP_CLOSING || ti.tcpi_state == ST_TCP_TIME_WAIT ||
+                  (ti.tcpi_state == ST_TCP_CLOSE && (s->flags & ST_SF_SHUT_WR));
+    if (s->bytes_received && fin_in)
         s->bytes_received--;
     s->rtt_us = ti.tcpi_rtt;
     s->retrans = ti.tcpi_total_retrans;
     s->flags |= ST_SF_TCPINFO;
+    return true;
+}
+
+/* Whether fd still holds the socket s records. A socket closed behind
+ * the tracer's back (a raw system call, an inline one no hook sees)
+ * leaves its entry, and the number may since have gone to a pipe, a file,
+ * an eventfd or another socket; closing that, dup2ing over it or changing
+ * its flags must not be recorded as the old socket's. One question
+ * settles most of it: TCP_INFO, which a close of a connected TCP socket
+ * reads anyway for the counts (counts), fails on anything but a TCP
+ * socket; for the others getsockopt(SO_TYPE) fails on anything but a
+ * socket and tells a socket of another type. A socket of the same type
+ * made by a raw call stays unseen (a full st_ask on every close would
+ * cost eight questions). A wrong "no" only costs the st_ask that follows,
+ * which keeps the entry when the kernel's view agrees with it. */
+static bool still_there(struct st_sock *s, int fd, bool counts)
+{
+    if (counts && wants_counters(s))
+        return tcp_counters(s, fd);
+    int type = 0;
+    socklen_t len = sizeof type;
+    return st_sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+           type == s->type;
+}
+
+/* Whether s, just read again after a slot changed, is the version already
+ * proved (its counters are carried over), so that a busy slot is not
+ * asked about again and again; after two proofs the entry is taken as it
+ * stands (st_ask published it from the kernel's own answers). */
+static bool proof_kept(struct st_sock *s, const struct st_sock *proved, int proofs)
+{
+    if (proofs >= 2)
+        return true;
+    if (!proved->sock_id || proved->sock_id != s->sock_id)
+        return false;
+    s->bytes_sent = proved->bytes_sent;
+    s->bytes_received = proved->bytes_received;
+    s->rtt_us = proved->rtt_us;
+    s->retrans = proved->retrans;
+    s->flags |= proved->flags & ST_SF_TCPINFO;
+    return true;
+}
+
+bool st_confirm(int fd, const struct st_sock *s)
+{
+    struct st_sock copy = *s, k;
+    if (still_there(&copy, fd, false))
+        return true;
+    st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
+    return false;
 }
 
 void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
@@ -670,7 +752,9 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
     uint64_t *slot = st_slot(fd, false);
     if (!slot)
         return;
-    bool counted = false;
+    struct st_sock proved;
+    int proofs = 0;
+    memset(&proved, 0, sizeof proved);
     c->took_over = false;
     for (;;) {      /* a failed mark means another thread changed the slot */
         uint64_t w;
@@ -685,9 +769,16 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
             c->marked = c->took_over = true;
             return;
         }
-        if (tcp_counts && !counted) {
-            tcp_counters(&c->s, fd);
-            counted = true;
+        if (!proof_kept(&c->s, &proved, proofs)) {
+            proofs++;
+            if (!still_there(&c->s, fd, tcp_counts)) {
+                /* stale: the kernel's answer retires it as closed unseen
+                 * (a socket found there instead is closed below) */
+                struct st_sock k;
+                st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
+                continue;
+            }
+            proved = c->s;
         }
         st_outcome_closing(&c->s, fd);
         uint64_t marked = w | ST_W_CLOSING;
@@ -767,12 +858,27 @@ struct range_arg {
 static void mark_one(int fd, uint64_t *slot, void *arg)
 {
     (void)arg;
-    uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    while (!(w & (ST_W_TOMB | ST_W_CLOSING | ST_W_UNKNOWN)) && w &&
-           !__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
+    struct st_sock s, proved;
+    int proofs = 0;
+    memset(&proved, 0, sizeof proved);
+    for (;;) {
+        uint64_t w;
+        if (read_slot(slot, &w, &s) != K_LIVE || (w & ST_W_CLOSING))
+            return;
+        /* a stale entry is retired unseen, not closed by this call */
+        if (!proof_kept(&s, &proved, proofs)) {
+            proofs++;
+            if (!still_there(&s, fd, false)) {
+                struct st_sock k;
+                st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
+                continue;
+            }
+            proved = s;
+        }
+        if (__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        ;
-    (void)fd;
+            return;
+    }
 }
 
 void st_range_begin(int lo, int hi)

@@ -54,7 +54,9 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
 /* dup2 and dup3 mark their target before the call, as close does: a
  * thread that reads the slot meanwhile knows the socket there is
  * changing. `ours`: this call set the mark, and records the close of the
- * socket it displaces (s). st_unmark when the call failed. */
+ * socket it displaces (s, with TCP_INFO's counts read as close reads
+ * them). st_unmark when the call failed. Like close, a mark first proves
+ * the entry still names what fd holds; a stale one is retired unseen. */
 struct st_mark {
     uint64_t word;
     bool ours;
@@ -75,7 +77,15 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m);
  * when fd is not a socket. */
 bool st_ask(int fd, int origin, const struct st_sock *hint, struct st_sock *out);
 
-/* close: marked before the real call, recorded after it. */
+/* Whether fd still refers to the socket s (fd's entry) describes, with
+ * one getsockopt: an entry goes stale when its socket is closed by a call
+ * the tracer does not see and the number is reused. When not, fd's entry
+ * is settled by asking the kernel (a stale one goes to history as closed
+ * unseen) and the answer is false. */
+bool st_confirm(int fd, const struct st_sock *s);
+
+/* close: marked before the real call, recorded after it. A stale entry
+ * (see st_confirm) is retired unseen, and nothing is marked. */
 struct st_closing {
     int fd;
     bool marked, took_over;

@@ -56,6 +56,10 @@ if [ "$mode" = test ]; then
     # the exec test's static program (gcc -static), the Go (cgo) client
     [ -f "$(gcc -print-file-name=libc.a 2>/dev/null)" ] || t libc6-dev
     command -v go >/dev/null || t golang-go
+    # runtimes that close through syscall(2) or dup2 (t0470-t0490)
+    command -v node >/dev/null || command -v nodejs >/dev/null || t nodejs
+    [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import uvloop' 2>/dev/null || t python3-uvloop
+    command -v javac >/dev/null || t default-jdk-headless
 fi
 
 if [ -n "$need$need_test" ] && is_root && is_debian; then

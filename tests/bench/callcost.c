@@ -7,6 +7,8 @@
  *   socket+close a UDP socket made and closed (per pair of calls)
  *   write        one byte to /dev/null: a call the tracer passes through
  *                (only its failures are looked at)
+ *   syscall-getpid  syscall(SYS_getpid): a number syscall()'s hook passes
+ *                straight through
  * usage: callcost [N] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,5 +71,11 @@ int main(int argc, char **argv)
             return 1;
         }
     printf("write %.1f\n", (now_ns() - t0) / n);
-    return 0;
+
+    long sum = 0;
+    t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        sum += syscall(SYS_getpid);
+    printf("syscall-getpid %.1f\n", (now_ns() - t0) / n);
+    return sum == (long)n * getpid() ? 0 : 1;
 }
