@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "hooks_fd.h"
 #include "tracefile.h"
+#include "outcome.h"
 #include "tracer.h"
 
 /* close and glibc's __close_nocancel (which other glibc libraries, such
@@ -99,6 +100,7 @@ static void dup_done(int call, int oldfd, int newfd, bool cloexec,
     if (m && m->ours) {
         /* the socket the call displaced: closed by it */
         struct st_sock closed = m->s;
+        st_outcome_closed(&closed);
         st_set_closed(&closed);
         closed.closed_ns = st_now();
         st_history(&closed);

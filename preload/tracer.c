@@ -343,6 +343,7 @@ void st_mark(int fd, struct st_mark *m)
             }
             proved = m->s;
         }
+        st_outcome_closing(&m->s, fd);
         if (__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             m->word = w | ST_W_CLOSING;
