@@ -26,7 +26,7 @@ print(" ".join("null" if s.get(k) is None else str(s.get(k)).lower() if isinstan
 traced_pid() {
     "$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in json.load(sys.stdin)["processes"]:
     c = p["command"] if isinstance(p["command"], str) else " ".join(p["command"])
     if c.split(" ")[0].endswith(sys.argv[1]): print(p["pid"])' "$1" | tail -1
 }
