@@ -187,7 +187,7 @@ for l in sys.stdin:
     check "  ... and in ports, per destination" "$in $out" "$("$SOCKTRACE" ports --all --json | python3 -c '
 import json, sys
 for e in json.load(sys.stdin)["ephemeral"]:
-    if e["pid"] == '"$curl_pid"':
+    if e["process"]["pid"] == '"$curl_pid"':
         d = [d for d in e["destinations"] if d["peer"].endswith(":'"$cport"'")][0]
         print(d["bytes_sent"], d["bytes_received"])')"
     stop counter

@@ -50,7 +50,7 @@ if command -v curl >/dev/null; then
         "$(python3 -c '
 import json, sys
 for e in json.load(open(sys.argv[1]))["ephemeral"]:
-    if e["pid"] == int(sys.argv[2]):
+    if e["process"]["pid"] == int(sys.argv[2]):
         for d in e["destinations"]:
             if d["peer"] == sys.argv[3]: print(d["connections"], d["failed"], d["errors"])' "$T/ports.json" "$pid" "$refused")"
     "$SOCKTRACE" events "$pid" --json >"$T/curl.ev"
