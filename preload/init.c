@@ -131,7 +131,9 @@ static void fork_child(void)
             off += (uint32_t)strnlen(child_cmd + off, len - off) + 1;
         }
         child_argv[argc] = NULL;
-        p.argc = argc;
+        /* the parent's count: a cut command line stays marked cut (the
+         * copy stops at the NULL above) */
+        p.argc = parent->argc > (uint32_t)argc && parent->argc < INT32_MAX ? (int)parent->argc : argc;
         p.argv = child_argv;
     }
     const char *why = NULL;

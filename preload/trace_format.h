@@ -407,8 +407,10 @@ struct st_header {
     uint32_t rec_small;     /* ST_REC_SMALL */
     uint32_t rec_large;     /* ST_REC_LARGE */
     uint32_t cmdline_len;   /* bytes used in cmdline */
-    uint32_t argc;
-    char     cmdline[ST_CMDLINE_MAX];   /* argv, each NUL-terminated */
+    uint32_t argc;          /* the program's argc: more than the strings
+                               in cmdline when they did not all fit */
+    char     cmdline[ST_CMDLINE_MAX];   /* argv, each NUL-terminated: the
+                               first arguments that fit whole */
     /* an exec call under way: see "An exec under way" above */
     uint32_t exec_pending;  /* exec calls started that have not returned */
     uint32_t exec_seq;      /* odd while exec_call_ns, exec_path are written */

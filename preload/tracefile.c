@@ -155,16 +155,16 @@ static void fill_header(struct st_header *h, const struct st_procinfo *p)
     h->run_id = p->run_id;
     h->exec_ns = p->now_ns;
     size_t used = 0;
-    uint32_t argc = 0;
     for (int i = 0; i < p->argc && p->argv && p->argv[i]; i++) {
         size_t n = strlen(p->argv[i]) + 1;
         if (used + n > ST_CMDLINE_MAX)
             break;
         memcpy(h->cmdline + used, p->argv[i], n);
         used += n;
-        argc = (uint32_t)(i + 1);
     }
-    h->argc = argc;
+    /* the whole count, also of what did not fit: the reader tells a cut
+     * command line by cmdline holding fewer strings */
+    h->argc = p->argc > 0 ? (uint32_t)p->argc : 0;
     h->cmdline_len = (uint32_t)used;
 }
 

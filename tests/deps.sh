@@ -40,6 +40,8 @@ if [ "$mode" = test ]; then
     t() { need_test="$need_test $1"; }
     command -v ss >/dev/null || t iproute2
     command -v python3 >/dev/null || t python3
+    # the JSON schema test validates with Debian's python3 (not one earlier on PATH)
+    /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || t python3-jsonschema
     command -v pgrep >/dev/null || t procps
     command -v setpriv >/dev/null || t util-linux
     $CC -print-file-name=libasan.so 2>/dev/null | grep -q / || t libasan8

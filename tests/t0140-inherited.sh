@@ -17,7 +17,7 @@ svc=$(ready_pid j)
 check "traced launcher + exec: own view of fd 0 equals the tracer's" "$(own_view j "$svc")" "$(tracer_view "$svc" 0)"
 check "traced launcher + exec: same pid, fd 0 still a socket" "$(kernel_view "$svc" "0 1")" "$(tracer_view "$svc" "0 1")"
 check "traced launcher + exec: one exec recorded" "1" \
-    "$("$SOCKTRACE" ps --json | python3 -c 'import json,sys; print([p["execs"] for p in json.load(sys.stdin) if p["pid"]=='"$svc"'][0])')"
+    "$("$SOCKTRACE" ps --json | python3 -c 'import json,sys; print([p["execs"] for p in json.load(sys.stdin)["processes"] if p["pid"]=='"$svc"'][0])')"
 check "traced launcher + exec: fd 0 came from dup2 before exec" "dup" "$(tracer_field "$svc" 0 origin)"
 check "traced launcher + exec: the listener was closed before exec" "" "$(tracer_view "$svc" 3)"
 finish j

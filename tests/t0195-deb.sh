@@ -85,7 +85,7 @@ PY
     spawn srv python3 "$T/server.py"
     wait_for srv READY
     port=$(said srv | sed -n 's/^READY port=//p')
-    /usr/bin/socktrace run --json -- curl -s "http://127.0.0.1:$port/" >"$T/curl.out" 2>"$T/run.json"
+    /usr/bin/socktrace run --json -o "$T/run.json" -- curl -s "http://127.0.0.1:$port/" >"$T/curl.out"
     check "socktrace run -- curl: curl's own output" "ok" "$(cat "$T/curl.out")"
     wait_for srv PEER
     check "  ... the traced local address is the peer the server accepted" \

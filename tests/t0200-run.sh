@@ -9,7 +9,7 @@ python3 -m http.server "$port" --bind 127.0.0.1 >"$T/http.log" 2>&1 &
 PIDS[http]=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 : >"$T/http.log"
-"$SOCKTRACE" run --json -- curl -s -o /dev/null "http://127.0.0.1:$port/" 2>"$T/run.json"
+"$SOCKTRACE" run --json -o "$T/run.json" -- curl -s -o /dev/null "http://127.0.0.1:$port/"
 check "run exits with curl's status" "0" "$?"
 summary=$(python3 -c '
 import json, sys
@@ -26,7 +26,7 @@ kill "${PIDS[http]}"; wait "${PIDS[http]}" 2>/dev/null; unset "PIDS[http]"
 # port curl got must be the one the server's accept returned
 start srv --traced "$EX/fork_server" 0 1
 sport=$(said srv | sed -n 's/^PORT //p')
-"$SOCKTRACE" run --json -- curl -s -m 2 -o /dev/null "http://127.0.0.1:$sport/" 2>"$T/run2.json"
+"$SOCKTRACE" run --json -o "$T/run2.json" -- curl -s -m 2 -o /dev/null "http://127.0.0.1:$sport/"
 wait_for srv 'what=served'
 served_peer=$(said srv | grep 'what=served' | sed -E 's/.* peer=([^ ]*) .*/\1/')
 curl_local=$(python3 -c '
@@ -45,11 +45,11 @@ check "death by signal N gives 128+N" "143" "$?"
 check "a missing command gives 127" "127" "$?"
 
 # the whole tree: a shell that forks a traced client, which daemonises
-"$SOCKTRACE" run --json -- sh -c "(\"$EX/bind_port_zero\" </dev/null >/dev/null &) ; sleep 1" 2>"$T/tree.json"
+"$SOCKTRACE" run --json -o "$T/tree.json" -- sh -c "(\"$EX/bind_port_zero\" </dev/null >/dev/null &) ; sleep 1"
 check "the tree includes a grandchild started in the background" "True" "$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(any("bind_port_zero" in p["command"] for p in d["processes"]))' "$T/tree.json")"
+print(any("bind_port_zero" in " ".join(p["command"]) for p in d["processes"]))' "$T/tree.json")"
 check "the summary text is a table on stderr" "1" \
     "$("$SOCKTRACE" run -- "$EX/bind_port_zero" </dev/null 2>&1 >/dev/null | grep -c '^PID  *FD  *PROTO')"
 check "an existing LD_PRELOAD is kept" "1" \

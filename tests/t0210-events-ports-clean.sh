@@ -42,21 +42,21 @@ check_cmd "text events show the refused connect" sh -c "'$SOCKTRACE' events $ref
 
 ports=$("$SOCKTRACE" ports --json)
 check "ports lists the server's listener, port chosen by the kernel, loopback only" \
-    "127.0.0.1:$port kernel False $pid" "$(python3 -c '
+    "127.0.0.1:$port True False $pid" "$(python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
 for p in d["ports"]:
-    print(p["address"], p["port_chosen_by"], p["reachable_from_other_hosts"], p["pid"])' "$ports")"
+    print(p["socket"]["local"], p["socket"]["port_chosen_by_kernel"], p["reachable_from_other_hosts"], p["process"]["pid"])' "$ports")"
 check "ephemeral ports of each client, as they saw them" \
     "$(own_view c1 | awk '{split($2,a,":"); print a[2]}') $(own_view c2 | awk '{split($2,a,":"); print a[2]}')" \
     "$(python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
-print(" ".join(str(e["lowest"]) for e in sorted(d["ephemeral"], key=lambda e: e["pid"])))' "$ports")"
+print(" ".join(str(e["lowest"]) for e in sorted(d["ephemeral"], key=lambda e: e["process"]["pid"])))' "$ports")"
 start w --traced "$EX/wildcard_server"
 check "a wildcard listener is marked reachable from other hosts" "True" "$("$SOCKTRACE" ports --json | python3 -c '
 import json, sys
-print(any(p["reachable_from_other_hosts"] and p["pid"] == '"$(ready_pid w)"' for p in json.load(sys.stdin)["ports"]))')"
+print(any(p["reachable_from_other_hosts"] and p["process"]["pid"] == '"$(ready_pid w)"' for p in json.load(sys.stdin)["ports"]))')"
 check_cmd "text ports says REACHABLE visibly" sh -c "'$SOCKTRACE' ports | grep -q 'REACHABLE: all interfaces'"
 finish w; finish c1; finish c2; finish srv
 kill "${PIDS[follow]}" 2>/dev/null; wait "${PIDS[follow]}" 2>/dev/null; unset "PIDS[follow]"

@@ -36,7 +36,7 @@ kernel=$(ss -H -n -l -t -p "sport = :$port" | awk '{
 traced=$("$SOCKTRACE" ports --json | python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["ports"]:
-    if p["address"].endswith(":'"$port"'"): print(p["address"], p["pid"])' | sort -u)
+    if p["socket"]["local_port"] == '"$port"': print(p["socket"]["local"], p["process"]["pid"])' | sort -u)
 check "ports lists every nginx listener with the pids ss gives" "$kernel" "$traced"
 for p in $master $workers; do
     check "pid $p: table equals the kernel's view" "$(kernel_view "$p")" "$(tracer_view "$p" "$(fds_of "$(kernel_view "$p")")")"

@@ -73,7 +73,7 @@ if command -v curl >/dev/null; then
     spawn http --traced python3 -m http.server "$hport" --bind 127.0.0.1
     for _ in $(seq 100); do ss -Hltn "sport = :$hport" | grep -q . && break; sleep 0.05; done
     same_as_kernel "python3 http.server listening" "${PIDS[http]}"
-    "$SOCKTRACE" run --json -- curl -s -o /dev/null "http://127.0.0.1:$hport/" 2>"$T/curl.json"
+    "$SOCKTRACE" run --json -o "$T/curl.json" -- curl -s -o /dev/null "http://127.0.0.1:$hport/"
     sleep 0.2
     curl_port=$(python3 -c '
 import json, sys

@@ -56,7 +56,7 @@ if [ -n "$name" ]; then
         "$("$SOCKTRACE" ports --json | python3 -c '
 import json, sys
 for e in json.load(sys.stdin)["ephemeral"]:
-    if e["pid"] == '"$cpid"':
+    if e["process"]["pid"] == '"$cpid"':
         print(" ".join("%s %s %d" % (d["peer"], d["host"], d["connections"]) for d in e["destinations"]))')"
 else
     skip "no name in /etc/hosts maps to 127.0.0.1 and /etc/hosts is not writable"
@@ -82,7 +82,7 @@ check "  ... and in ports, on the client's destination" "$spid" \
     "$("$SOCKTRACE" ports --json | python3 -c '
 import json, sys
 for e in json.load(sys.stdin)["ephemeral"]:
-    if e["pid"] == '"$cpid"':
+    if e["process"]["pid"] == '"$cpid"':
         print(" ".join(str(d["peer_pid"]) for d in e["destinations"]))')"
 
 check "--verify on a process the tracer saw whole: exit 0" "0" "$(status "$SOCKTRACE" show "$spid" --verify)"
@@ -122,7 +122,7 @@ check "export: one JSON line per open socket of both processes" \
     "$(("$(tracer_view "$spid" | wc -l)" + "$(tracer_view "$cpid" | wc -l)"))" \
     "$("$SOCKTRACE" export | python3 -c '
 import json, sys
-print(sum(1 for l in sys.stdin if json.loads(l)["pid"] in ('"$spid, $cpid"')))')"
+print(sum(1 for l in sys.stdin if json.loads(l)["process"]["pid"] in ('"$spid, $cpid"')))')"
 finish cli; finish srv
 
 # byte counts at close (TCP_INFO), held against what the server itself
@@ -187,7 +187,7 @@ for l in sys.stdin:
     check "  ... and in ports, per destination" "$in $out" "$("$SOCKTRACE" ports --all --json | python3 -c '
 import json, sys
 for e in json.load(sys.stdin)["ephemeral"]:
-    if e["pid"] == '"$curl_pid"':
+    if e["process"]["pid"] == '"$curl_pid"':
         d = [d for d in e["destinations"] if d["peer"].endswith(":'"$cport"'")][0]
         print(d["bytes_sent"], d["bytes_received"])')"
     stop counter

@@ -63,7 +63,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$T/tiny" && mount -t tmpfs -o size=32k,mode=7
     mount -t tmpfs -o size=96k,mode=700 tmpfs "$T/tiny"
     same_as_untraced "a tmpfs that fills when the table grows" 0 \
         env SOCKTRACE_DIR="$T/tiny" SOCKTRACE_HISTORY=16K LD_PRELOAD="$PRELOAD" "$py" "$T/many.py"
-    tiny_pid=$("$SOCKTRACE" -d "$T/tiny" ps --json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["pid"])')
+    tiny_pid=$("$SOCKTRACE" -d "$T/tiny" ps --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["pid"])')
     check "  ... every one of the 600 sockets is listed, those that found no room as unknown, and counted as dropped" \
         "600 yes yes" "$("$SOCKTRACE" -d "$T/tiny" show "$tiny_pid" --json | python3 -c '
 import json, sys

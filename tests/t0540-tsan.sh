@@ -16,7 +16,7 @@ check "ThreadSanitizer reported nothing" "0" "$(grep -c 'WARNING: ThreadSanitize
 # counted as dropped
 read -r pid open seen < <("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-p = json.load(sys.stdin)[0]
+p = json.load(sys.stdin)["processes"][0]
 print(p["pid"], p["open"], p["seen"])')
 dropped=$("$SOCKTRACE" show "$pid" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["dropped"])')
 check "the trace: the listener open at the end" "1" "$open"

@@ -26,7 +26,7 @@ print(" ".join("null" if s.get(k) is None else str(s.get(k)).lower() if isinstan
 traced_pid() {
     "$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in json.load(sys.stdin)["processes"]:
     c = p["command"] if isinstance(p["command"], str) else " ".join(p["command"])
     if c.split(" ")[0].endswith(sys.argv[1]): print(p["pid"])' "$1" | tail -1
 }
@@ -50,7 +50,7 @@ if command -v curl >/dev/null; then
         "$(python3 -c '
 import json, sys
 for e in json.load(open(sys.argv[1]))["ephemeral"]:
-    if e["pid"] == int(sys.argv[2]):
+    if e["process"]["pid"] == int(sys.argv[2]):
         for d in e["destinations"]:
             if d["peer"] == sys.argv[3]: print(d["connections"], d["failed"], d["errors"])' "$T/ports.json" "$pid" "$refused")"
     "$SOCKTRACE" events "$pid" --json >"$T/curl.ev"

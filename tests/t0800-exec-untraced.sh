@@ -83,7 +83,7 @@ else
     check "ps --json: one traced exec, exec_untraced, open as ss" "1 True 3" \
         "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-p = [p for p in json.load(sys.stdin) if p["pid"] == '"$pid"'][0]
+p = [p for p in json.load(sys.stdin)["processes"] if p["pid"] == '"$pid"'][0]
 print(p["execs"], p["exec_untraced"], p["open"])')"
     check "--verify: the trace agrees with the kernel (exit 0)" "0" \
         "$(status "$SOCKTRACE" show "$pid" --verify)"
@@ -192,6 +192,6 @@ check "  ... 17 failing calls and the arguments of the one that worked" "18 ARGS
 check "  ... its file: one exec, into a traced program (not untraced)" "1 False" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-p = [p for p in json.load(sys.stdin) if p["pid"] == '"$cpid"'][0]
+p = [p for p in json.load(sys.stdin)["processes"] if p["pid"] == '"$cpid"'][0]
 print(p["execs"], p["exec_untraced"])')"
 done_testing

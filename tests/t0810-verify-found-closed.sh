@@ -34,7 +34,7 @@ print(str(d["agree"]).lower(), d["differences"], d["found_closed"])')"
 check "ps --json: open equals show's count" "$rows_open" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-print([p["open"] for p in json.load(sys.stdin) if p["pid"] == '"$pid"'][0])')"
+print([p["open"] for p in json.load(sys.stdin)["processes"] if p["pid"] == '"$pid"'][0])')"
 check "ps: the OPEN column equals show's count" "$rows_open" \
     "$("$SOCKTRACE" ps | awk -v pid="$pid" '$1 == pid {print $5}')"
 check "ps: SEEN still counts the raw-closed socket" "2" \
@@ -48,5 +48,5 @@ check "after the end: ps counts the file's entries, as show does" \
     "$("$SOCKTRACE" show "$pid" | grep -m1 '^  ppid' | grep -o '[0-9]* open at the end' | cut -d' ' -f1)" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-print([p["open"] for p in json.load(sys.stdin) if p["pid"] == '"$pid"'][0])')"
+print([p["open"] for p in json.load(sys.stdin)["processes"] if p["pid"] == '"$pid"'][0])')"
 done_testing

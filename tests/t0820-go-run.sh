@@ -78,7 +78,7 @@ spawn lst python3 "$T/listen.py"
 wait_for lst '^PORT'
 port=$(said lst | sed -n 's/^PORT //p')
 check "run --json: the note in the summary" "True" \
-    "$("$SOCKTRACE" run --json -- "$T/goclient/goclient" "127.0.0.1:$port" 2>&1 >/dev/null |
+    "$("$SOCKTRACE" run --json -- "$T/goclient/goclient" "127.0.0.1:$port" 2>/dev/null |
        tail -1 | python3 -c 'import json, sys; print("is a Go program" in json.load(sys.stdin)["note"])')"
 stop lst
 

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "json_out.h"
 #include "peerjoin.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
@@ -149,62 +150,11 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, in
                        const struct st_event *e)
 {
     const char *host;
-    char t[64], a[ADDR_TEXT_MAX], tmp[16];
-    bool first = true;
-    FILE *f = stdout;
-    fputc('{', f);
-    json_key(f, &first, "pid");
-    fprintf(f, "%d", pid);
-    json_key(f, &first, "seq");
-    fprintf(f, "%" PRIu64, e->serial);
-    json_key(f, &first, "time");
-    time_text(e->ns, t, sizeof t);
-    json_str(f, t);
-    json_key(f, &first, "tid");
-    fprintf(f, "%d", e->tid);
-    json_key(f, &first, "call");
-    json_str(f, call_name(e->call));
-    json_key(f, &first, "fd");
-    fprintf(f, "%d", e->fd);
-    bool so_error = e->call == ST_CALL_GETSOCKOPT;   /* fd2 holds the value */
-    json_key(f, &first, "fd2");
-    if (e->fd2 >= 0 && !so_error)
-        fprintf(f, "%d", e->fd2);
-    else
-        fputs("null", f);
-    if (so_error) {
-        json_key(f, &first, "so_error");
-        if (e->fd2 > 0)
-            json_str(f, errno_name(e->fd2, tmp, sizeof tmp));
-        else
-            fputs(e->fd2 == 0 ? "0" : "null", f);
-    }
-    json_key(f, &first, "ret");
-    fprintf(f, "%" PRId64, e->ret);
-    json_key(f, &first, "errno");
-    json_str(f, e->ret < 0 && e->err ? errno_name(e->err, tmp, sizeof tmp) : NULL);
-    json_key(f, &first, "local");
-    json_str(f, addr_text(&e->local, a, sizeof a) ? a : NULL);
-    json_key(f, &first, "peer");
-    json_str(f, peer_text(s, e, a, sizeof a, &host) ? a : NULL);
-    json_key(f, &first, "host");
-    json_str(f, host);
+    char a[ADDR_TEXT_MAX];
     struct sock_extra x;
+    bool has = peer_text(s, e, a, sizeof a, &host);
     event_peer(ci, s, e, &x);
-    json_key(f, &first, "peer_pid");
-    if (x.peer_pid)
-        fprintf(f, "%d", x.peer_pid);
-    else
-        fputs("null", f);
-    json_key(f, &first, "peer_fd");
-    if (x.peer_pid)
-        fprintf(f, "%d", x.peer_fd);
-    else
-        fputs("null", f);
-    const struct st_sock *c = closed_by(s, e);
-    if (c)
-        json_life(f, &first, c);
-    fputs("}\n", f);
+    json_event(stdout, pid, e, has ? a : NULL, host, &x, closed_by(s, e));
 }
 
 static void text_row(struct table *t, const struct snapshot *s, const struct conn_index *ci,

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "json_out.h"
 #include "peerjoin.h"
 #include "tracedb.h"
 
@@ -24,7 +25,7 @@ static const char usage[] =
     "  -a, --all     add closed sockets (from each process's history)\n"
     "  -h, --help    this text\n";
 
-static void line(const char *hostname, const struct snapshot *s, const char *cmd,
+static void line(const char *hostname, const struct snapshot *s,
                  const struct st_sock *so, const struct conn_index *ci)
 {
     char id[160];
@@ -34,18 +35,20 @@ static void line(const char *hostname, const struct snapshot *s, const char *cmd
              s->h.proc_start, so->sock_id, so->fd);
     conn_index_extra(ci, s, so, &x);
     fputc('{', stdout);
+    json_schema_version(stdout, &first);
     json_key(stdout, &first, "id");
     json_str(stdout, id);
     json_key(stdout, &first, "hostname");
     json_str(stdout, hostname);
-    json_key(stdout, &first, "pid");
-    printf("%d", s->h.pid);
-    json_key(stdout, &first, "process_state");
-    json_str(stdout, s->alive ? "running" : "exited");
-    json_key(stdout, &first, "command");
-    json_str(stdout, cmd);
+    json_key(stdout, &first, "process");
+    json_process(stdout, s);
     json_key(stdout, &first, "socket");
-    json_socket(stdout, so, &x);
+    /* a process that ended took its sockets with it: a store that keeps
+     * the last line it got must not keep them connected */
+    if (s->alive)
+        json_socket(stdout, so, &x);
+    else
+        json_socket_at_exit(stdout, so, &x, s->h.end_ns);
     fputs("}\n", stdout);
 }
 
@@ -71,12 +74,10 @@ int cmd_export(struct ctx *c, int argc, char **argv)
     }
     for (size_t i = 0; i < loaded; i++) {
         const struct snapshot *s = &snaps[i];
-        char cmd[ST_CMDLINE_MAX];
-        cmdline_text(&s->h, cmd, sizeof cmd);
         for (size_t k = 0; k < s->n_open; k++)
-            line(hostname, s, cmd, &s->open[k], ci);
+            line(hostname, s, &s->open[k], ci);
         for (size_t k = 0; all && k < s->n_closed; k++)
-            line(hostname, s, cmd, &s->closed[k], ci);
+            line(hostname, s, &s->closed[k], ci);
         snap_free(&snaps[i]);
     }
     conn_index_free(ci);

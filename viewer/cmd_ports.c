@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "json_out.h"
 #include "peerjoin.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
@@ -176,34 +177,23 @@ static void dest_json(FILE *f, const struct eph *e)
     fputs(",\"destinations\":[", f);
     for (size_t i = 0; i < e->n; i++) {
         const struct dest *d = &e->d[i];
-        char a[ADDR_TEXT_MAX];
-        if (!addr_text(&d->peer, a, sizeof a))
-            strcpy(a, "-");
-        fputs(i ? ",{\"peer\":" : "{\"peer\":", f);
-        json_str(f, a);
-        fputs(",\"host\":", f);
-        if (d->host)
-            json_str(f, d->host);
-        else
-            fputs("null", f);
-        fputs(",\"peer_pid\":", f);
-        if (d->peer_pid)
-            fprintf(f, "%d", d->peer_pid);
-        else
-            fputs("null", f);
-        fputs(",\"peer_command\":", f);
-        json_str(f, d->peer_pid ? d->peer_comm : NULL);
-        fprintf(f, ",\"connections\":%u,\"connecting\":%u,\"failed\":%u,\"errors\":{",
-                d->count, d->connecting, d->failed);
-        for (size_t k = 0; k < sizeof d->why / sizeof d->why[0] && d->why[k].n; k++) {
-            char eb[16];
-            if (k)
-                fputc(',', f);
-            json_str(f, why_name(d->why[k].err, eb, sizeof eb));
-            fprintf(f, ":%u", d->why[k].n);
+        int err[sizeof d->why / sizeof d->why[0]];
+        unsigned n[sizeof d->why / sizeof d->why[0]];
+        size_t k = 0;
+        for (; k < sizeof d->why / sizeof d->why[0] && d->why[k].n; k++) {
+            err[k] = d->why[k].err;
+            n[k] = d->why[k].n;
         }
-        fprintf(f, "},\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 "}",
-                d->sent, d->received);
+        struct json_dest jd = {
+            .peer = &d->peer, .host = d->host, .peer_pid = d->peer_pid,
+            .peer_comm = d->peer_comm, .connections = d->count,
+            .connecting = d->connecting, .failed = d->failed,
+            .err = err, .err_n = n, .nerr = k,
+            .bytes_sent = d->sent, .bytes_received = d->received,
+        };
+        if (i)
+            fputc(',', f);
+        json_destination(f, &jd);
     }
     fputc(']', f);
 }
@@ -261,7 +251,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     size_t ports_rows = 0;
     FILE *f = stdout;
     if (json)
-        fputs("{\"ports\":[", f);
+        printf("{\"schema_version\":%d,\"ports\":[", JSON_SCHEMA_VERSION);
     char *eph_json = NULL;
     size_t eph_len = 0;
     FILE *ej = json ? open_memstream(&eph_json, &eph_len) : NULL;
@@ -284,30 +274,12 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             const char *x = exposure(so);
             const char *chosen = so->flags & ST_SF_PORT_CHOSEN ? "kernel" : "asked";
             if (json) {
-                bool first = true;
+                struct sock_extra sx;
+                conn_index_extra(ci, s, so, &sx);
                 if (!first_p)
                     fputc(',', f);
                 first_p = false;
-                fputc('{', f);
-                json_key(f, &first, "proto");
-                json_str(f, proto_name(so));
-                json_key(f, &first, "address");
-                json_str(f, addr);
-                json_key(f, &first, "state");
-                json_str(f, state_name(so->state));
-                json_key(f, &first, "port_chosen_by");
-                json_str(f, chosen);
-                json_key(f, &first, "reachable_from_other_hosts");
-                fputs(strncmp(x, "REACHABLE", 9) == 0 ? "true" : "false", f);
-                json_key(f, &first, "pid");
-                fprintf(f, "%d", s->h.pid);
-                json_key(f, &first, "fd");
-                fprintf(f, "%d", so->fd);
-                json_key(f, &first, "process_state");
-                json_str(f, s->alive ? "running" : "exited");
-                json_key(f, &first, "command");
-                json_str(f, cmd);
-                fputc('}', f);
+                json_port(f, s, so, &sx, strncmp(x, "REACHABLE", 9) == 0, x);
             } else {
                 const char *cells[] = {proto_name(so), addr, chosen, x, pid, cmd};
                 const char *colors[] = {NULL, NULL, NULL,
@@ -325,9 +297,10 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             snprintf(cnt, sizeof cnt, "%u", e.count);
             snprintf(range, sizeof range, e.lo == e.hi ? "%u" : "%u-%u", e.lo, e.hi);
             if (json) {
-                fprintf(ej, "%s{\"pid\":%d,\"count\":%u,\"lowest\":%u,\"highest\":%u,\"command\":",
-                        first_e ? "" : ",", s->h.pid, e.count, e.lo, e.hi);
-                json_str(ej, cmd);
+                fprintf(ej, "%s{\"process\":", first_e ? "" : ",");
+                json_process(ej, s);
+                fprintf(ej, ",\"count\":%u,\"lowest\":%u,\"highest\":%u",
+                        e.count, e.lo, e.hi);
                 dest_json(ej, &e);
                 fputc('}', ej);
                 first_e = false;

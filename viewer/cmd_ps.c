@@ -10,13 +10,14 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "json_out.h"
 #include "tracedb.h"
 
 static const char usage[] =
     "usage: socktrace ps [--json]\n"
     "  Lists traced processes: pid, ppid, state, start time, sockets open now\n"
     "  (or at the end), sockets seen in all, command line.\n"
-    "  -j, --json    a JSON array\n"
+    "  -j, --json    a JSON object: {\"schema_version\", \"processes\": [...]}\n"
     "  -h, --help    this text\n";
 
 struct proc {
@@ -29,6 +30,7 @@ struct proc {
     int parent;         /* index of the parent in the list, or -1 */
     int depth;
     bool printed;
+    struct snapshot snap;   /* its header and marks (arrays freed) */
 };
 
 static int by_start(const void *a, const void *b)
@@ -39,29 +41,12 @@ static int by_start(const void *a, const void *b)
 
 static void json_proc(FILE *f, const struct proc *p, bool *first_row)
 {
-    char t[64];
     bool first = true;
     if (!*first_row)
         fputc(',', f);
     *first_row = false;
     fputc('{', f);
-    json_key(f, &first, "pid");
-    fprintf(f, "%d", p->h.pid);
-    json_key(f, &first, "ppid");
-    fprintf(f, "%d", p->h.ppid);
-    json_key(f, &first, "state");
-    json_str(f, p->alive ? "running" : "exited");
-    json_key(f, &first, "started");
-    time_text(p->h.start_ns, t, sizeof t);
-    json_str(f, t);
-    json_key(f, &first, "command");
-    char cmd[ST_CMDLINE_MAX];
-    cmdline_text(&p->h, cmd, sizeof cmd);
-    json_str(f, cmd);
-    json_key(f, &first, "exec_untraced");
-    fputs(p->exec_untraced ? "true" : "false", f);
-    json_key(f, &first, "command_now");
-    json_str(f, p->exec_untraced && p->command_now[0] ? p->command_now : NULL);
+    json_process_fields(f, &first, &p->snap);
     json_key(f, &first, "open");
     fprintf(f, "%" PRIu64, p->open_count);
     json_key(f, &first, "seen");
@@ -155,8 +140,9 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
             memcpy(now.cmdline, s.command_now, s.command_now_len);
             cmdline_text(&now, v[m].command_now, sizeof v[m].command_now);
         }
-        m++;
         snap_free(&s);
+        v[m].snap = s;
+        m++;
     }
     free(refs);
     qsort(v, m, sizeof *v, by_start);
@@ -172,12 +158,12 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
     struct table *t = json ? NULL : table_new(7, hdr);
     bool first_row = true;
     if (json)
-        fputc('[', stdout);
+        printf("{\"schema_version\":%d,\"processes\":[", JSON_SCHEMA_VERSION);
     for (size_t i = 0; i < m; i++)
         if (v[i].parent < 0)
             walk(v, m, i, 0, t, stdout, json, &first_row);
     if (json)
-        fputs("]\n", stdout);
+        fputs("]}\n", stdout);
     else if (m)
         table_print(t, stdout);
     else

@@ -1,6 +1,7 @@
 /* cmd_run.c - `socktrace run -- CMD`: runs CMD with the library preloaded
  * (added to any LD_PRELOAD already set), exits with CMD's status, and
- * prints to stderr a summary of every traced process of its tree. */
+ * prints a summary of every traced process of its tree: text on stderr,
+ * JSON on stdout, either into a file with -o. */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "json_out.h"
 #include "peerjoin.h"
 #include "tracedb.h"
 
@@ -29,12 +31,13 @@
 #endif
 
 static const char usage[] =
-    "usage: socktrace run [--quiet] [--json] -- CMD [ARGS...]\n"
+    "usage: socktrace run [--quiet] [--json] [-o FILE] -- CMD [ARGS...]\n"
     "  Runs CMD with libsocktrace.so preloaded, following its whole process\n"
     "  tree, exits with its status (128+N if it died of signal N), and then\n"
     "  prints to stderr every socket each traced process had.\n"
     "  -q, --quiet   no summary\n"
-    "  -j, --json    the summary as JSON\n"
+    "  -j, --json    the summary as JSON, on stdout after CMD's own output\n"
+    "  -o, --output FILE  the summary (text or JSON) into FILE instead\n"
     "  -h, --help    this text\n";
 
 /* The library next to our own binary (a build tree), else where
@@ -249,21 +252,22 @@ static size_t root_sockets(const struct member *v, size_t m, int root)
 /* The lines after the summary's first: why the command showed no sockets,
  * and each process that exec'd into a program the tracer does not reach
  * (its sockets from then on are not in the summary). */
-static void summary_notes(struct member *v, size_t m, const char *note, bool own_line)
+static void summary_notes(FILE *out, struct member *v, size_t m, const char *note,
+                          bool own_line)
 {
     if (note[0] && own_line)
-        fprintf(stderr, "  %s%s%s\n", color(C_YELLOW), note, color("0"));
+        fprintf(out, "  %s%s%s\n", color(C_YELLOW), note, color("0"));
     for (size_t i = 0; i < m; i++) {
         if (!v[i].in_tree || !v[i].s.exec_untraced)
             continue;
         char what[ST_CMDLINE_MAX + 200];
         exec_untraced_text(&v[i].s, what, sizeof what);
-        fprintf(stderr, "  %spid %d %s: what it did from then on is not traced%s\n",
+        fprintf(out, "  %spid %d %s: what it did from then on is not traced%s\n",
                 color(C_YELLOW), v[i].s.h.pid, what, color("0"));
     }
 }
 
-static void summary_text(struct member *v, size_t m, const struct conn_index *ci,
+static void summary_text(FILE *out, struct member *v, size_t m, const struct conn_index *ci,
                          const char *note)
 {
     static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN", "COMMAND"};
@@ -301,41 +305,42 @@ static void summary_text(struct member *v, size_t m, const struct conn_index *ci
     char fails[48] = "";
     if (failed)
         snprintf(fails, sizeof fails, ", %zu connect%s failed", failed, failed == 1 ? "" : "s");
-    fprintf(stderr, "%ssocktrace: %zu traced process%s, %zu socket%s%s%s%s%s\n", color(C_BOLD),
+    fprintf(out, "%ssocktrace: %zu traced process%s, %zu socket%s%s%s%s%s\n", color(C_BOLD),
             procs, procs == 1 ? "" : "es", socks, socks == 1 ? "" : "s", fails,
             !socks && note[0] ? ": " : "", !socks ? note : "", color("0"));
     if (socks)
-        table_print(t, stderr);
+        table_print(t, out);
     if (socks)
-        fprintf(stderr, "  * port chosen by the kernel\n");
-    summary_notes(v, m, note, socks > 0);
+        fprintf(out, "  * port chosen by the kernel\n");
+    summary_notes(out, v, m, note, socks > 0);
     table_free(t);
 }
 
-static void summary_json(struct member *v, size_t m, int status,
+static void summary_json(FILE *f, struct member *v, size_t m, int status,
                          const struct conn_index *ci, const char *note)
 {
-    FILE *f = stderr;
-    fprintf(f, "{\"status\":%d,\"note\":", status);
+    bool first = true;
+    fputc('{', f);
+    json_schema_version(f, &first);
+    json_key(f, &first, "status");
+    fprintf(f, "%d", status);
+    json_key(f, &first, "note");
     json_str(f, note[0] ? note : NULL);
-    fputs(",\"processes\":[", f);
+    json_key(f, &first, "processes");
+    fputc('[', f);
     bool first_p = true;
     for (size_t i = 0; i < m; i++) {
         if (!v[i].in_tree)
             continue;
         struct snapshot *s = &v[i].s;
-        char cmd[ST_CMDLINE_MAX];
-        cmdline_text(&s->h, cmd, sizeof cmd);
-        fprintf(f, "%s{\"pid\":%d,\"ppid\":%d,\"command\":", first_p ? "" : ",", s->h.pid, s->h.ppid);
-        json_str(f, cmd);
-        bool first_x = false;
-        json_exec(f, &first_x, s);
-        fputs(",\"sockets\":[", f);
-        bool first = true;
+        bool first_f = true;
+        fputs(first_p ? "{" : ",{", f);
+        json_process_fields(f, &first_f, s);
+        json_key(f, &first_f, "sockets");
+        fputc('[', f);
         for (size_t k = 0; k < s->n_open + s->n_closed; k++) {
-            if (!first)
+            if (k)
                 fputc(',', f);
-            first = false;
             const struct st_sock *so = k < s->n_open ? &s->open[k] : &s->closed[k - s->n_open];
             struct sock_extra x;
             conn_index_extra(ci, s, so, &x);
@@ -352,23 +357,38 @@ int cmd_run(struct ctx *c, int argc, char **argv)
     static const struct option opts[] = {
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'j'},
+        {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     bool quiet = false, json = false;
+    const char *outpath = NULL;
     int o;
     optind = 1;
     /* '+': options stop at the command, so its own options stay its own */
-    while ((o = getopt_long(argc, argv, "+qjh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+qjo:h", opts, NULL)) != -1) {
         switch (o) {
         case 'q': quiet = true; break;
         case 'j': json = true; break;
+        case 'o': outpath = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         default: return usage_error(usage, NULL, NULL);
         }
     }
     if (optind >= argc)
         return usage_error(usage, "a command is needed", NULL);
+    /* JSON is for a program to read: stdout, after the command's own
+     * output (-o keeps the two apart). The human summary goes with the
+     * command's diagnostics on stderr. -o is opened before the command
+     * runs, so a bad path costs no run; close-on-exec keeps it ours. */
+    FILE *out = json ? stdout : stderr;
+    if (outpath && !quiet) {
+        out = fopen(outpath, "we");
+        if (!out) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, outpath, strerror(errno));
+            return 1;
+        }
+    }
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) != 0) {
         fprintf(stderr, "%s: libsocktrace.so is neither next to this program nor in %s\n",
@@ -384,7 +404,7 @@ int cmd_run(struct ctx *c, int argc, char **argv)
     setenv("LD_PRELOAD", preload, 1);
     setenv("SOCKTRACE_DIR", c->dir, 1);
     free(preload);
-    color_init(stderr, json);
+    color_init(out, json);
     uint64_t start = now_ns();
     /* every process of the run carries this id into its file, also one
      * whose parent never had a socket and so has no file to link it */
@@ -424,13 +444,17 @@ int cmd_run(struct ctx *c, int argc, char **argv)
         if (root_sockets(v, m, pid) == 0)
             no_sockets_reason(cmd[0], go, note, sizeof note);
         if (json)
-            summary_json(v, m, status, ci, note);
+            summary_json(out, v, m, status, ci, note);
         else
-            summary_text(v, m, ci, note);
+            summary_text(out, v, m, ci, note);
         conn_index_free(ci);
         for (size_t i = 0; i < m; i++)
             snap_free(&v[i].s);
         free(v);
+    }
+    if (outpath && !quiet && fclose(out) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, outpath, strerror(errno));
+        return status ? status : 1;
     }
     return status;
 }

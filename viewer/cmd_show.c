@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "output.h"
+#include "json_out.h"
 #include "kernel.h"
 #include "peerjoin.h"
 #include "show_kernel.h"
@@ -40,135 +41,6 @@ void cmdline_text(const struct st_header *h, char *buf, size_t size)
     while (o > 0 && buf[o - 1] == ' ')
         o--;
     buf[o] = 0;
-}
-
-static void json_addr(FILE *f, bool *first, const char *key, const struct st_addr *a)
-{
-    char buf[ADDR_TEXT_MAX];
-    json_key(f, first, key);
-    json_str(f, addr_text(a, buf, sizeof buf) ? buf : NULL);
-}
-
-static void json_time(FILE *f, bool *first, const char *key, uint64_t ns)
-{
-    char buf[64];
-    json_key(f, first, key);
-    if (!ns) {
-        fputs("null", f);
-        return;
-    }
-    time_text(ns, buf, sizeof buf);
-    json_str(f, buf);
-}
-
-void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x)
-{
-    bool first = true;
-    fputc('{', f);
-    json_key(f, &first, "fd");
-    fprintf(f, "%d", s->fd);
-    json_key(f, &first, "family");
-    json_str(f, family_name(s->family));
-    json_key(f, &first, "type");
-    json_str(f, type_name(s->type));
-    json_key(f, &first, "proto");
-    json_str(f, proto_name(s));
-    json_key(f, &first, "state");
-    json_str(f, state_name(s->state));
-    json_addr(f, &first, "local", &s->local);
-    if (s->flags & ST_SF_PEER_LAST) {
-        /* not an association: the last address it exchanged a datagram with */
-        static const struct st_addr none;
-        json_addr(f, &first, "peer", &none);
-        json_addr(f, &first, "last_peer", &s->peer);
-    } else {
-        json_addr(f, &first, "peer", &s->peer);
-    }
-    if (s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6) &&
-        s->state != ST_STATE_CONNECTED) {
-        json_key(f, &first, "peers_seen");
-        fprintf(f, "%u", s->peers_seen);
-        json_key(f, &first, "peers_seen_capped");
-        fputs(s->flags & ST_SF_PEERS_MORE ? "true" : "false", f);
-    }
-    json_key(f, &first, "host");
-    json_str(f, x ? x->host : NULL);
-    json_key(f, &first, "peer_pid");
-    if (x && x->peer_pid)
-        fprintf(f, "%d", x->peer_pid);
-    else
-        fputs("null", f);
-    json_key(f, &first, "peer_fd");
-    if (x && x->peer_pid)
-        fprintf(f, "%d", x->peer_fd);
-    else
-        fputs("null", f);
-    json_key(f, &first, "shared");
-    fputs(s->flags & ST_SF_SHARED ? "true" : "false", f);
-    json_key(f, &first, "origin");
-    json_str(f, origin_name(s->origin));
-    json_key(f, &first, "port_chosen_by_kernel");
-    fputs(s->flags & ST_SF_PORT_CHOSEN ? "true" : "false", f);
-    json_key(f, &first, "cloexec");
-    fputs(s->flags & ST_SF_CLOEXEC ? "true" : "false", f);
-    json_key(f, &first, "nonblocking");
-    fputs(s->flags & ST_SF_NONBLOCK ? "true" : "false", f);
-    if (s->flags & (ST_SF_SHUT_RD | ST_SF_SHUT_WR)) {
-        json_key(f, &first, "shutdown");
-        json_str(f, (s->flags & ST_SF_SHUT_RD) && (s->flags & ST_SF_SHUT_WR) ? "rdwr" :
-                    (s->flags & ST_SF_SHUT_RD) ? "rd" : "wr");
-    }
-    json_outcome(f, &first, s);
-    json_time(f, &first, "opened", s->opened_ns);
-    json_time(f, &first, "closed", s->closed_ns);
-    if (s->closed_ns) {
-        json_key(f, &first, "close_seen");
-        json_str(f, s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
-                    s->flags & ST_SF_CLOSED_EXEC ? "exec" : "close");
-    }
-    json_life(f, &first, s);
-    fputc('}', f);
-}
-
-void json_outcome(FILE *f, bool *first, const struct st_sock *s)
-{
-    char e[16];
-    json_key(f, first, "connected");
-    fputs(s->outcome == ST_CONN_OK ? "true" :
-          s->outcome == ST_CONN_FAILED || s->outcome == ST_CONN_GAVE_UP ? "false" : "null", f);
-    json_key(f, first, "connect_outcome");
-    json_str(f, outcome_name(s->outcome));
-    json_key(f, first, "connect_error");
-    json_str(f, s->outcome == ST_CONN_FAILED && s->connect_err
-                ? errno_name(s->connect_err, e, sizeof e) : NULL);
-    json_key(f, first, "connect_ms");
-    if (s->outcome == ST_CONN_GAVE_UP && s->connect_ns && s->closed_ns >= s->connect_ns)
-        fprintf(f, "%.3f", (double)(s->closed_ns - s->connect_ns) / 1e6);
-    else
-        fputs("null", f);
-    json_key(f, first, "end_error");
-    json_str(f, s->end_err ? errno_name(s->end_err, e, sizeof e) : NULL);
-    json_key(f, first, "was");
-    json_str(f, s->state == ST_STATE_CLOSED && s->was ? state_name(s->was) : NULL);
-}
-
-void json_life(FILE *f, bool *first, const struct st_sock *s)
-{
-    if (s->closed_ns) {
-        json_key(f, first, "duration_ms");
-        fprintf(f, "%.3f", s->closed_ns > s->opened_ns ?
-                (double)(s->closed_ns - s->opened_ns) / 1e6 : 0.0);
-    }
-    if (s->flags & ST_SF_TCPINFO) {
-        json_key(f, first, "bytes_sent");
-        fprintf(f, "%" PRIu64, s->bytes_sent);
-        json_key(f, first, "bytes_received");
-        fprintf(f, "%" PRIu64, s->bytes_received);
-        json_key(f, first, "rtt_us");
-        fprintf(f, "%u", s->rtt_us);
-        json_key(f, first, "retrans");
-        fprintf(f, "%u", s->retrans);
-    }
 }
 
 static const char *state_color(const struct st_sock *s)
@@ -226,38 +98,6 @@ void exec_untraced_text(const struct snapshot *s, char *buf, size_t size)
              s->exec_path[0] ? " (" : "", s->exec_path, s->exec_path[0] ? ")" : "",
              when[0] ? " at " : "", when,
              s->alive ? "" : ", then ended");
-}
-
-void json_argv(FILE *f, const char *v, uint32_t len)
-{
-    fputc('[', f);
-    for (uint32_t o = 0, i = 0; o < len; i++) {
-        size_t l = strnlen(v + o, len - o);
-        char arg[ST_CMDLINE_MAX];
-        if (l >= sizeof arg)
-            l = sizeof arg - 1;
-        memcpy(arg, v + o, l);
-        arg[l] = 0;
-        if (i)
-            fputc(',', f);
-        json_str(f, arg);
-        o += (uint32_t)strnlen(v + o, len - o) + 1;
-    }
-    fputc(']', f);
-}
-
-void json_exec(FILE *f, bool *first, const struct snapshot *s)
-{
-    json_key(f, first, "exec_untraced");
-    fputs(s->exec_untraced ? "true" : "false", f);
-    json_key(f, first, "command_now");
-    if (s->exec_untraced && s->command_now_len)
-        json_argv(f, s->command_now, s->command_now_len);
-    else
-        fputs("null", f);
-    json_key(f, first, "exec_path");
-    json_str(f, s->exec_untraced && s->exec_path[0] ? s->exec_path : NULL);
-    json_time(f, first, "exec_at", s->exec_untraced ? s->exec_call_ns : 0);
 }
 
 static void print_text(const struct snapshot *s, const struct conn_index *ci, bool all)
@@ -320,21 +160,8 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, bo
     bool first = true;
     FILE *f = stdout;
     fputc('{', f);
-    json_key(f, &first, "pid");
-    fprintf(f, "%d", s->h.pid);
-    json_key(f, &first, "ppid");
-    fprintf(f, "%d", s->h.ppid);
-    json_key(f, &first, "command");
-    json_argv(f, s->h.cmdline, s->h.cmdline_len);
-    json_key(f, &first, "state");
-    json_str(f, s->alive ? "running" : "exited");
-    json_exec(f, &first, s);
-    json_key(f, &first, "source");
-    json_str(f, "trace");
-    json_time(f, &first, "started", s->h.start_ns);
-    json_time(f, &first, "ended", s->alive ? 0 : s->h.end_ns);
-    json_key(f, &first, "dropped");
-    fprintf(f, "%" PRIu64, s->h.dropped.v + s->torn);
+    json_schema_version(f, &first);
+    json_process_fields(f, &first, s);
     json_key(f, &first, "sockets");
     fputc('[', f);
     for (size_t i = 0; i < s->n_open; i++) {

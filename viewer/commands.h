@@ -9,6 +9,7 @@
 
 #include "snapshot.h"
 #include "tracedir.h"
+#include "json_out.h"
 
 struct ctx {
     char dir[ST_PATH_MAX];
@@ -45,20 +46,8 @@ int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
 
 /* The command line of a header as one string: "curl -s http://x/". */
 void cmdline_text(const struct st_header *h, char *buf, size_t size);
-/* An argv block (each NUL-terminated) as a JSON array. */
-void json_argv(FILE *f, const char *v, uint32_t len);
 /* A process that exec'd out of the tracer (snapshot.h): "exec'd into an
- * untraced program (PATH) at TIME"; as JSON, "exec_untraced",
- * "command_now", "exec_path", "exec_at". */
+ * untraced program (PATH) at TIME". */
 void exec_untraced_text(const struct snapshot *s, char *buf, size_t size);
-void json_exec(FILE *f, bool *first, const struct snapshot *s);
-/* One socket as a JSON object. */
-struct sock_extra;
-void json_socket(FILE *f, const struct st_sock *s, const struct sock_extra *x);
-/* Of a closed socket: "duration_ms", and from TCP_INFO "bytes_sent",
- * "bytes_received", "rtt_us", "retrans" (each only when known). */
-void json_life(FILE *f, bool *first, const struct st_sock *s);
-/* connected, connect_outcome, connect_error, connect_ms, end_error, was */
-void json_outcome(FILE *f, bool *first, const struct st_sock *s);
 
 #endif

@@ -12,6 +12,8 @@
 #include "describe.h"
 #include "kernel.h"
 #include "output.h"
+#include "json_out.h"
+#include "proc_exec.h"
 #include "snapshot.h"
 
 static const char *kproto(const struct ksock *k)
@@ -19,32 +21,9 @@ static const char *kproto(const struct ksock *k)
     return k->listed ? proto_name(&k->s) : "socket";
 }
 
-static void json_addr(FILE *f, bool *first, const char *key, const struct st_addr *a)
-{
-    char buf[ADDR_TEXT_MAX];
-    json_key(f, first, key);
-    json_str(f, addr_text(a, buf, sizeof buf) ? buf : NULL);
-}
-
 static void json_ksock(FILE *f, const struct ksock *k)
 {
-    bool first = true;
-    fputc('{', f);
-    json_key(f, &first, "fd");
-    fprintf(f, "%d", k->fd);
-    json_key(f, &first, "inode");
-    fprintf(f, "%llu", (unsigned long long)k->inode);
-    json_key(f, &first, "family");
-    json_str(f, k->listed ? family_name(k->s.family) : NULL);
-    json_key(f, &first, "type");
-    json_str(f, k->listed ? type_name(k->s.type) : NULL);
-    json_key(f, &first, "proto");
-    json_str(f, k->listed ? proto_name(&k->s) : NULL);
-    json_key(f, &first, "state");
-    json_str(f, k->listed ? state_name(k->s.state) : NULL);
-    json_addr(f, &first, "local", &k->s.local);
-    json_addr(f, &first, "peer", &k->s.peer);
-    fputc('}', f);
+    json_kernel_socket(f, k->fd, (unsigned long long)k->inode, k->listed, &k->s);
 }
 
 static void cells_of(const struct st_sock *s, char *local, char *peer)
@@ -61,7 +40,15 @@ int show_kernel(int pid, bool json, const char *prog)
         return 1;
     }
     if (json) {
-        printf("{\"pid\":%d,\"source\":\"kernel\",\"sockets\":[", pid);
+        printf("{\"schema_version\":%d,\"pid\":%d,\"source\":\"kernel\",\"state\":\"running\","
+               "\"command\":", JSON_SCHEMA_VERSION, pid);
+        char cmd[ST_CMDLINE_MAX];
+        uint32_t len = proc_cmdline(pid, cmd, sizeof cmd);
+        if (len)
+            json_argv(stdout, cmd, len);
+        else
+            fputs("null", stdout);
+        fputs(",\"sockets\":[", stdout);
         for (size_t i = 0; i < k.n; i++) {
             if (i)
                 putchar(',');
@@ -170,7 +157,7 @@ int show_verify(struct snapshot *s, bool json, const char *prog)
         }
     }
     if (json) {
-        printf("{\"pid\":%d,\"agree\":%s,\"both\":%zu,\"differences\":[", s->h.pid,
+        printf("{\"schema_version\":%d,\"pid\":%d,\"agree\":%s,\"both\":%zu,\"differences\":[", JSON_SCHEMA_VERSION, s->h.pid,
                nd ? "false" : "true", both);
         for (size_t n = 0; n < nd; n++) {
             bool first = true;

@@ -12,7 +12,7 @@ SELECT host, proto, local_port AS port, pid, command, opened
 FROM sockets
 WHERE local_ip IN ('0.0.0.0', '::')
   AND (state = 'listening' OR (state = 'bound' AND proto LIKE 'udp%'))
-  AND doc->>'process_state' = 'running'
+  AND doc->'process'->>'state' = 'running'
 ORDER BY host, port, pid;
 
 -- Which hosts' processes connected to an address (and port), open or

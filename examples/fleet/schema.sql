@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS sockets (
     proc_start  bigint NOT NULL,        -- the process's start time (clock ticks)
     sock_id     bigint NOT NULL,        -- the socket's serial number in its process
     fd          integer NOT NULL,
-    command     text,
+    command     text,                   -- argv joined by spaces
     proto       text,                   -- tcp, tcp6, udp, udp6, unix, ...
     state       text,                   -- listening, connected, bound, closed, ...
     origin      text,                   -- socket, accept, inherited, ...
@@ -54,8 +54,9 @@ LANGUAGE sql AS $$
     INSERT INTO sockets AS s (id, host, pid, proc_start, sock_id, fd, command, proto,
                               state, origin, local_ip, local_port, peer_ip, peer_port,
                               peer_host, port_chosen_by_kernel, opened, closed, doc)
-    SELECT line->>'id', line->>'hostname', (line->>'pid')::integer,
-           m[1]::bigint, m[2]::bigint, (k->>'fd')::integer, line->>'command',
+    SELECT line->>'id', line->>'hostname', (line->'process'->>'pid')::integer,
+           m[1]::bigint, m[2]::bigint, (k->>'fd')::integer,
+           (SELECT string_agg(a, ' ') FROM jsonb_array_elements_text(line->'process'->'command') AS a),
            k->>'proto', k->>'state', k->>'origin',
            socktrace_ip(k->>'local'), socktrace_port(k->>'local'),
            socktrace_ip(k->>'peer'), socktrace_port(k->>'peer'),
