@@ -93,7 +93,7 @@ for i in $(seq "$N"); do
         done
         counts=$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-procs = json.load(sys.stdin)
+procs = json.load(sys.stdin)["processes"]
 print(" ".join(str(p["open"]) for w in sys.argv[1].split() for p in procs if str(p["pid"]) == w))' "$pids")
         kc=$(for p in $pids; do wc -w <<<"$(socket_fds "$p")"; done | tr '\n' ' ' | sed 's/ $//')
         [ "$counts" = "$kc" ] || count_fail="$count_fail $i:[$counts]/[$kc]"
