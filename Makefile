@@ -58,6 +58,11 @@ PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
 PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
                   -Wl,-z,now -Wl,-soname,libsocktrace.so -Wl,--wrap=syscall
 
+# It loads in any glibc from 2.17 (tests/t1010): dlsym is bound to its old
+# version (preload/real.c), which an older glibc has in libdl.so.2 only, so
+# that library is linked by name even where -ldl is empty (glibc >= 2.34).
+PRELOAD_LIBS = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state -lpthread
+
 $(B)/obj/preload/%.o: preload/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
@@ -67,10 +72,10 @@ $(B)/san/preload/%.o: preload/%.c | $(DEPS) test-deps
 	$(CC) $(PRELOAD_CFLAGS) $(SAN) -c $< -o $@
 
 $(B)/libsocktrace.so: $(PRELOAD_OBJ) preload/libsocktrace.map
-	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) $(PRELOAD_OBJ) -o $@ -ldl -lpthread
+	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) $(PRELOAD_OBJ) -o $@ $(PRELOAD_LIBS)
 
 $(B)/san/libsocktrace.so: $(PRELOAD_SAN) preload/libsocktrace.map
-	$(CC) $(CFLAGS) $(SAN) $(PRELOAD_LDFLAGS) $(PRELOAD_SAN) -o $@ -ldl -lpthread
+	$(CC) $(CFLAGS) $(SAN) $(PRELOAD_LDFLAGS) $(PRELOAD_SAN) -o $@ $(PRELOAD_LIBS)
 
 # The viewer.
 $(B)/obj/viewer/%.o: viewer/%.c | $(DEPS)
