@@ -66,6 +66,8 @@ if [ "$mode" = test ]; then
     if is_root; then
         command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || t debootstrap
         command -v podman >/dev/null || t podman
+        # crun refuses a hybrid cgroup hierarchy (t1030 then uses runc)
+        command -v runc >/dev/null || t runc
     fi
 fi
 
