@@ -5,6 +5,7 @@
 #   make bench      overhead figures (not a test)
 #   make install    PREFIX=/usr/local, DESTDIR honoured
 #   make deb        socktrace_VERSION_ARCH.deb (dpkg-deb)
+#   make musl       build/libsocktrace-musl.so and a static build/socktrace-musl
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -58,6 +59,11 @@ PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
 PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
                   -Wl,-z,now -Wl,-soname,libsocktrace.so -Wl,--wrap=syscall
 
+# It loads in any glibc from 2.17 (tests/t1010): dlsym is bound to its old
+# version (preload/real.c), which an older glibc has in libdl.so.2 only, so
+# that library is linked by name even where -ldl is empty (glibc >= 2.34).
+PRELOAD_LIBS = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state -lpthread
+
 $(B)/obj/preload/%.o: preload/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
@@ -67,10 +73,57 @@ $(B)/san/preload/%.o: preload/%.c | $(DEPS) test-deps
 	$(CC) $(PRELOAD_CFLAGS) $(SAN) -c $< -o $@
 
 $(B)/libsocktrace.so: $(PRELOAD_OBJ) preload/libsocktrace.map
-	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) $(PRELOAD_OBJ) -o $@ -ldl -lpthread
+	$(CC) $(CFLAGS) $(PRELOAD_LDFLAGS) $(PRELOAD_OBJ) -o $@ $(PRELOAD_LIBS)
 
 $(B)/san/libsocktrace.so: $(PRELOAD_SAN) preload/libsocktrace.map
-	$(CC) $(CFLAGS) $(SAN) $(PRELOAD_LDFLAGS) $(PRELOAD_SAN) -o $@ -ldl -lpthread
+	$(CC) $(CFLAGS) $(SAN) $(PRELOAD_LDFLAGS) $(PRELOAD_SAN) -o $@ $(PRELOAD_LIBS)
+
+# make musl: the same library for musl images (Alpine), with musl-gcc
+# (musl-tools); the glibc-only hooks drop out under __GLIBC__. musl-gcc
+# sees neither the kernel's headers nor uthash.h in /usr/include, so
+# build/musl/include links to them. The viewer is static, to run in any
+# container; it gets strerrorname_np from pkg/musl/.
+MUSL_CC   ?= musl-gcc
+MUSL_INC   = $(B)/musl/include
+MUSL_ARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+UTHASH_H   = $(firstword $(wildcard /usr/include/uthash.h /usr/local/include/uthash.h $(DEPS_INC)/uthash.h))
+MUSL_BASE  = -std=gnu11 $(WARN) -MMD -MP -DST_VERSION_STRING='"$(VERSION)"' -DST_LIBDIR='"$(LIBDIR)"' -idirafter $(MUSL_INC)
+MUSL_PRELOAD_OBJ = $(PRELOAD_SRC:%.c=$(B)/musl/obj/%.o)
+MUSL_VIEWER_OBJ  = $(VIEWER_SRC:%.c=$(B)/musl/obj/%.o) $(B)/musl/obj/pkg/musl/strerrorname.o
+
+musl: $(B)/libsocktrace-musl.so $(B)/socktrace-musl
+
+$(MUSL_INC)/uthash.h: | $(DEPS)
+	@command -v $(MUSL_CC) >/dev/null || { echo "make musl: $(MUSL_CC) not found (Debian: apt-get install musl-tools)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	ln -sfn /usr/include/linux $(@D)/linux
+	ln -sfn /usr/include/asm-generic $(@D)/asm-generic
+	ln -sfn $(if $(wildcard /usr/include/$(MUSL_ARCH)/asm),/usr/include/$(MUSL_ARCH)/asm,/usr/include/asm) $(@D)/asm
+	cp $(UTHASH_H) $@
+
+$(B)/musl/obj/preload/%.o: preload/%.c | $(MUSL_INC)/uthash.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_BASE) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/libsocktrace-musl.so: $(MUSL_PRELOAD_OBJ) preload/libsocktrace.map
+	$(MUSL_CC) $(CFLAGS) $(PRELOAD_LDFLAGS) $(MUSL_PRELOAD_OBJ) -o $@
+
+# musl's sigsetjmp makes gcc see a clobber in snapshot.c where there is
+# none (the variable is set again on either return)
+$(B)/musl/obj/viewer/%.o: viewer/%.c | $(MUSL_INC)/uthash.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_BASE) $(CFLAGS) -Wno-clobbered -include pkg/musl/compat.h -Ipreload -c $< -o $@
+
+$(B)/musl/errnames.h: /usr/include/asm-generic/errno-base.h /usr/include/asm-generic/errno.h
+	@mkdir -p $(@D)
+	sed -n -E 's/^#define[[:space:]]+(E[A-Z0-9]+)[[:space:]]+([0-9]+).*/[\2] = "\1",/p' $^ >$@
+
+$(B)/musl/obj/pkg/musl/strerrorname.o: pkg/musl/strerrorname.c $(B)/musl/errnames.h | $(MUSL_INC)/uthash.h
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_BASE) $(CFLAGS) -I$(B)/musl -c $< -o $@
+
+$(B)/socktrace-musl: $(MUSL_VIEWER_OBJ)
+	$(MUSL_CC) $(CFLAGS) -static $(MUSL_VIEWER_OBJ) -o $@
 
 # The viewer.
 $(B)/obj/viewer/%.o: viewer/%.c | $(DEPS)
@@ -156,5 +209,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-deps check-build test demo bench fuzz install deb uninstall clean
+.PHONY: all deps test-deps check-build test demo bench fuzz install deb musl uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

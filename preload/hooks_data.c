@@ -216,7 +216,7 @@ static unsigned batch_peers(struct peer *p, const struct mmsghdr *v, int n,
     return k;
 }
 
-ST_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags)
+ST_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen, st_mmsg_flags flags)
 {
     if (!NEED(sendmmsg))
         return (int)syscall(SYS_sendmmsg, fd, v, vlen, flags);
@@ -305,7 +305,7 @@ ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     return ret;
 }
 
-ST_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen, int flags,
+ST_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen, st_mmsg_flags flags,
                        struct timespec *timeout)
 {
     if (!NEED(recvmmsg))

@@ -42,11 +42,6 @@ static int close_through(int (*real)(int), int fd)
     return ret;
 }
 
-static int raw_close(int fd)
-{
-    return (int)syscall(SYS_close, fd);
-}
-
 /* syscall(SYS_close, fd), as libuv closes (Node.js, uvloop) */
 static int sys_close(int fd)
 {
@@ -58,11 +53,18 @@ ST_EXPORT int close(int fd)
     return close_through(REAL(close), fd);
 }
 
+#ifdef __GLIBC__
+static int raw_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
 ST_EXPORT int __close_nocancel(int fd)
 {
     /* what glibc's does: the system call, no cancellation point */
     return close_through(raw_close, fd);
 }
+#endif
 
 /* newfd now refers to what oldfd refers to. m: the mark dup2 and dup3
  * set on newfd before the call (NULL for dup and F_DUPFD). */

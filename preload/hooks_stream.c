@@ -61,8 +61,10 @@ ST_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
     return ret < 0 ? failed(ST_CALL_WRITEV, fd, ret) : ret;
 }
 
+#ifdef __GLIBC__
 /* A program built with _FORTIFY_SOURCE calls these instead of read and
- * recv. A buffer too small is glibc's to report (it aborts). */
+ * recv (glibc's; musl has no fortified calls). A buffer too small is
+ * glibc's to report (it aborts). */
 ST_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
     if (n > buflen && NEED(__read_chk))
@@ -76,3 +78,4 @@ ST_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
         return REAL(__recv_chk)(fd, buf, n, buflen, flags);
     return recv(fd, buf, n, flags);
 }
+#endif

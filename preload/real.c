@@ -11,6 +11,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* dlsym moved from libdl into libc in glibc 2.34 (GLIBC_2.34 there): the
+ * old version, which libc keeps, is found in libdl.so.2 by an older glibc
+ * (the Makefile links libdl.so.2 by name). */
+#ifdef __GLIBC__
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+#endif
+
 struct st_real st_real;
 
 static __thread int resolving __attribute__((tls_model("initial-exec")));
@@ -23,9 +30,20 @@ static void *next_symbol(const char *name, void *self)
     return p == self ? NULL : p;
 }
 
-/* glibc's own name for close, bound by the loader: no dlsym at start-up */
-extern int __close(int fd);
+#ifdef __GLIBC__
+/* glibc's own name for close, bound by the loader: no dlsym at start-up.
+ * Weak, so a libc without it leaves it NULL rather than failing to load. */
+extern int __close(int fd) __attribute__((weak));
+#endif
 static int close_looked_up;
+
+/* close without libc, until the first lookup finds the next close: what
+ * musl's close does (EINTR is success: the fd is gone either way) */
+static int close_syscall(int fd)
+{
+    int r = (int)syscall(SYS_close, fd);
+    return r == -1 && errno == EINTR ? 0 : r;
+}
 
 /* Each function is looked up on its first use, not all at start-up: a
  * dlsym costs microseconds, and most processes (every program a shell
@@ -62,7 +80,13 @@ int st_real_resolve_one(void **field, const char *name, void *self)
 
 void st_real_resolve_close(void)
 {
-    st_real.close = __close;
+#ifdef __GLIBC__
+    if (__close) {
+        st_real.close = __close;
+        return;
+    }
+#endif
+    st_real.close = close_syscall;
 }
 
 #if !defined(__x86_64__)

@@ -9,6 +9,17 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "portable.h"
+
+/* sendmmsg/recvmmsg take their flags as int in glibc, unsigned in musl */
+#ifdef __GLIBC__
+typedef int st_mmsg_flags;
+#else
+typedef unsigned int st_mmsg_flags;
+/* musl (1.2.3) has the system call but declares no libc function */
+int close_range(unsigned int lo, unsigned int hi, int flags);
+#endif
+
 struct st_real {
     int (*socket)(int, int, int);
     int (*socketpair)(int, int, int, int[2]);
@@ -33,11 +44,12 @@ struct st_real {
     ssize_t (*sendto)(int, const void *, size_t, int,
                       const struct sockaddr *, socklen_t);
     ssize_t (*sendmsg)(int, const struct msghdr *, int);
-    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, st_mmsg_flags);
     ssize_t (*recvmsg)(int, struct msghdr *, int);
     ssize_t (*send)(int, const void *, size_t, int);
     ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, st_mmsg_flags,
+                    struct timespec *);
     ssize_t (*recv)(int, void *, size_t, int);
     ssize_t (*read)(int, void *, size_t);
     ssize_t (*write)(int, const void *, size_t);
@@ -65,8 +77,10 @@ extern struct st_real st_real;
 int st_real_resolve_one(void **field, const char *name, void *self);
 /* close, at start-up (see real.c). */
 void st_real_resolve_close(void);
+#ifdef __GLIBC__
 /* glibc exports it (GLIBC_PRIVATE) without declaring it */
 int __close_nocancel(int fd);
+#endif
 
 /* A system call made here, never through a hook. The library exports
  * syscall(2), so a plain syscall() inside it would bind to that hook

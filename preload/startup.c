@@ -27,7 +27,7 @@ struct linux_dirent64 {
 static bool is_socket(int fd)
 {
     struct stat st;
-    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    return st_fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 static void enter(int fd, int origin, struct st_header *hints)

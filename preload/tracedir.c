@@ -13,6 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "portable.h"
+
 int st_dir_path(char *buf, size_t size, const char *override)
 {
     const char *d = override;
@@ -40,7 +42,7 @@ int st_dir_prepare(const char *dir, int create, const char **why)
         *why = errno == ENOENT ? "its parent does not exist" : strerror(errno);
         goto out;
     }
-    if (lstat(dir, &st) != 0) {
+    if (st_lstat(dir, &st) != 0) {
         *why = strerror(errno);
         goto out;
     }

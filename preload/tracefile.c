@@ -287,7 +287,7 @@ int st_trace_reopen(void)
         goto out;
     struct stat st;
     struct st_header h;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+    if (st_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (uint64_t)st.st_size < sizeof h ||
         pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         goto out_close;

@@ -959,7 +959,7 @@ static void sweep_one(int fd, uint64_t *slot, void *arg)
         return;
     struct stat st;
     int saved = errno;
-    bool sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    bool sock = st_fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     errno = saved;
     if (sock)
         return;     /* the scan that follows asks the kernel about it */

@@ -62,6 +62,15 @@ if [ "$mode" = test ]; then
     command -v node >/dev/null || command -v nodejs >/dev/null || t nodejs
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import uvloop' 2>/dev/null || t python3-uvloop
     command -v javac >/dev/null || t default-jdk-headless
+    # the musl build (t1020); the container test (t1030) needs root, and
+    # podman and debootstrap are large: only where they can be used
+    command -v musl-gcc >/dev/null || t musl-tools
+    if is_root; then
+        command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || t debootstrap
+        command -v podman >/dev/null || t podman
+        # crun refuses a hybrid cgroup hierarchy (t1030 then uses runc)
+        command -v runc >/dev/null || t runc
+    fi
 fi
 
 if [ -n "$need$need_test" ] && is_root && is_debian; then
