@@ -794,6 +794,8 @@ bool select_process(const struct selection *sel, const struct snapshot *s)
 {
     if (!select_has_process(sel))
         return true;
+    if (!sel->resolved)     /* PIDs alone, looked up one by one */
+        return select_only_pids(sel) && has_int(sel->pids, sel->n_pids, s->h.pid);
     for (size_t i = 0; i < sel->n_chosen; i++)
         if (sel->chosen[i].pid == s->h.pid && sel->chosen[i].start == s->h.proc_start)
             return true;

@@ -68,7 +68,8 @@ enum select_sort select_sort_key(const struct selection *sel);
 
 /* Resolves the process criteria against every loaded snapshot: --tree
  * follows ppid links (a child started after its parent), -c reads the
- * names. Call once after loading, before select_process. */
+ * names. Call once after loading, before select_process; a selection of
+ * PIDs alone may skip it (each file then found by tracedb_find). */
 void select_resolve(struct selection *sel, const struct snapshot *snaps, size_t n);
 /* When criteria were given and nothing matched: the one-line complaint
  * ("no traced process matches -c nginx"), else NULL. */
