@@ -16,15 +16,18 @@
 #include "output.h"
 #include "json_out.h"
 #include "peerjoin.h"
+#include "select.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
 
 static const char usage[] =
-    "usage: socktrace events PID [--json] [-f|--follow]\n"
-    "  Prints every intercepted call of a traced process, in order: time,\n"
+    "usage: socktrace events PID...|NAME [FILTER] [--json] [-f|--follow]\n"
+    "  Prints every intercepted call of traced processes, in order: time,\n"
     "  thread, call, fd, result (value or errno name), local and peer after it.\n"
+    "  A FILTER keeps the calls whose addresses (and socket) it passes.\n"
     "  -f, --follow  keep printing new calls until the process ends (or Ctrl-C)\n"
     "  -j, --json    JSON Lines: one object per call\n"
+    SELECT_USAGE
     "  -h, --help    this text\n";
 
 static void result_text(const struct st_event *e, char *buf, size_t size)
@@ -196,48 +199,29 @@ static void on_int(int sig)
     stop = 1;
 }
 
-int cmd_events(struct ctx *c, int argc, char **argv)
+/* The calls of one trace file; with follow, until the process ends. */
+static int events_of(struct ctx *c, const struct trace_ref *ref, bool json, bool follow,
+                     const struct selection *sel, bool banner)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"follow", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    bool json = false, follow = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "jfh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'j': json = true; break;
-        case 'f': follow = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
-        }
-    }
-    struct trace_ref ref;
-    int status = pid_trace(c, argc, argv, usage, &ref);
-    if (status)
-        return status;
-    color_init(stdout, json);
     uint64_t next = 0;
     bool header = true;
-    if (follow) {
-        signal(SIGINT, on_int);
-        signal(SIGTERM, on_int);
-        setvbuf(stdout, NULL, _IOLBF, 0);
-    }
+    /* a filter looks at the socket an event acted on: the table too */
+    unsigned what = SNAP_EVENTS | SNAP_HISTORY | (select_has_filter(sel) ? SNAP_TABLE : 0);
     for (;;) {
         struct snapshot s;
         char err[256];
-        if (snap_load_since(ref.path, SNAP_EVENTS | SNAP_HISTORY, next, &s, err,
-                            sizeof err) != 0) {
-            fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
+        if (snap_load_since(ref->path, what, next, &s, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, ref->path, err);
             return 1;
         }
         if (s.events_lost && !json)
             fprintf(stderr, "%s: %" PRIu64 " earlier calls overwritten in the ring\n",
                     c->prog, s.events_lost);
+        if (banner && header && !json) {
+            char cmd[ST_CMDLINE_MAX];
+            cmdline_text(&s.h, cmd, sizeof cmd);
+            printf("%spid %d%s  %s\n", color(C_BOLD), s.h.pid, color("0"), cmd);
+        }
         struct table *t = json ? NULL : table_new(8, headers);
         static const unsigned follow_widths[] = {29, 7, 12, 7, 16, 24, 24, 0};
         if (follow)
@@ -250,8 +234,10 @@ int cmd_events(struct ctx *c, int argc, char **argv)
             conn_index_add_dir(ci, c->dir);
         }
         for (size_t i = 0; i < s.n_events; i++) {
+            if (!select_event(sel, &s, &s.events[i]))
+                continue;
             if (json)
-                print_json(&s, ci, ref.pid, &s.events[i]);
+                print_json(&s, ci, ref->pid, &s.events[i]);
             else
                 text_row(t, &s, ci, &s.events[i]);
         }
@@ -273,4 +259,104 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         nanosleep(&ts, NULL);
     }
     return 0;
+}
+
+/* The trace files the selection names beyond one PID: every file's
+ * header is read to resolve names and trees. */
+static struct trace_ref *select_refs(struct ctx *c, struct selection *sel, size_t *n)
+{
+    size_t nr;
+    *n = 0;
+    struct trace_ref *refs = tracedb_list(c->dir, &nr);
+    struct snapshot *h = calloc(nr ? nr : 1, sizeof *h);
+    size_t *at = calloc(nr ? nr : 1, sizeof *at);
+    size_t nh = 0;
+    for (size_t i = 0; h && at && i < nr; i++) {
+        char err[256];
+        if (snap_load(refs[i].path, SNAP_HEADER, &h[nh], err, sizeof err) == 0)
+            at[nh++] = i;
+    }
+    select_resolve(sel, h, nh);
+    for (size_t i = 0; i < nh; i++) {
+        if (select_process(sel, &h[i]))
+            refs[(*n)++] = refs[at[i]];
+        snap_free(&h[i]);
+    }
+    free(h);
+    free(at);
+    return refs;
+}
+
+int cmd_events(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"follow", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        SELECT_OPTIONS,
+        {0, 0, 0, 0},
+    };
+    bool json = false, follow = false;
+    struct selection *sel = select_new(c->prog);
+    int o, status = 0;
+    if (!sel)
+        return 1;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "jfh" SELECT_SHORT, opts, NULL)) != -1) {
+        switch (o) {
+        case 'j': json = true; break;
+        case 'f': follow = true; break;
+        case 'h': fputs(usage, stdout); goto out;
+        default:
+            status = select_opt(sel, o, optarg);
+            if (status == 1)
+                status = usage_error(usage, NULL, NULL);
+            if (status)
+                goto out;
+        }
+    }
+    if ((status = select_words(sel, argc - optind, argv + optind)))
+        goto out;
+    if (!select_has_process(sel)) {
+        status = usage_error(usage, "a PID or a name is needed", NULL);
+        goto out;
+    }
+    color_init(stdout, json);
+    if (follow) {
+        signal(SIGINT, on_int);
+        signal(SIGTERM, on_int);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    }
+    size_t np;
+    const int *pids = select_pids(sel, &np);
+    if (np == 1 && select_only_pids(sel)) {
+        struct trace_ref ref;
+        if (tracedb_find(c->dir, pids[0], &ref) != 0) {
+            fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0], c->dir);
+            status = 1;
+        } else {
+            status = events_of(c, &ref, json, follow, sel, false);
+        }
+        goto out;
+    }
+    size_t n;
+    struct trace_ref *refs = select_refs(c, sel, &n);
+    char why[256];
+    const char *none = select_nothing(sel, why, sizeof why);
+    if (none) {
+        fprintf(stderr, "%s: %s\n", c->prog, none);
+        status = 1;
+    } else if (follow && n > 1) {
+        fprintf(stderr, "%s: -f follows one process; %zu are selected\n", c->prog, n);
+        status = 2;
+    }
+    for (size_t i = 0; !status && i < n; i++) {
+        if (i && !json)
+            putchar('\n');
+        status = events_of(c, &refs[i], json, follow, sel, true);
+    }
+    free(refs);
+out:
+    select_free(sel);
+    return status;
 }

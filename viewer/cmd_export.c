@@ -3,6 +3,7 @@
  * shipper to collect. Each line carries a stable "id", so a store that
  * receives the same socket in two exports keeps one document. */
 #define _GNU_SOURCE
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,14 +16,16 @@
 #include "output.h"
 #include "json_out.h"
 #include "peerjoin.h"
+#include "select.h"
 #include "tracedb.h"
 
 static const char usage[] =
-    "usage: socktrace export [--all]\n"
+    "usage: socktrace export [PID...|NAME] [FILTER] [--all]\n"
     "  Prints every socket of every traced process as JSON Lines: one object\n"
     "  per socket with the machine, the process and a stable \"id\".\n"
     "  The machine is named by SOCKTRACE_HOSTNAME if set, else gethostname().\n"
     "  -a, --all     add closed sockets (from each process's history)\n"
+    SELECT_USAGE
     "  -h, --help    this text\n";
 
 static void line(const char *hostname, const struct snapshot *s,
@@ -54,10 +57,34 @@ static void line(const char *hostname, const struct snapshot *s,
 
 int cmd_export(struct ctx *c, int argc, char **argv)
 {
-    bool all;
-    int status = flag_args(argc, argv, usage, "all", &all);
-    if (status >= 0)
-        return status;
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        SELECT_OPTIONS,
+        {0, 0, 0, 0},
+    };
+    bool all = false;
+    struct selection *sel = select_new(c->prog);
+    int o, status = 0;
+    if (!sel)
+        return 1;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "ah" SELECT_SHORT, opts, NULL)) != -1) {
+        if (o == 'a') {
+            all = true;
+        } else if (o == 'h') {
+            fputs(usage, stdout);
+            goto out;
+        } else {
+            status = select_opt(sel, o, optarg);
+            if (status == 1)
+                status = usage_error(usage, NULL, NULL);
+            if (status)
+                goto out;
+        }
+    }
+    if ((status = select_words(sel, argc - optind, argv + optind)))
+        goto out;
     char hostname[128] = "";
     const char *named = getenv("SOCKTRACE_HOSTNAME");  /* a container, a test */
     if (named && *named)
@@ -67,6 +94,11 @@ int cmd_export(struct ctx *c, int argc, char **argv)
     size_t loaded, bad;
     struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0),
                                               c->prog, &loaded, &bad);
+    select_resolve(sel, snaps, loaded);
+    char why[256];
+    const char *none = select_nothing(sel, why, sizeof why);
+    if (none)
+        fprintf(stderr, "%s: %s\n", c->prog, none);
     struct conn_index *ci = conn_index_new();
     for (size_t i = 0; i < loaded; i++) {
         snap_check_live(&snaps[i]);
@@ -75,12 +107,17 @@ int cmd_export(struct ctx *c, int argc, char **argv)
     for (size_t i = 0; i < loaded; i++) {
         const struct snapshot *s = &snaps[i];
         for (size_t k = 0; k < s->n_open; k++)
-            line(hostname, s, &s->open[k], ci);
+            if (select_socket(sel, s, &s->open[k]))
+                line(hostname, s, &s->open[k], ci);
         for (size_t k = 0; all && k < s->n_closed; k++)
-            line(hostname, s, &s->closed[k], ci);
+            if (select_socket(sel, s, &s->closed[k]))
+                line(hostname, s, &s->closed[k], ci);
         snap_free(&snaps[i]);
     }
     conn_index_free(ci);
     free(snaps);
-    return bad && !loaded ? 1 : 0;
+    status = (bad && !loaded) || none ? 1 : 0;
+out:
+    select_free(sel);
+    return status;
 }

@@ -17,11 +17,12 @@
 #include "output.h"
 #include "json_out.h"
 #include "peerjoin.h"
+#include "select.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
 
 static const char usage[] =
-    "usage: socktrace ports [--json] [--all]\n"
+    "usage: socktrace ports [PID...|NAME] [FILTER] [--json] [--all] [--sort KEY]\n"
     "  Every listening or bound port of the traced processes that run now:\n"
     "  protocol, address, pid, command, whether the kernel chose the port,\n"
     "  and whether it is reachable from other hosts (a wildcard or a\n"
@@ -29,6 +30,7 @@ static const char usage[] =
     "  and the destinations of those connections with their byte counts.\n"
     "  -a, --all     include processes that have ended (ports held at the end)\n"
     "  -j, --json    one JSON object\n"
+    SELECT_USAGE SELECT_SORT_USAGE
     "  -h, --help    this text\n";
 
 static const char *exposure(const struct st_sock *s)
@@ -220,25 +222,43 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"all", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
+        SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     bool json = false, all = false;
-    int o;
+    struct selection *sel = select_new(c->prog);
+    int o, status;
+    if (!sel)
+        return 1;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "jah" SELECT_SHORT, opts, NULL)) != -1) {
         switch (o) {
         case 'j': json = true; break;
         case 'a': all = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
+        case 'h': fputs(usage, stdout); select_free(sel); return 0;
+        default:
+            status = select_opt(sel, o, optarg);
+            if (status == 1)
+                status = usage_error(usage, NULL, NULL);
+            if (status) {
+                select_free(sel);
+                return status;
+            }
         }
     }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument: %s", argv[optind]);
+    if ((status = select_words(sel, argc - optind, argv + optind))) {
+        select_free(sel);
+        return status;
+    }
     color_init(stdout, json);
     size_t good, bad;
     struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | SNAP_HISTORY, c->prog,
                                               &good, &bad);
+    select_resolve(sel, snaps, good);
+    char why[256];
+    const char *none = select_nothing(sel, why, sizeof why);
+    if (none)
+        fprintf(stderr, "%s: %s\n", c->prog, none);
     /* the other ends of outgoing connections, among all traced processes */
     struct conn_index *ci = conn_index_new();
     for (size_t i = 0; i < good; i++)
@@ -256,41 +276,59 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     size_t eph_len = 0;
     FILE *ej = json ? open_memstream(&eph_json, &eph_len) : NULL;
     bool first_e = true;
-    for (size_t i = 0; i < good; i++) {
+    /* the port rows of every selected process, in --sort order */
+    size_t total = 0, nrows = 0;
+    for (size_t i = 0; i < good; i++)
+        total += snaps[i].n_open;
+    struct sel_row *rows = calloc(total + 1, sizeof *rows);
+    for (size_t i = 0; rows && i < good; i++) {
         const struct snapshot *s = &snaps[i];
-        if (!s->alive && !all)
-            continue;
+        for (size_t k = 0; (s->alive || all) && k < s->n_open; k++)
+            if (is_port(&s->open[k]) && select_socket(sel, s, &s->open[k]))
+                rows[nrows++] = (struct sel_row){s, &s->open[k]};
+    }
+    select_sort_rows(sel, rows, nrows);
+    for (size_t r = 0; r < nrows; r++) {
+        const struct snapshot *s = rows[r].snap;
+        const struct st_sock *so = rows[r].sock;
         char cmd[ST_CMDLINE_MAX], addr[ADDR_TEXT_MAX], pid[16];
         cmdline_text(&s->h, cmd, sizeof cmd);
         snprintf(pid, sizeof pid, "%d", s->h.pid);
-        struct eph e = {0};
-        for (size_t k = 0; k < s->n_open; k++) {
-            const struct st_sock *so = &s->open[k];
-            ephemeral(&e, s, ci, so);
-            if (!is_port(so))
-                continue;
-            if (!addr_text(&so->local, addr, sizeof addr))
-                strcpy(addr, "-");
-            const char *x = exposure(so);
-            const char *chosen = so->flags & ST_SF_PORT_CHOSEN ? "kernel" : "asked";
-            if (json) {
-                struct sock_extra sx;
-                conn_index_extra(ci, s, so, &sx);
-                if (!first_p)
-                    fputc(',', f);
-                first_p = false;
-                json_port(f, s, so, &sx, strncmp(x, "REACHABLE", 9) == 0, x);
-            } else {
-                const char *cells[] = {proto_name(so), addr, chosen, x, pid, cmd};
-                const char *colors[] = {NULL, NULL, NULL,
-                                        strncmp(x, "REACHABLE", 9) == 0 ? C_YELLOW : NULL,
-                                        NULL, NULL};
-                table_add(ports, cells, colors);
-                ports_rows++;
-            }
+        if (!addr_text(&so->local, addr, sizeof addr))
+            strcpy(addr, "-");
+        const char *x = exposure(so);
+        const char *chosen = so->flags & ST_SF_PORT_CHOSEN ? "kernel" : "asked";
+        if (json) {
+            struct sock_extra sx;
+            conn_index_extra(ci, s, so, &sx);
+            if (!first_p)
+                fputc(',', f);
+            first_p = false;
+            json_port(f, s, so, &sx, strncmp(x, "REACHABLE", 9) == 0, x);
+        } else {
+            const char *cells[] = {proto_name(so), addr, chosen, x, pid, cmd};
+            const char *colors[] = {NULL, NULL, NULL,
+                                    strncmp(x, "REACHABLE", 9) == 0 ? C_YELLOW : NULL,
+                                    NULL, NULL};
+            table_add(ports, cells, colors);
+            ports_rows++;
         }
+    }
+    free(rows);
+    for (size_t i = 0; i < good; i++) {
+        const struct snapshot *s = &snaps[i];
+        if ((!s->alive && !all) || !select_process(sel, s))
+            continue;
+        char cmd[ST_CMDLINE_MAX], pid[16];
+        cmdline_text(&s->h, cmd, sizeof cmd);
+        snprintf(pid, sizeof pid, "%d", s->h.pid);
+        struct eph e = {0};
+        for (size_t k = 0; k < s->n_open; k++)
+            if (select_socket(sel, s, &s->open[k]))
+                ephemeral(&e, s, ci, &s->open[k]);
         for (size_t k = 0; k < s->n_closed; k++)
-            ephemeral(&e, s, ci, &s->closed[k]);
+            if (select_socket(sel, s, &s->closed[k]))
+                ephemeral(&e, s, ci, &s->closed[k]);
         if (e.count) {
             any_eph = true;
             char cnt[16], range[32];
@@ -333,5 +371,6 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     for (size_t i = 0; i < good; i++)
         snap_free(&snaps[i]);
     free(snaps);
-    return (bad && !good) ? 1 : 0;
+    select_free(sel);
+    return (bad && !good) || none ? 1 : 0;
 }

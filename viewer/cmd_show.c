@@ -1,6 +1,7 @@
 /* cmd_show.c - `socktrace show PID`: one process's sockets, open now (or
  * when it ended), with --all the closed ones from history; text or JSON. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -16,18 +17,22 @@
 #include "json_out.h"
 #include "kernel.h"
 #include "peerjoin.h"
+#include "select.h"
 #include "show_kernel.h"
 #include "tracedb.h"
 
 static const char usage[] =
-    "usage: socktrace show PID [--all] [--json] [--verify]\n"
-    "  Prints the sockets of a traced process: open now, or open when it ended.\n"
-    "  A process with no trace file is shown from the kernel's view (/proc).\n"
+    "usage: socktrace show [PID...|NAME] [FILTER] [--all] [--json] [--verify]\n"
+    "  Prints the sockets of traced processes: open now, or open when they\n"
+    "  ended; with a FILTER only the sockets it passes (and only processes\n"
+    "  with one, unless named by PID). A PID with no trace file is shown\n"
+    "  from the kernel's view (/proc). --json: one object per process per line.\n"
     "  -a, --all     add the sockets it closed (from history), with open and\n"
     "                close times and lifetime\n"
     "  -j, --json    one JSON object (schema in README.md)\n"
     "  -v, --verify  hold the trace against the kernel's view of the running\n"
-    "                process; exit 0 when they agree, 1 when they differ\n"
+    "                process (one PID); exit 0 when they agree, 1 when they differ\n"
+    SELECT_USAGE SELECT_SORT_USAGE
     "  -h, --help    this text\n";
 
 void cmdline_text(const struct st_header *h, char *buf, size_t size)
@@ -100,7 +105,8 @@ void exec_untraced_text(const struct snapshot *s, char *buf, size_t size)
              s->alive ? "" : ", then ended");
 }
 
-static void print_text(const struct snapshot *s, const struct conn_index *ci, bool all)
+static void print_text(const struct snapshot *s, const struct conn_index *ci,
+                       const struct sel_row *rows, size_t n, bool all)
 {
     struct sock_extra x;
     char cmd[ST_CMDLINE_MAX], start[64], end[64];
@@ -137,24 +143,21 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci, bo
     static const char *const hdr[] = {"FD", "PROTO", "STATE", "LOCAL", "PEER",
                                       "ORIGIN", "OPENED", "CLOSED", "LIFETIME", "TCP"};
     struct table *t = table_new(all ? 10 : 6, hdr);
-    for (size_t i = 0; i < s->n_open; i++) {
-        conn_index_extra(ci, s, &s->open[i], &x);
-        add_row(t, &s->open[i], &x, all);
-    }
-    for (size_t i = 0; all && i < s->n_closed; i++) {
-        conn_index_extra(ci, s, &s->closed[i], &x);
-        add_row(t, &s->closed[i], &x, all);
+    for (size_t i = 0; i < n; i++) {
+        conn_index_extra(ci, s, rows[i].sock, &x);
+        add_row(t, rows[i].sock, &x, all);
     }
     table_print(t, stdout);
     table_free(t);
     bool chosen = false;
-    for (size_t i = 0; i < s->n_open && !chosen; i++)
-        chosen = s->open[i].flags & ST_SF_PORT_CHOSEN;
+    for (size_t i = 0; i < n && !chosen; i++)
+        chosen = !rows[i].sock->closed_ns && (rows[i].sock->flags & ST_SF_PORT_CHOSEN);
     if (chosen)
         printf("  * port chosen by the kernel\n");
 }
 
-static void print_json(const struct snapshot *s, const struct conn_index *ci, bool all)
+static void print_json(const struct snapshot *s, const struct conn_index *ci,
+                       const struct sel_row *rows, size_t n, bool all)
 {
     struct sock_extra x;
     bool first = true;
@@ -164,17 +167,11 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, bo
     json_process_fields(f, &first, s);
     json_key(f, &first, "sockets");
     fputc('[', f);
-    for (size_t i = 0; i < s->n_open; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             fputc(',', f);
-        conn_index_extra(ci, s, &s->open[i], &x);
-        json_socket(f, &s->open[i], &x);
-    }
-    for (size_t i = 0; all && i < s->n_closed; i++) {
-        if (i || s->n_open)
-            fputc(',', f);
-        conn_index_extra(ci, s, &s->closed[i], &x);
-        json_socket(f, &s->closed[i], &x);
+        conn_index_extra(ci, s, rows[i].sock, &x);
+        json_socket(f, rows[i].sock, &x);
     }
     fputc(']', f);
     if (all) {
@@ -184,6 +181,103 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, bo
     fputs("}\n", f);
 }
 
+/* A process's sockets as rows: open ones, with --all the closed ones,
+ * those the filter passes, in --sort order. *n 0 when none. */
+static struct sel_row *rows_of(const struct selection *sel, const struct snapshot *s,
+                               bool all, size_t *n)
+{
+    struct sel_row *r = calloc(s->n_open + s->n_closed + 1, sizeof *r);
+    *n = 0;
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < s->n_open; i++)
+        if (select_socket(sel, s, &s->open[i]))
+            r[(*n)++] = (struct sel_row){s, &s->open[i]};
+    for (size_t i = 0; all && i < s->n_closed; i++)
+        if (select_socket(sel, s, &s->closed[i]))
+            r[(*n)++] = (struct sel_row){s, &s->closed[i]};
+    select_sort_rows(sel, r, *n);
+    return r;
+}
+
+/* A process that may have ended with a connect under way: the kernel
+ * settles a non-blocking connect the program never checked. */
+static void settle(struct snapshot *s)
+{
+    snap_check_live(s);
+    if (!s->alive)
+        return;
+    bool connecting = false;
+    for (size_t i = 0; i < s->n_open && !connecting; i++)
+        connecting = s->open[i].state == ST_STATE_CONNECTING;
+    struct kview k;
+    char kerr[256];
+    if (connecting && kview_load(s->h.pid, &k, kerr, sizeof kerr) == 0) {
+        kview_settle_connects(&k, s->open, s->n_open);
+        kview_free(&k);
+    }
+}
+
+/* The processes named by pid, each the way `show PID` finds it: the file
+ * of the running process (its owner's directory too), else the last. */
+static int load_pids(struct ctx *c, const struct selection *sel, bool all,
+                     struct snapshot **out, size_t *n)
+{
+    size_t np;
+    const int *pids = select_pids(sel, &np);
+    *out = calloc(np, sizeof **out);
+    *n = 0;
+    if (!*out)
+        return 1;
+    for (size_t i = 0; i < np; i++) {
+        struct trace_ref ref;
+        char err[256];
+        if (tracedb_find(c->dir, pids[i], &ref) != 0) {
+            fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[i], c->dir);
+            return 1;
+        }
+        if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &(*out)[*n], err,
+                      sizeof err)) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
+            return 1;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+static int show_one(struct ctx *c, bool json, struct trace_ref *ref, bool verify, bool all,
+                    struct selection *sel)
+{
+    struct snapshot s;
+    char err[256];
+    if (snap_load(ref->path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &s, err, sizeof err)) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, ref->path, err);
+        return 1;
+    }
+    int status = 0;
+    if (verify) {
+        /* entries show prints as closed are not open for --verify either */
+        snap_check_live(&s);
+        status = show_verify(&s, json, c->prog);
+    } else {
+        settle(&s);
+        select_resolve(sel, &s, 1);
+        struct conn_index *ci = conn_index_new();
+        conn_index_add_dir(ci, c->dir);
+        size_t n;
+        struct sel_row *rows = rows_of(sel, &s, all, &n);
+        if (json)
+            print_json(&s, ci, rows, n, all);
+        else
+            print_text(&s, ci, rows, n, all);
+        free(rows);
+        conn_index_free(ci);
+    }
+    snap_free(&s);
+    return status;
+}
+
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -191,66 +285,109 @@ int cmd_show(struct ctx *c, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"verify", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     bool all = false, json = false, verify = false;
-    int o;
+    struct selection *sel = select_new(c->prog);
+    int o, status = 0;
+    if (!sel)
+        return 1;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "ajvh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "ajvh" SELECT_SHORT, opts, NULL)) != -1) {
         switch (o) {
         case 'a': all = true; break;
         case 'j': json = true; break;
         case 'v': verify = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
+        case 'h': fputs(usage, stdout); goto out;
+        default:
+            status = select_opt(sel, o, optarg);
+            if (status == 1)
+                status = usage_error(usage, NULL, NULL);
+            if (status)
+                goto out;
         }
     }
-    struct trace_ref ref;
-    int pid = optind == argc - 1 ? parse_pid(argv[optind]) : -1;
+    if ((status = select_words(sel, argc - optind, argv + optind)))
+        goto out;
     color_init(stdout, json);
-    if (pid > 0 && !verify && tracedb_find(c->dir, pid, &ref) != 0) {
-        /* never traced: what the kernel tells anyone allowed to look */
-        char proc[32];
-        snprintf(proc, sizeof proc, "/proc/%d", pid);
-        if (access(proc, F_OK) == 0)
-            return show_kernel(pid, json, c->prog);
+    size_t np;
+    const int *pids = select_pids(sel, &np);
+    struct trace_ref ref;
+    if (!select_has_process(sel) && !select_has_filter(sel)) {
+        status = usage_error(usage, "a PID, a name or a filter is needed", NULL);
+        goto out;
     }
-    int status = pid_trace(c, argc, argv, usage, &ref);
-    if (status)
-        return status;
-    struct snapshot s;
-    char err[256];
-    if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &s, err, sizeof err)) {
-        fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
-        return 1;
+    if (verify && !(np == 1 && !select_has_filter(sel))) {
+        status = usage_error(usage, "--verify takes one PID and no filter", NULL);
+        goto out;
     }
-    if (verify) {
-        /* entries show prints as closed are not open for --verify either */
-        snap_check_live(&s);
-        status = show_verify(&s, json, c->prog);
-        snap_free(&s);
-        return status;
+    if (np == 1 && !select_has_filter(sel) && select_only_pids(sel)) {
+        if (tracedb_find(c->dir, pids[0], &ref) != 0) {
+            /* never traced: what the kernel tells anyone allowed to look */
+            char proc[32];
+            snprintf(proc, sizeof proc, "/proc/%d", pids[0]);
+            if (!verify && access(proc, F_OK) == 0)
+                status = show_kernel(pids[0], json, c->prog);
+            else {
+                fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0],
+                        c->dir);
+                status = 1;
+            }
+            goto out;
+        }
+        status = show_one(c, json, &ref, verify, all, sel);
+        goto out;
     }
-    snap_check_live(&s);
-    if (s.alive) {
-        /* a non-blocking connect the program never checked: ask the kernel */
-        bool connecting = false;
-        for (size_t i = 0; i < s.n_open && !connecting; i++)
-            connecting = s.open[i].state == ST_STATE_CONNECTING;
-        struct kview k;
-        char kerr[256];
-        if (connecting && kview_load(s.h.pid, &k, kerr, sizeof kerr) == 0) {
-            kview_settle_connects(&k, s.open, s.n_open);
-            kview_free(&k);
+    /* several processes: by pid, else every traced one, then selected */
+    struct snapshot *snaps;
+    size_t n, bad;
+    if (select_only_pids(sel)) {
+        status = load_pids(c, sel, all, &snaps, &n);
+    } else {
+        snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0), NULL, &n, &bad);
+        if (!n && errno) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, c->dir, strerror(errno));
+            status = 1;
         }
     }
-    struct conn_index *ci = conn_index_new();
-    conn_index_add_dir(ci, c->dir);
-    if (json)
-        print_json(&s, ci, all);
-    else
-        print_text(&s, ci, all);
-    conn_index_free(ci);
-    snap_free(&s);
-    return 0;
+    if (!status) {
+        select_resolve(sel, snaps, n);
+        select_sort_snaps(sel, snaps, n);
+        struct conn_index *ci = conn_index_new();
+        conn_index_add_dir(ci, c->dir);
+        size_t shown = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!select_process(sel, &snaps[i]))
+                continue;
+            settle(&snaps[i]);
+            size_t nr;
+            struct sel_row *rows = rows_of(sel, &snaps[i], all, &nr);
+            /* a filter leaves out the processes it leaves no row of,
+             * unless they were named by pid */
+            if (nr || !select_has_filter(sel) || select_only_pids(sel)) {
+                if (!json && shown)
+                    putchar('\n');
+                if (json)
+                    print_json(&snaps[i], ci, rows, nr, all);
+                else
+                    print_text(&snaps[i], ci, rows, nr, all);
+                shown++;
+            }
+            free(rows);
+        }
+        conn_index_free(ci);
+        char why[256];
+        const char *none = select_nothing(sel, why, sizeof why);
+        if (none || !shown) {
+            fprintf(stderr, "%s: %s\n", c->prog, none ? none : "no traced socket passes the filter");
+            status = 1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        snap_free(&snaps[i]);
+    free(snaps);
+out:
+    select_free(sel);
+    return status;
 }

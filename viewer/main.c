@@ -5,20 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "commands.h"
+#include "tracedb.h"
 
 #ifndef ST_VERSION_STRING
 #define ST_VERSION_STRING "unknown"
 #endif
 
 static const char usage[] =
-    "usage: socktrace [-d DIR] VERB [ARGS...]\n"
+    "usage: socktrace [-d DIR] VERB [ARGS...] [-d DIR]\n"
     "Shows which addresses and ports the sockets of traced programs really got.\n"
     "\n"
     "Verbs:\n"
-    "  show PID [--all] [--json] [--verify]\n"
-    "                              sockets of one process; --verify holds\n"
+    "  show [PID...|NAME] [FILTER] [--all] [--json] [--verify]\n"
+    "                              sockets of processes; --verify holds\n"
     "                              them against the kernel's view\n"
     "  ps [--json]                 traced processes, children under parents\n"
     "  events PID [--json] [-f]    every recorded call, in order; -f follows\n"
@@ -32,10 +35,67 @@ static const char usage[] =
     "Options:\n"
     "  -d, --dir DIR   trace directory (default: $SOCKTRACE_DIR, else\n"
     "                  $XDG_RUNTIME_DIR/socktrace, else /tmp/socktrace-UID)\n"
+    "                  (before or after the verb)\n"
     "  -h, --help      this text; VERB --help for a verb's options\n"
+    "\n"
+    "Selection (show, events, ports, export): PIDs, -p PID[,PID], -c NAME,\n"
+    "--tree PID, and an ss-style FILTER: 'sport = :80 and not state listening'\n"
     "  -V, --version   the version\n"
     "\n"
     "Trace a program: LD_PRELOAD=libsocktrace.so PROGRAM\n";
+
+/* -d DIR after the verb: taken out of argv, so that no verb needs to know
+ * it; up to "--" (and, for run, up to the command it runs). Returns the
+ * directory (the last one given) or NULL; *bad set when -d lacks one. */
+static const char *dir_after_verb(int *argc, char **argv, bool stop_at_word, bool *bad)
+{
+    const char *dir = NULL;
+    int o = 1;
+    *bad = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--") || (stop_at_word && a[0] != '-')) {
+            while (i < *argc)
+                argv[o++] = argv[i++];
+            break;
+        }
+        if (!strcmp(a, "-d") || !strcmp(a, "--dir")) {
+            if (i + 1 >= *argc) {
+                *bad = true;
+                return NULL;
+            }
+            dir = argv[++i];
+        } else if (!strncmp(a, "--dir=", 6)) {
+            dir = a + 6;
+        } else {
+            argv[o++] = argv[i];
+        }
+    }
+    argv[o] = NULL;
+    *argc = o;
+    return dir;
+}
+
+/* A directory named with -d must be one the viewer can read: a mistyped
+ * one is an error, not an empty list. */
+static int check_dir(const char *prog, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        fprintf(stderr, "%s: trace directory %s: %s\n", prog, dir, strerror(errno));
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: trace directory %s: not a directory\n", prog, dir);
+        return 1;
+    }
+    if (access(dir, R_OK | X_OK) != 0) {
+        fprintf(stderr, "%s: trace directory %s: %s%s\n", prog, dir, strerror(errno),
+                st.st_uid != geteuid() ? " (it belongs to another user)" : "");
+        return 1;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -62,13 +122,27 @@ int main(int argc, char **argv)
     }
     if (i >= argc)
         return usage_error(usage, "a verb is needed", NULL);
+    const char *verb = argv[i];
+    argc -= i;
+    argv += i;
+    bool run = !strcmp(verb, "run"), missing;
+    const char *later = dir_after_verb(&argc, argv, run, &missing);
+    if (missing)
+        return usage_error(usage, "-d needs a directory", NULL);
+    if (later)
+        dir = later;
     if (st_dir_path(c.dir, sizeof c.dir, dir) != 0) {
         fprintf(stderr, "socktrace: trace directory path too long\n");
         return 1;
     }
-    const char *verb = argv[i];
-    argc -= i;
-    argv += i;
+    /* run hands the directory on to the program, whose tracer creates it */
+    if (dir && !run && check_dir(c.prog, c.dir))
+        return 1;
+    /* root sees every user's traces unless it named a directory; anyone
+     * finds a pid's trace in its owner's directory, unless -d said where */
+    const char *env = secure_getenv("SOCKTRACE_DIR");
+    bool named = dir || (env && *env);
+    tracedb_widen(c.dir, !named && geteuid() == 0 && strcmp(verb, "clean") != 0, !dir);
     if (!strcmp(verb, "show"))
         return cmd_show(&c, argc, argv);
     if (!strcmp(verb, "ps"))

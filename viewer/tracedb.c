@@ -4,72 +4,186 @@
 #include "tracedb.h"
 
 #include <dirent.h>
+#include <glob.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "snapshot.h"
 #include "tracedir.h"
 
-struct trace_ref *tracedb_list(const char *dir, size_t *n)
+static struct {
+    char dir[ST_PATH_MAX];
+    bool all_users, owners;
+} widen;
+
+void tracedb_widen(const char *default_dir, bool all_users, bool owners)
 {
-    *n = 0;
+    snprintf(widen.dir, sizeof widen.dir, "%s", default_dir);
+    widen.all_users = all_users;
+    widen.owners = owners;
+}
+
+/* Appends the trace files of dir to *v. Returns 0, or -1 (errno set) when
+ * the directory cannot be read. */
+static int list_one(const char *dir, struct trace_ref **v, size_t *n, size_t *cap)
+{
     DIR *d = opendir(dir);
     if (!d)
-        return NULL;
-    struct trace_ref *v = NULL;
-    size_t cap = 0;
+        return -1;
     struct dirent *e;
     while ((e = readdir(d))) {
         int pid;
         uint64_t start;
         if (st_trace_name_parse(e->d_name, &pid, &start) != 0)
             continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct trace_ref *p = realloc(v, cap * sizeof *v);
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 64;
+            struct trace_ref *p = realloc(*v, c * sizeof **v);
             if (!p)
                 break;
-            v = p;
+            *v = p;
+            *cap = c;
         }
-        struct trace_ref *r = &v[(*n)++];
+        struct trace_ref *r = &(*v)[(*n)++];
         r->pid = pid;
         r->proc_start = start;
         snprintf(r->path, sizeof r->path, "%s/%s", dir, e->d_name);
     }
     closedir(d);
+    return 0;
+}
+
+/* A default trace directory of user uid: a real directory that uid owns
+ * and only uid may write, so that no one plants traces in another's name. */
+static bool users_dir(const char *path, uid_t uid)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid &&
+           !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* The other users' default directories, each once (not dir itself). */
+static void list_users(const char *dir, struct trace_ref **v, size_t *n, size_t *cap)
+{
+    static const char *const patterns[] = {"/tmp/socktrace-*", "/run/user/*/socktrace"};
+    for (size_t k = 0; k < 2; k++) {
+        glob_t g;
+        if (glob(patterns[k], GLOB_NOSORT, NULL, &g) != 0)
+            continue;
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *p = g.gl_pathv[i], *num = k ? p + strlen("/run/user/") :
+                                                  p + strlen("/tmp/socktrace-");
+            char *end;
+            errno = 0;
+            unsigned long uid = strtoul(num, &end, 10);
+            if (errno || end == num || (k ? *end != '/' : *end != 0) || uid > 0xfffffffeUL)
+                continue;
+            if (strcmp(p, dir) != 0 && users_dir(p, (uid_t)uid))
+                list_one(p, v, n, cap);
+        }
+        globfree(&g);
+    }
+}
+
+struct trace_ref *tracedb_list(const char *dir, size_t *n)
+{
+    *n = 0;
+    struct trace_ref *v = NULL;
+    size_t cap = 0;
+    int r = list_one(dir, &v, n, &cap);
+    int saved = errno;
+    if (widen.all_users && !strcmp(dir, widen.dir))
+        list_users(dir, &v, n, &cap);
     if (!*n) {
         free(v);
-        errno = 0;
+        errno = r ? saved : 0;
         return NULL;
     }
     return v;
 }
 
-int tracedb_find(const char *dir, int pid, struct trace_ref *out)
+/* 2: the file of the running process pid found, 1: an older one, 0: none */
+static int find_in(const char *dir, int pid, bool have_live, uint64_t live_start,
+                   struct trace_ref *out)
 {
     size_t n;
     struct trace_ref *v = tracedb_list(dir, &n);
-    uint64_t live_start = 0;
-    int ppid;
-    int have_live = st_proc_stat(pid, &live_start, &ppid) == 0;
-    int found = -1;
+    int found = 0;
     for (size_t i = 0; i < n; i++) {
         if (v[i].pid != pid)
             continue;
         if (have_live && v[i].proc_start == live_start) {
             *out = v[i];
-            found = 0;
+            found = 2;
             break;
         }
-        if (found != 0 || v[i].proc_start > out->proc_start) {
+        if (!found || v[i].proc_start > out->proc_start) {
             *out = v[i];
-            found = 0;
+            found = 1;
         }
     }
     free(v);
     return found;
+}
+
+/* One variable of /proc/PID/environ (readable by its owner and root). */
+static bool environ_var(int pid, const char *name, char *buf, size_t size)
+{
+    char path[64], env[16384];
+    snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t len = fread(env, 1, sizeof env - 1, f);
+    fclose(f);
+    env[len] = 0;
+    size_t nl = strlen(name);
+    for (size_t o = 0; o < len; o += strlen(env + o) + 1)
+        if (!strncmp(env + o, name, nl) && env[o + nl] == '=' && env[o + nl + 1]) {
+            snprintf(buf, size, "%s", env + o + nl + 1);
+            return true;
+        }
+    return false;
+}
+
+/* The running process pid in the directories its own user's tracer would
+ * have used: its environment's, then that user's defaults. */
+static int find_owners(int pid, uint64_t live_start, struct trace_ref *out)
+{
+    char proc[32], dirs[4][ST_PATH_MAX], v[ST_PATH_MAX];
+    struct stat st;
+    size_t nd = 0;
+    snprintf(proc, sizeof proc, "/proc/%d", pid);
+    if (stat(proc, &st) != 0)
+        return 0;
+    if (environ_var(pid, "SOCKTRACE_DIR", v, sizeof v))
+        snprintf(dirs[nd++], ST_PATH_MAX, "%s", v);
+    if (environ_var(pid, "XDG_RUNTIME_DIR", v, sizeof v) && v[0] == '/' &&
+        strlen(v) < ST_PATH_MAX - 16)
+        snprintf(dirs[nd++], ST_PATH_MAX, "%s/socktrace", v);
+    snprintf(dirs[nd++], ST_PATH_MAX, "/tmp/socktrace-%u", (unsigned)st.st_uid);
+    snprintf(dirs[nd++], ST_PATH_MAX, "/run/user/%u/socktrace", (unsigned)st.st_uid);
+    for (size_t i = 0; i < nd; i++)
+        if (find_in(dirs[i], pid, true, live_start, out) == 2)
+            return 2;
+    return 0;
+}
+
+int tracedb_find(const char *dir, int pid, struct trace_ref *out)
+{
+    uint64_t live_start = 0;
+    int ppid;
+    bool have_live = st_proc_stat(pid, &live_start, &ppid) == 0;
+    struct trace_ref here;
+    int found = find_in(dir, pid, have_live, live_start, &here);
+    if (found != 2 && have_live && widen.owners && find_owners(pid, live_start, out) == 2)
+        return 0;
+    if (found)
+        *out = here;
+    return found ? 0 : -1;
 }
 
 struct snapshot *tracedb_load_all(const char *dir, unsigned what, const char *prog,

@@ -3,6 +3,7 @@
 #ifndef SOCKTRACE_TRACEDB_H
 #define SOCKTRACE_TRACEDB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,6 +12,14 @@ struct trace_ref {
     uint64_t proc_start;
     char path[600];
 };
+
+/* Where else to look, decided once by main from how the directory was
+ * chosen. With all_users (root, no directory named) every list of the
+ * default directory adds the other users' default directories
+ * (/tmp/socktrace-UID, /run/user/UID/socktrace, each owned by its UID and
+ * writable by it alone). With owners (no -d), tracedb_find looks for a
+ * pid it did not find in the directory of the user the process runs as. */
+void tracedb_widen(const char *default_dir, bool all_users, bool owners);
 
 /* All trace files in dir; *n set. Returns NULL with *n == 0 when none
  * (errno set when the directory could not be read). */
