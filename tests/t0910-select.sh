@@ -18,7 +18,7 @@ export_rows() { python3 -c '
 import json, sys
 for l in sys.stdin:
     d = json.loads(l); s = d["socket"]
-    print(d["pid"], s["local"] or "-", s["peer"] or "-")' | sort -u; }
+    print(d["process"]["pid"], s["local"] or "-", s["peer"] or "-")' | sort -u; }
 # "pid local peer" from ss output lines given as arguments to ss, for pids
 ss_rows() { ss -H -n -p "$@" | awk '{
     line = $0; l = $(NF-2); p = $(NF-1)
@@ -90,7 +90,7 @@ check_some "ports 'sport = :NGINX': the listener pids ss gives" \
     "$(ss -H -n -l -t -p "sport = :$nport" | grep -o 'pid=[0-9]*' | sed 's/pid=//' | sort -n | tr '\n' ' ' | sed 's/ $//')" \
     "$("$SOCKTRACE" ports --json "sport = :$nport" | python3 -c '
 import json, sys
-print(" ".join(sorted({str(p["pid"]) for p in json.load(sys.stdin)["ports"]}, key=int)))')"
+print(" ".join(sorted({str(p["process"]["pid"]) for p in json.load(sys.stdin)["ports"]}, key=int)))')"
 traced="$master $workers $http ${PIDS[socat]} $child $cli"
 check_some "export 'state listening and src 127.0.0.0/8' equals ss -tlnp 'src 127.0.0.0/8'" \
     "$(ss_rows -t -l 'src 127.0.0.0/8' | only_pids "$traced")" \
@@ -133,10 +133,10 @@ for l in sys.stdin:
 check "ports --sort port: ascending ports" \
     "$("$SOCKTRACE" ports --json | python3 -c '
 import json, sys
-print(sorted(int(p["address"].rsplit(":", 1)[1]) for p in json.load(sys.stdin)["ports"] if ":" in p["address"]))')" \
+print(sorted(p["socket"]["local_port"] for p in json.load(sys.stdin)["ports"] if p["socket"]["local_port"] is not None))')" \
     "$("$SOCKTRACE" ports --sort port --json | python3 -c '
 import json, sys
-print([int(p["address"].rsplit(":", 1)[1]) for p in json.load(sys.stdin)["ports"] if ":" in p["address"]])')"
+print([p["socket"]["local_port"] for p in json.load(sys.stdin)["ports"] if p["socket"]["local_port"] is not None])')"
 check "show --sort fd --all: fds ascending, open and closed mixed" \
     "$("$SOCKTRACE" show "$http" --all --json | python3 -c '
 import json, sys; print(sorted(s["fd"] for s in json.load(sys.stdin)["sockets"]))')" \

@@ -49,7 +49,7 @@ check "root: ports lists its listener with the pid ss gives" \
     "$(ss -H -n -l -t -p "sport = :$lport" | grep -o 'pid=[0-9]*' | sed 's/pid=//')" \
     "$(as_root ports --json "sport = :$lport" | python3 -c '
 import json, sys
-for p in json.load(sys.stdin)["ports"]: print(p["pid"])')"
+for p in json.load(sys.stdin)["ports"]: print(p["process"]["pid"])')"
 check "root: show -c python3 with a filter finds it" "$upid" \
     "$(as_root show -c python3 "sport = :$lport" --json | python3 -c '
 import json, sys
