@@ -2,6 +2,7 @@
  * reads trace files; it never touches a traced process. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
     const char *verb = argv[i];
     argc -= i;
     argv += i;
+    cli_argv = argv;    /* usage_error names a refused option itself */
+    opterr = 0;
     if (!strcmp(verb, "show"))
         return cmd_show(&c, argc, argv);
     if (!strcmp(verb, "ps"))
