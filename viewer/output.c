@@ -68,7 +68,7 @@ struct table *table_new(int ncols, const char *const *headers)
         return NULL;
     }
     /* a pid or an fd cut in the middle is a different, valid number */
-    static const char *const whole[] = {"FD", "PID", "PPID", "PORT", "FD2"};
+    static const char *const whole[] = {"FD", "PID", "PPID", "PORT", "FD2", "PROCESSES"};
     for (int i = 0; i < ncols; i++)
         for (size_t k = 0; k < sizeof whole / sizeof *whole; k++)
             if (headers[i] && !strcmp(headers[i], whole[k]))
@@ -145,28 +145,37 @@ static size_t cp_offset(const char *s, size_t n)
     return i;
 }
 
-/* Narrows the widest cuttable columns, one step at a time, until a line
- * fits limit or every such column is down to its floor (its header, at
- * least 6: "/tm…ck" still tells a path from an address). */
+/* Narrows the widest cuttable column, one step at a time, until a line
+ * fits limit or every such column is down to min_w (or its header). */
+static size_t narrow(struct table *t, size_t *w, size_t total, size_t limit, size_t min_w)
+{
+    while (total > limit) {
+        int pick = -1;
+        for (int i = 0; i < t->ncols; i++) {
+            size_t floor = text_width(t->cells[i]);
+            if (floor < min_w)
+                floor = min_w;
+            if (!t->keep[i] && w[i] > floor && (pick < 0 || w[i] > w[pick]))
+                pick = i;
+        }
+        if (pick < 0)
+            break;
+        w[pick]--;
+        total--;
+    }
+    return total;
+}
+
+/* Long cells (addresses, paths, commands) are cut first, down to 16
+ * columns; only then short ones, down to 6: "/tm…ck" still tells a path
+ * from an address. */
 static void fit(struct table *t, size_t *w, size_t limit)
 {
     size_t total = 0;
     for (int i = 0; i < t->ncols; i++)
         total += w[i] + (i ? 2 : 0);
-    while (total > limit) {
-        int pick = -1;
-        for (int i = 0; i < t->ncols; i++) {
-            size_t floor = text_width(t->cells[i]);
-            if (floor < 6)
-                floor = 6;
-            if (!t->keep[i] && w[i] > floor && (pick < 0 || w[i] > w[pick]))
-                pick = i;
-        }
-        if (pick < 0)
-            return;
-        w[pick]--;
-        total--;
-    }
+    total = narrow(t, w, total, limit, 16);
+    narrow(t, w, total, limit, 6);
 }
 
 /* v cut to width cells, start and end kept around the marker */

@@ -23,7 +23,7 @@ struct table *table_new(int ncols, const char *const *headers);
 void table_add(struct table *t, const char *const *cells, const char *const *colors);
 /* Prints the table. On a terminal (its width), or with $COLUMNS set, a
  * line wider than that has its widest cells cut in the middle ("/tmp/a…
- * sock"); FD, PID, PPID and PORT columns are never cut. */
+ * sock"); FD, PID, PPID, PORT and PROCESSES (pids) columns are never cut. */
 void table_print(struct table *t, FILE *f);
 /* -w/--wide: every cell whole, whatever the width (as `ps -w`). */
 void table_wide(bool on);
