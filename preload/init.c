@@ -231,7 +231,11 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
         st_emit(ST_CALL_EXEC, -1, -1, 0, 0, NULL);
         st_exec_sweep();
     }
-    st_scan_fds(ST_ORIGIN_INHERITED, NULL, !reopened);
+    /* after an exec the file already holds what this process had when it
+     * started (the first image's scan): a socket it does not know was made
+     * since, by a call no hook saw (a raw syscall), so it is found, not
+     * inherited */
+    st_scan_fds(reopened ? ST_ORIGIN_FOUND : ST_ORIGIN_INHERITED, NULL, !reopened);
 out:
     errno = saved;
 }

@@ -48,7 +48,11 @@ void st_trace_setup_child(void)
 {
     path[0] = 0;
     proc.ppid = proc.pid;
-    proc.pid = 0;
+    /* asked now, not when a file is made: by then this process's own
+     * children may have forked, and each records this pid as its parent
+     * (with 0 here a grandchild recorded ppid 0, cut from the tree; asked
+     * later, the parent may have died and getppid() says 1) */
+    proc.pid = getpid();
     proc.proc_start = 0;
     proc.now_ns = st_clock_ns(CLOCK_REALTIME);
 }

@@ -55,8 +55,25 @@ check "the summary text is a table on stderr" "1" \
 check "an existing LD_PRELOAD is kept" "1" \
     "$(LD_PRELOAD=libc.so.6 "$SOCKTRACE" run -q -- sh -c 'echo $LD_PRELOAD' | grep -c 'libsocktrace.so libc.so.6')"
 cp /bin/true "$T/suid-true" && chmod u+s "$T/suid-true"
+# set-uid to another user: a secure execution, the loader drops LD_PRELOAD
+[ "$(id -u)" = 0 ] && chown 65534 "$T/suid-true" && chmod u+s "$T/suid-true"
 "$SOCKTRACE" run -q -- "$T/suid-true" 2>"$T/err"
 check_cmd "a set-uid program gets a one-line warning" grep -q 'set-uid' "$T/err"
+if [ "$(id -u)" = 0 ]; then
+    # root running a set-uid root program (su) is no secure execution: the
+    # preload is loaded, so no warning, and its sockets are in the summary
+    cp "$EX/bind_port_zero" "$T/suid-bind" && chmod u+s "$T/suid-bind"
+    "$SOCKTRACE" run --json -- "$T/suid-bind" </dev/null >"$T/out" 2>"$T/err"
+    check "set-uid root run by root: no warning" "0" "$(grep -c 'set-uid' "$T/err")"
+    check "  ... and traced: its sockets in the summary" "True" "$(python3 -c '
+import json, sys
+# stdout or stderr: wherever run writes its JSON
+text = open(sys.argv[1]).read() + open(sys.argv[2]).read()
+d = json.loads(text[text.index("{\"status\""):].splitlines()[0])
+print(any(p["sockets"] for p in d["processes"] if "suid-bind" in "".join(p["command"])))' "$T/out" "$T/err")"
+else
+    skip "set-uid root run by root: not root"; skip "  ... traced"
+fi
 if command -v busybox >/dev/null && ! ldd "$(command -v busybox)" >/dev/null 2>&1; then
     "$SOCKTRACE" run -q -- busybox true 2>"$T/err"
     check_cmd "a static program gets a one-line warning" grep -q 'statically linked' "$T/err"

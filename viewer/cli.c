@@ -4,18 +4,50 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "output.h"
 #include "tracedb.h"
+
+char **cli_argv;
+
+/* What getopt refused (it says nothing: opterr is 0): the word as typed. */
+static void bad_option(const char *text, char *buf, size_t size)
+{
+    const char *a = cli_argv && optind > 1 ? cli_argv[optind - 1] : NULL;
+    if (a && !strncmp(a, "--", 2)) {
+        const char *eq = strchr(a, '=');
+        if (!optopt)
+            snprintf(buf, size, "unknown option %.*s", (int)(eq ? eq - a : (long)strlen(a)), a);
+        else
+            snprintf(buf, size, eq ? "option %s takes no value" : "option %s needs a value", a);
+        return;
+    }
+    /* a short option the verb knows was refused for its missing value */
+    char known[8];
+    snprintf(known, sizeof known, "  -%c,", optopt);
+    if (optopt && strstr(text, known))
+        snprintf(buf, size, "option -%c needs a value", optopt);
+    else if (optopt)
+        snprintf(buf, size, "unknown option -%c", optopt);
+    else
+        snprintf(buf, size, "bad option %s", a ? a : "");
+}
 
 int usage_error(const char *text, const char *fmt, const char *arg)
 {
-    if (fmt) {
-        fputs("socktrace: ", stderr);
-        fprintf(stderr, fmt, arg);
-        fputc('\n', stderr);
-    }
-    fputs(text, stderr);
+    char what[512];
+    if (fmt)
+        snprintf(what, sizeof what, fmt, arg);
+    else
+        bad_option(text, what, sizeof what);
+    /* the verb, from "usage: socktrace VERB ...", names where help is */
+    char verb[32] = "";
+    const char *v = strstr(text, "socktrace ");
+    if (v && v[10] != '[')
+        sscanf(v + 10, "%31[a-z]", verb);
+    fprintf(stderr, "socktrace: %s; see socktrace%s%s --help\n", what, verb[0] ? " " : "", verb);
     return 2;
 }
 
@@ -23,10 +55,11 @@ int flag_args(int argc, char **argv, const char *usage, const char *name, bool *
 {
     const struct option opts[] = {
         {name, no_argument, NULL, name[0]},
+        {"wide", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char shorts[] = {name[0], 'h', 0};
+    const char shorts[] = {name[0], 'w', 'h', 0};
     int o;
     *flag = false;
     optind = 1;
@@ -34,6 +67,10 @@ int flag_args(int argc, char **argv, const char *usage, const char *name, bool *
         if (o == 'h') {
             fputs(usage, stdout);
             return 0;
+        }
+        if (o == 'w') {
+            table_wide(true);
+            continue;
         }
         if (o != name[0])
             return usage_error(usage, NULL, NULL);

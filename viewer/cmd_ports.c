@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "describe.h"
@@ -22,15 +23,17 @@
 #include "tracedb.h"
 
 static const char usage[] =
-    "usage: socktrace ports [PID...|NAME] [FILTER] [--json] [--all] [--sort KEY]\n"
-    "  Every listening or bound port of the traced processes that run now:\n"
-    "  protocol, address, pid, command, whether the kernel chose the port,\n"
-    "  and whether it is reachable from other hosts (a wildcard or a\n"
-    "  non-loopback address). Then the ephemeral ports each process got,\n"
+    "usage: socktrace ports [PID...|NAME] [FILTER] [--json] [--all] [--wide] [--sort KEY]\n"
+    "  Every listening or bound port of the traced processes that run now,\n"
+    "  once with every process holding it (nginx[1200,1201]): protocol,\n"
+    "  address, port, whether the program asked for the port or the kernel\n"
+    "  chose it, and whether it is reachable from other hosts (a wildcard or\n"
+    "  a non-loopback address). Then the ephemeral ports each process got,\n"
     "  and the destinations of those connections with their byte counts.\n"
-    "  -a, --all     include processes that have ended (ports held at the end)\n"
+    "  -a, --all     include processes that have ended (marked ENDED)\n"
     "  -j, --json    one JSON object\n"
     SELECT_USAGE SELECT_SORT_USAGE
+    "  -w, --wide    every cell whole, however wide the terminal\n"
     "  -h, --help    this text\n";
 
 static const char *exposure(const struct st_sock *s)
@@ -216,11 +219,162 @@ static void ephemeral(struct eph *e, const struct snapshot *snap, const struct c
     add_dest(e, snap, ci, s);
 }
 
+/* One row of the text table: a listening or bound socket, once however
+ * many processes hold it (nginx's master and workers share their
+ * listeners), as ss prints it. */
+struct holder {
+    int pid;
+    bool ended;
+    char comm[32];
+};
+
+struct port_row {
+    uint64_t inode;             /* from /proc while a holder runs, else 0 */
+    uint64_t sock_id;           /* the trace's id, kept across fork */
+    const struct st_sock *so;   /* the first holder's entry */
+    const char *exposure;
+    char cmd[ST_CMDLINE_MAX];
+    struct holder *h;
+    size_t nh;
+};
+
+/* The socket's inode as the kernel names it in /proc/PID/fd, or 0. */
+static uint64_t fd_inode(int pid, int fd)
+{
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = 0;
+    unsigned long long ino;
+    return sscanf(link, "socket:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+static bool same_socket(const struct port_row *r, const struct st_sock *so, uint64_t ino)
+{
+    if (r->inode && ino)
+        return r->inode == ino;
+    /* an ended holder: the id a forked child keeps, at the same address */
+    return r->sock_id && r->sock_id == so->sock_id && r->so->type == so->type &&
+           st_addr_same(&r->so->local, &so->local);
+}
+
+static void add_port_row(struct port_row **rows, size_t *n, const struct snapshot *s,
+                         const struct st_sock *so, const char *x, const char *cmd)
+{
+    uint64_t ino = s->alive ? fd_inode(s->h.pid, so->fd) : 0;
+    struct port_row *r = NULL;
+    for (size_t i = 0; i < *n && !r; i++)
+        if (same_socket(&(*rows)[i], so, ino))
+            r = &(*rows)[i];
+    if (!r) {
+        void *p = realloc(*rows, (*n + 1) * sizeof **rows);
+        if (!p)
+            return;
+        *rows = p;
+        r = &(*rows)[(*n)++];
+        *r = (struct port_row){.inode = ino, .sock_id = so->sock_id, .so = so, .exposure = x};
+        snprintf(r->cmd, sizeof r->cmd, "%s", cmd);
+    } else if (!r->inode) {
+        r->inode = ino;
+    }
+    size_t at = 0;      /* pids in order, as people scan them */
+    for (; at < r->nh && r->h[at].pid <= s->h.pid; at++)
+        if (r->h[at].pid == s->h.pid)
+            return;     /* two fds of one process: one holder, as in ss */
+    void *p = realloc(r->h, (r->nh + 1) * sizeof *r->h);
+    if (!p)
+        return;
+    r->h = p;
+    memmove(&r->h[at + 1], &r->h[at], (r->nh - at) * sizeof *r->h);
+    r->nh++;
+    struct holder *h = &r->h[at];
+    h->pid = s->h.pid;
+    h->ended = !s->alive;
+    const char *c = s->h.cmdline_len ? s->h.cmdline : "?";
+    const char *slash = strrchr(c, '/');
+    snprintf(h->comm, sizeof h->comm, "%.*s", (int)sizeof h->comm - 1, slash ? slash + 1 : c);
+}
+
+/* "nginx[1200,1201,1202]", "a[1],b[2 ENDED]": holders by command name */
+static void holders_text(const struct port_row *r, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    bool *done = calloc(r->nh ? r->nh : 1, sizeof *done);
+    if (!done)
+        return;
+    for (size_t i = 0; i < r->nh; i++) {
+        if (done[i])
+            continue;
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s[",
+                                i ? "," : "", r->h[i].comm);
+        bool first = true;
+        for (size_t k = i; k < r->nh; k++) {
+            if (done[k] || strcmp(r->h[k].comm, r->h[i].comm))
+                continue;
+            done[k] = true;
+            len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%d%s",
+                                    first ? "" : ",", r->h[k].pid,
+                                    r->h[k].ended ? " ENDED" : "");
+            first = false;
+        }
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "]");
+    }
+    free(done);
+}
+
+/* ADDRESS and PORT cells: "127.0.0.1" and "8080", "::1", "*"; a unix
+ * socket's path and "-" */
+static void addr_port_cells(const struct st_sock *so, char *addr, size_t size, char *port)
+{
+    strcpy(port, "-");
+    if (!addr_text(&so->local, addr, size)) {
+        snprintf(addr, size, "-");
+        return;
+    }
+    if (so->local.kind != ST_ADDR_INET && so->local.kind != ST_ADDR_INET6)
+        return;
+    char *colon = strrchr(addr, ':');
+    if (!colon)
+        return;
+    snprintf(port, 8, "%u", so->local.port);
+    *colon = 0;
+    if (addr[0] == '[' && colon > addr && colon[-1] == ']') {
+        colon[-1] = 0;
+        memmove(addr, addr + 1, strlen(addr + 1) + 1);
+    }
+}
+
+static void print_ports(const struct port_row *rows, size_t n, FILE *f)
+{
+    static const char *const h1[] = {"PROTO", "ADDRESS", "PORT", "ORIGIN", "EXPOSURE",
+                                     "PROCESSES", "COMMAND"};
+    struct table *t = table_new(7, h1);
+    for (size_t i = 0; i < n; i++) {
+        const struct port_row *r = &rows[i];
+        char addr[ADDR_TEXT_MAX], port[8], who[1024];
+        addr_port_cells(r->so, addr, sizeof addr, port);
+        holders_text(r, who, sizeof who);
+        const char *cells[] = {proto_name(r->so), addr, port,
+                               r->so->flags & ST_SF_PORT_CHOSEN ? "kernel" : "asked",
+                               r->exposure, who, r->cmd};
+        const char *colors[] = {NULL, NULL, NULL, NULL,
+                                strncmp(r->exposure, "REACHABLE", 9) == 0 ? C_YELLOW : NULL,
+                                NULL, NULL};
+        table_add(t, cells, colors);
+    }
+    table_print(t, f);
+    table_free(t);
+}
+
 int cmd_ports(struct ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"all", no_argument, NULL, 'a'},
+        {"wide", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         SELECT_OPTIONS,
         {0, 0, 0, 0},
@@ -231,10 +385,11 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     if (!sel)
         return 1;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "jah" SELECT_SHORT, opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "jawh" SELECT_SHORT, opts, NULL)) != -1) {
         switch (o) {
         case 'j': json = true; break;
         case 'a': all = true; break;
+        case 'w': table_wide(true); break;
         case 'h': fputs(usage, stdout); select_free(sel); return 0;
         default:
             status = select_opt(sel, o, optarg);
@@ -263,11 +418,10 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     struct conn_index *ci = conn_index_new();
     for (size_t i = 0; i < good; i++)
         conn_index_add(ci, &snaps[i]);
-    static const char *const h1[] = {"PROTO", "ADDRESS", "PORT", "EXPOSURE", "PID", "COMMAND"};
     static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "TO", "COMMAND"};
-    struct table *ports = json ? NULL : table_new(6, h1);
     struct table *ephs = json ? NULL : table_new(5, h2);
     bool first_p = true, any_eph = false;
+    struct port_row *prows = NULL;     /* one per socket, with its holders */
     size_t ports_rows = 0;
     FILE *f = stdout;
     if (json)
@@ -297,7 +451,6 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         if (!addr_text(&so->local, addr, sizeof addr))
             strcpy(addr, "-");
         const char *x = exposure(so);
-        const char *chosen = so->flags & ST_SF_PORT_CHOSEN ? "kernel" : "asked";
         if (json) {
             struct sock_extra sx;
             conn_index_extra(ci, s, so, &sx);
@@ -306,12 +459,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             first_p = false;
             json_port(f, s, so, &sx, strncmp(x, "REACHABLE", 9) == 0, x);
         } else {
-            const char *cells[] = {proto_name(so), addr, chosen, x, pid, cmd};
-            const char *colors[] = {NULL, NULL, NULL,
-                                    strncmp(x, "REACHABLE", 9) == 0 ? C_YELLOW : NULL,
-                                    NULL, NULL};
-            table_add(ports, cells, colors);
-            ports_rows++;
+            add_port_row(&prows, &ports_rows, s, so, x, cmd);
         }
     }
     free(rows);
@@ -357,7 +505,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         free(eph_json);
     } else {
         if (ports_rows)
-            table_print(ports, f);
+            print_ports(prows, ports_rows, f);
         else
             fprintf(f, "no listening or bound ports in the traced processes of %s\n", c->dir);
         if (any_eph) {
@@ -365,7 +513,9 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             table_print(ephs, f);
         }
     }
-    table_free(ports);
+    for (size_t i = 0; i < ports_rows; i++)
+        free(prows[i].h);
+    free(prows);
     table_free(ephs);
     conn_index_free(ci);
     for (size_t i = 0; i < good; i++)

@@ -24,6 +24,7 @@
 #include "output.h"
 #include "json_out.h"
 #include "peerjoin.h"
+#include "run_wait.h"
 #include "tracedb.h"
 
 #ifndef ST_LIBDIR
@@ -31,13 +32,16 @@
 #endif
 
 static const char usage[] =
-    "usage: socktrace run [--quiet] [--json] [-o FILE] -- CMD [ARGS...]\n"
+    "usage: socktrace run [--quiet] [--json] [-o FILE] [--wait] [--wide] -- CMD [ARGS...]\n"
     "  Runs CMD with libsocktrace.so preloaded, following its whole process\n"
     "  tree, exits with its status (128+N if it died of signal N), and then\n"
-    "  prints to stderr every socket each traced process had.\n"
+    "  prints to stderr every socket each traced process had. Processes of\n"
+    "  the run still running when CMD exits are named.\n"
     "  -q, --quiet   no summary\n"
     "  -j, --json    the summary as JSON, on stdout after CMD's own output\n"
     "  -o, --output FILE  the summary (text or JSON) into FILE instead\n"
+    "  -W, --wait    wait for the run's processes still running when CMD exits\n"
+    "  -w, --wide    every cell of the summary whole, however wide the terminal\n"
     "  -h, --help    this text\n";
 
 /* The library next to our own binary (a build tree), else where
@@ -144,9 +148,14 @@ static bool warn_unreachable(const char *prog, const char *cmd)
     struct stat st;
     if (find_program(cmd, path, sizeof path) != 0 || stat(path, &st) != 0)
         return false;
-    if (st.st_mode & (S_ISUID | S_ISGID)) {
+    /* the loader drops LD_PRELOAD only for a secure execution: one that
+     * changes the real ids' privilege (AT_SECURE); root running a set-uid
+     * root program is not one */
+    if ((st.st_mode & S_ISUID && st.st_uid != getuid()) ||
+        (st.st_mode & S_ISGID && st.st_gid != getgid())) {
         fprintf(stderr, "%s: warning: %s is set-%cid: the loader ignores LD_PRELOAD for it, "
-                "so it will not be traced\n", prog, path, st.st_mode & S_ISUID ? 'u' : 'g');
+                "so it will not be traced\n", prog, path,
+                st.st_mode & S_ISUID && st.st_uid != getuid() ? 'u' : 'g');
         return false;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -270,9 +279,11 @@ static void summary_notes(FILE *out, struct member *v, size_t m, const char *not
 static void summary_text(FILE *out, struct member *v, size_t m, const struct conn_index *ci,
                          const char *note)
 {
-    static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN", "COMMAND"};
-    struct table *t = table_new(8, hdr);
+    static const char *const hdr[] = {"PID", "FD", "PROTO", "STATE", "LOCAL", "PEER", "ORIGIN",
+                                      "TCP", "COMMAND"};
+    struct table *t = table_new(9, hdr);
     size_t procs = 0, socks = 0, failed = 0;
+    bool chosen = false;
     for (size_t i = 0; i < m; i++) {
         if (!v[i].in_tree)
             continue;
@@ -281,14 +292,14 @@ static void summary_text(FILE *out, struct member *v, size_t m, const struct con
         char pid[16], cmd[ST_CMDLINE_MAX];
         snprintf(pid, sizeof pid, "%d", s->h.pid);
         cmdline_text(&s->h, cmd, sizeof cmd);
-        if (strlen(cmd) > 60)
-            strcpy(cmd + 57, "...");
         for (size_t pass = 0; pass < 2; pass++) {
             size_t cnt = pass ? s->n_closed : s->n_open;
             for (size_t k = 0; k < cnt; k++) {
                 const struct st_sock *so = pass ? &s->closed[k] : &s->open[k];
-                char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[80];
+                char fd[16], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX], state[80], tcp[128];
                 snprintf(fd, sizeof fd, "%d", so->fd);
+                tcp_text(so, tcp, sizeof tcp);
+                chosen |= (so->flags & ST_SF_PORT_CHOSEN) != 0;    /* the " *" */
                 state_text(so, state, sizeof state);
                 failed += so->outcome == ST_CONN_FAILED || so->outcome == ST_CONN_GAVE_UP;
                 struct sock_extra x;
@@ -296,7 +307,7 @@ static void summary_text(FILE *out, struct member *v, size_t m, const struct con
                 sock_addr_cells(so, &x, local, peer);
                 const char *cells[] = {pid, fd, proto_name(so),
                                        state, local, peer,
-                                       origin_name(so->origin), cmd};
+                                       origin_name(so->origin), tcp, cmd};
                 table_add(t, cells, NULL);
                 socks++;
             }
@@ -310,7 +321,7 @@ static void summary_text(FILE *out, struct member *v, size_t m, const struct con
             !socks && note[0] ? ": " : "", !socks ? note : "", color("0"));
     if (socks)
         table_print(t, out);
-    if (socks)
+    if (chosen)
         fprintf(out, "  * port chosen by the kernel\n");
     summary_notes(out, v, m, note, socks > 0);
     table_free(t);
@@ -358,19 +369,23 @@ int cmd_run(struct ctx *c, int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"json", no_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
+        {"wait", no_argument, NULL, 'W'},
+        {"wide", no_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    bool quiet = false, json = false;
+    bool quiet = false, json = false, wait_all = false;
     const char *outpath = NULL;
     int o;
     optind = 1;
     /* '+': options stop at the command, so its own options stay its own */
-    while ((o = getopt_long(argc, argv, "+qjo:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+qjo:Wwh", opts, NULL)) != -1) {
         switch (o) {
         case 'q': quiet = true; break;
         case 'j': json = true; break;
         case 'o': outpath = optarg; break;
+        case 'W': wait_all = true; break;
+        case 'w': table_wide(true); break;
         case 'h': fputs(usage, stdout); return 0;
         default: return usage_error(usage, NULL, NULL);
         }
@@ -416,22 +431,49 @@ int cmd_run(struct ctx *c, int argc, char **argv)
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGQUIT, &ign, &old_quit);
+    /* a command that could not start has no summary: the child says so
+     * through this pipe, which a successful exec closes unwritten */
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) != 0) {
+        fprintf(stderr, "%s: pipe: %s\n", c->prog, strerror(errno));
+        return 1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "%s: fork: %s\n", c->prog, strerror(errno));
         return 1;
     }
     if (pid == 0) {
+        close(ep[0]);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
         execvp(cmd[0], cmd);
-        fprintf(stderr, "%s: %s: %s\n", c->prog, cmd[0], strerror(errno));
-        _exit(errno == ENOENT ? 127 : 126);
+        int err = errno;
+        fprintf(stderr, "%s: %s: %s\n", c->prog, cmd[0], strerror(err));
+        ssize_t w = write(ep[1], &err, sizeof err);
+        (void)w;
+        _exit(err == ENOENT ? 127 : 126);
     }
+    close(ep[1]);
+    int exec_err = 0;
+    ssize_t got;
+    while ((got = read(ep[0], &exec_err, sizeof exec_err)) < 0 && errno == EINTR)
+        ;
+    close(ep[0]);
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (got == (ssize_t)sizeof exec_err)
+        return status;
+    if (wait_all) {
+        run_left_wait(run_id);
+    } else if (!quiet) {
+        struct run_left *left;
+        size_t nleft = run_left_find(run_id, &left);
+        run_left_report(stderr, c->prog, left, nleft);
+        free(left);
+    }
     if (!quiet) {
         struct member *v;
         size_t m = collect_tree(c->dir, pid, run_id, start, &v);

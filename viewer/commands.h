@@ -25,11 +25,14 @@ int cmd_clean(struct ctx *c, int argc, char **argv);
 int cmd_run(struct ctx *c, int argc, char **argv);
 int cmd_export(struct ctx *c, int argc, char **argv);
 
-/* Usage errors: print the verb's usage to stderr, return 2. */
+/* Usage errors: one line to stderr ("socktrace: unknown option --jsn; see
+ * socktrace show --help"), return 2. With fmt NULL it names what getopt
+ * refused, from cli_argv (the verb's argv, set by main with opterr 0). */
 int usage_error(const char *usage, const char *fmt, const char *arg);
+extern char **cli_argv;
 
 /* The command line of a verb whose only options are one flag (--NAME, or
- * -N by its first letter) and --help, and which takes no argument: sets
+ * -N by its first letter), -w/--wide and --help, and which takes no argument: sets
  * *flag. Returns -1 to go on, else the exit status (0 after --help, 2
  * after a usage error). */
 int flag_args(int argc, char **argv, const char *usage, const char *name, bool *flag);

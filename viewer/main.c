@@ -2,6 +2,7 @@
  * reads trace files; it never touches a traced process. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,8 @@ int main(int argc, char **argv)
     const char *env = secure_getenv("SOCKTRACE_DIR");
     bool named = dir || (env && *env);
     tracedb_widen(c.dir, !named && geteuid() == 0 && strcmp(verb, "clean") != 0, !dir);
+    cli_argv = argv;    /* usage_error names a refused option itself */
+    opterr = 0;
     if (!strcmp(verb, "show"))
         return cmd_show(&c, argc, argv);
     if (!strcmp(verb, "ps"))

@@ -21,7 +21,12 @@ const char *color(const char *code);   /* "" when colour is off */
 struct table;
 struct table *table_new(int ncols, const char *const *headers);
 void table_add(struct table *t, const char *const *cells, const char *const *colors);
+/* Prints the table. On a terminal (its width), or with $COLUMNS set, a
+ * line wider than that has its widest cells cut in the middle ("/tmp/a…
+ * sock"); FD, PID, PPID, PORT and PROCESSES (pids) columns are never cut. */
 void table_print(struct table *t, FILE *f);
+/* -w/--wide: every cell whole, whatever the width (as `ps -w`). */
+void table_wide(bool on);
 /* Columns at least this wide (one per column): rows printed in batches,
  * as `events -f` does, stay aligned. */
 void table_min_widths(struct table *t, const unsigned *w);

@@ -1,0 +1,140 @@
+# Tables that fit the terminal and `ports` as ss shows it (nginx master and
+# two workers, one listener with a long unix path); `run` with a command
+# that leaves a background child running; an orphan's parent; Python's
+# setblocking(False) through ioctl(FIONBIO); run's errors and a typo.
+. "$(dirname "$0")/lib.sh"
+# lines of FILE longer than N characters (not bytes: the cut marker is one)
+longer() { python3 -c 'import sys; print(sum(len(l.rstrip("\n")) > int(sys.argv[2]) for l in open(sys.argv[1], encoding="utf-8")))' "$1" "$2"; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$NGINX" ] || ! command -v curl >/dev/null; then
+    skip "nginx-light and curl are needed"; done_testing; exit
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# long, within a unix socket's 107 bytes
+long="$T/ng/a-directory-name-long-enough/to-widen-any-table"
+mkdir -p "$T/ng/logs" "$long"
+cat >"$T/ng/nginx.conf" <<CONF
+worker_processes 2;
+pid $T/ng/nginx.pid;
+error_log $T/ng/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log $T/ng/logs/access.log;
+    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
+    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
+    server { listen 127.0.0.1:$port; listen unix:$long/nginx.sock;
+             location / { return 200 "hi\n"; } }
+}
+CONF
+[ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
+LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
+PIDS[nginx]=$!
+master=${PIDS[nginx]}
+for _ in $(seq 100); do [ "$(pgrep -P "$master" | wc -l)" -ge 2 ] && break; sleep 0.05; done
+sleep 0.3
+check "two workers started" "2" "$(pgrep -P "$master" | wc -l)"
+
+# ss: the pids holding the TCP listener, in order
+ss_pids=$(ss -H -n -l -t -p "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -n | paste -sd,)
+for cols in 80 200; do
+    COLUMNS=$cols "$SOCKTRACE" ports >"$T/ports.$cols"
+    check "COLUMNS=$cols: no line longer than $cols" "0" \
+        "$(longer "$T/ports.$cols" "$cols")"
+    check "  ... the TCP listener once, held by the pids ss gives, port whole" "1 nginx[$ss_pids] $port" \
+        "$(awk -v p="$port" '$1 == "tcp" && $3 == p' "$T/ports.$cols" | wc -l) $(awk -v p="$port" '$1 == "tcp" && $3 == p ' "$T/ports.$cols" | grep -o 'nginx\[[0-9,]*\]') $port"
+done
+check_cmd "COLUMNS=80: the long path cut in the middle (start and end kept)" \
+    grep -qE "^unix +$(cut -c1-4 <<<"$T")[^ ]*(…|\.\.\.)[^ ]*sock " "$T/ports.80"
+COLUMNS=80 "$SOCKTRACE" ports -w >"$T/ports.w"
+check "-w: the unix listener's whole path" "$long/nginx.sock" "$(awk '$1 == "unix" {print $2}' "$T/ports.w")"
+check "-w: the whole command line" "1" "$(grep -c -- "-c $T/ng/nginx.conf -g daemon off;\$" "$T/ports.w" | head -1 | sed 's/[2-9]/1/')"
+ss_unix=$(ss -H -x -l -p | grep -F "$long/nginx.sock" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -n | paste -sd,)
+check "-w: the unix listener once, held by the pids ss gives" "nginx[$ss_unix]" \
+    "$(awk '$1 == "unix"' "$T/ports.w" | grep -o 'nginx\[[0-9,]*\]')"
+COLUMNS=60 "$SOCKTRACE" show --all "$master" >"$T/show.60"
+sed 1,3d "$T/show.60" >"$T/show.60.rows"
+check "show --all at COLUMNS=60: no row longer than 60 (the header rows are whole)" "0" \
+    "$(longer "$T/show.60.rows" 60)"
+kill "$master"; wait "$master" 2>/dev/null; unset "PIDS[nginx]"
+sleep 0.3
+check_cmd "ports --all marks the ended holders" grep -q "ENDED" <("$SOCKTRACE" ports --all)
+
+# run: a background child still running when the command exits
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server "$sport" --bind 127.0.0.1 >"$T/http.log" 2>&1 &
+PIDS[http]=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$sport/" && break; sleep 0.1; done
+cmd="(sleep 1; exec curl -s -m 5 -o /dev/null -w 'CURLPORT %{local_port}\n' http://127.0.0.1:$sport/) & exit 5"
+"$SOCKTRACE" run -- sh -c "$cmd" >"$T/run1.out" 2>"$T/run1.err"
+check "run: the command's status" "5" "$?"
+check_cmd "  ... names the process still running (one line, its pid and command)" \
+    grep -qE "^socktrace: [0-9]+ process(es)? still running" "$T/run1.err"
+sleep 2
+COLUMNS=200 "$SOCKTRACE" run --wait -- sh -c "$cmd" >"$T/run2.out" 2>"$T/run2.err"
+check "run --wait: the command's status" "5" "$?"
+own=$(sed -n 's/^CURLPORT //p' "$T/run2.out")
+check "  ... curl ran to the end before the summary" "1" "$(grep -c '^CURLPORT [0-9]' "$T/run2.out")"
+check "  ... its connection in the summary, at the port curl reports" "127.0.0.1:$own * 127.0.0.1:$sport" \
+    "$(grep -o '127\.0\.0\.1:[0-9]* \* *127\.0\.0\.1:[0-9]*' "$T/run2.err" | tr -s ' ')"
+check "  ... no still-running line" "0" "$(grep -c 'still running' "$T/run2.err")"
+check_cmd "  ... the byte counts, as show prints them" grep -q "sent [0-9]" "$T/run2.err"
+stop http
+"$SOCKTRACE" run -- "$EX/bind_port_zero" </dev/null >/dev/null 2>"$T/run3.err"
+"$SOCKTRACE" run -- sh -c 'exec 3<>/dev/null; python3 -c "import socket; socket.socketpair()"' \
+    >/dev/null 2>"$T/run4.err"
+check "the kernel-port footnote under a row with ' *'" "1" "$(grep -c 'port chosen by the kernel' "$T/run3.err")"
+check "  ... and not without one (socketpair only)" "0 0" \
+    "$(grep -c ' \* ' "$T/run4.err") $(grep -c 'port chosen by the kernel' "$T/run4.err")"
+
+"$SOCKTRACE" run -- /nonexistent >"$T/out" 2>"$T/err"
+check "run -- /nonexistent: exit 127" "127" "$?"
+check "  ... one line, the error, no summary" "socktrace: /nonexistent: No such file or directory" "$(cat "$T/err")"
+check "a typo: exit 2" "2" "$(status "$SOCKTRACE" show --jsn)"
+check "  ... one line naming it and where help is" \
+    "socktrace: unknown option --jsn; see socktrace show --help" "$(cat "$T/err")"
+check "a typo in run's options: one line" "1 2" "$("$SOCKTRACE" run --qiet -- true 2>&1 | wc -l) $(status "$SOCKTRACE" run --qiet -- true)"
+
+# an orphan: its parent (no socket, so no file) forks it and exits first;
+# the parent recorded must be that process, as it reported its own pid
+cat >"$T/orphan.py" <<'PY'
+import os, socket, time
+if os.fork() == 0:
+    print("PARENT", os.getpid(), flush=True)
+    if os.fork() == 0:
+        time.sleep(0.5)          # the parent has exited by now
+        s = socket.socket(); s.bind(("127.0.0.1", 0))
+        print("CHILD", os.getpid(), os.getppid(), flush=True)
+        time.sleep(0.5)
+        os._exit(0)
+    os._exit(0)
+os.wait()
+time.sleep(1.2)
+PY
+LD_PRELOAD="$PRELOAD" python3 "$T/orphan.py" >"$T/orphan.out" 2>&1
+parent=$(sed -n 's/^PARENT //p' "$T/orphan.out")
+read -r _ child now_ppid < <(grep '^CHILD' "$T/orphan.out")
+check "orphan: reparented by the kernel (test precondition)" "yes" "$([ "$now_ppid" != "$parent" ] && echo yes)"
+check "  ... the trace records the real parent, as it gave its own pid" "$parent" \
+    "$("$SOCKTRACE" ps --json | python3 -c '
+import json, sys
+print([p["ppid"] for p in json.load(sys.stdin) if p["pid"] == '"$child"'][0])')"
+
+# setblocking(False) is ioctl(FIONBIO) in CPython
+cat >"$T/nb.py" <<'PY'
+import fcntl, os, socket, sys
+s = socket.socket(); s.setblocking(False)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.setblocking(False); u.setblocking(True)
+own = lambda x: "true" if fcntl.fcntl(x.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK else "false"
+print("READY pid=%d" % os.getpid(), flush=True)
+print("NB", s.fileno(), own(s), u.fileno(), own(u), flush=True)
+sys.stdin.read()
+PY
+start nb --traced python3 "$T/nb.py"
+wait_for nb '^NB'
+read -r _ sfd sown ufd uown < <(said nb | grep '^NB')
+pid=$(ready_pid nb)
+check "setblocking(False): nonblocking as fcntl(F_GETFL) says; True again after setblocking(True)" \
+    "$sown $uown" "$(tracer_field "$pid" "$sfd" nonblocking | tr A-Z a-z) $(tracer_field "$pid" "$ufd" nonblocking | tr A-Z a-z)"
+check "  ... (held against a known value: the first is non-blocking)" "true" "$sown"
+finish nb
+done_testing

@@ -1,0 +1,149 @@
+/* run_wait.c - finding the processes a run left running, by the id every
+ * process of the run inherits in its environment (SOCKTRACE_RUN_ID): a
+ * trace file exists only once a process has had a socket, and an orphan's
+ * parent is init, so neither the files nor the tree find them all. */
+#define _GNU_SOURCE
+#include "run_wait.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+
+/* The whole of a small /proc file; NULL when unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    for (ssize_t r; buf; n += (size_t)r) {
+        if (n == cap) {
+            char *p = cap < (1u << 22) ? realloc(buf, 2 * cap + 1) : NULL;
+            if (!p)
+                break;
+            buf = p;
+            cap *= 2;
+        }
+        r = read(fd, buf + n, cap - n);
+        if (r <= 0)
+            break;
+    }
+    close(fd);
+    if (buf)
+        buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Alive and not a zombie: a zombie has done all it will do. */
+static bool running(int pid)
+{
+    char path[64];
+    size_t len;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    char *st = slurp(path, &len);
+    if (!st)
+        return false;
+    char *paren = strrchr(st, ')');
+    bool alive = paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+    free(st);
+    return alive;
+}
+
+static bool in_run(int pid, const char *want, size_t wlen)
+{
+    char path[64];
+    size_t len;
+    snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    char *env = slurp(path, &len);
+    bool found = false;
+    for (size_t o = 0; env && o < len && !found; o += strnlen(env + o, len - o) + 1)
+        found = len - o >= wlen && !memcmp(env + o, want, wlen) &&
+                (o + wlen == len || env[o + wlen] == 0);
+    free(env);
+    return found;
+}
+
+static void cmdline_of(int pid, char *buf, size_t size)
+{
+    char path[64];
+    size_t len;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    char *c = slurp(path, &len);
+    buf[0] = 0;
+    if (!c)
+        return;
+    while (len && !c[len - 1])
+        len--;
+    for (size_t i = 0; i < len; i++)
+        if (!c[i] || (unsigned char)c[i] < 0x20)
+            c[i] = ' ';
+    snprintf(buf, size, "%.*s", (int)len, c);
+    free(c);
+}
+
+static int by_pid(const void *a, const void *b)
+{
+    return ((const struct run_left *)a)->pid - ((const struct run_left *)b)->pid;
+}
+
+size_t run_left_find(uint64_t run_id, struct run_left **out)
+{
+    char want[48];
+    int wlen = snprintf(want, sizeof want, "SOCKTRACE_RUN_ID=%llu", (unsigned long long)run_id);
+    *out = NULL;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    size_t n = 0;
+    int self = getpid();
+    for (struct dirent *e; (e = readdir(d));) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == self || !in_run((int)pid, want, (size_t)wlen) ||
+            !running((int)pid))
+            continue;
+        void *p = realloc(*out, (n + 1) * sizeof **out);
+        if (!p)
+            break;
+        *out = p;
+        (*out)[n].pid = (int)pid;
+        cmdline_of((int)pid, (*out)[n].cmd, sizeof (*out)[n].cmd);
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(*out, n, sizeof **out, by_pid);
+    return n;
+}
+
+void run_left_wait(uint64_t run_id)
+{
+    for (;;) {
+        struct run_left *v;
+        size_t n = run_left_find(run_id, &v);
+        free(v);
+        if (!n)
+            return;
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
+    }
+}
+
+void run_left_report(FILE *f, const char *prog, const struct run_left *v, size_t n)
+{
+    if (n == 1)
+        fprintf(f, "%s%s: 1 process still running: pid %d %s; --wait waits for it%s\n",
+                color(C_YELLOW), prog, v[0].pid, v[0].cmd, color("0"));
+    else if (n)
+        fprintf(f, "%s%s: %zu processes still running; --wait waits for them:%s\n",
+                color(C_YELLOW), prog, n, color("0"));
+    for (size_t i = 0; n > 1 && i < n; i++)
+        fprintf(f, "  pid %d %s\n", v[i].pid, v[i].cmd);
+}
