@@ -69,8 +69,8 @@ if [ "$(id -u)" = 0 ]; then
 import json, sys
 # stdout or stderr: wherever run writes its JSON
 text = open(sys.argv[1]).read() + open(sys.argv[2]).read()
-d = json.loads(text[text.index("{\"status\""):].splitlines()[0])
-print(any(p["sockets"] for p in d["processes"] if "suid-bind" in "".join(p["command"])))' "$T/out" "$T/err")"
+d = json.loads(text[text.index("{\"schema_version\""):].splitlines()[0])
+print(any(p["sockets"] for p in d["processes"] if "suid-bind" in "".join(p["process"]["command"] if "process" in p else p["command"])))' "$T/out" "$T/err")"
 else
     skip "set-uid root run by root: not root"; skip "  ... traced"
 fi

@@ -117,7 +117,7 @@ check "orphan: reparented by the kernel (test precondition)" "yes" "$([ "$now_pp
 check "  ... the trace records the real parent, as it gave its own pid" "$parent" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-print([p["ppid"] for p in json.load(sys.stdin) if p["pid"] == '"$child"'][0])')"
+print([p["ppid"] for p in json.load(sys.stdin)["processes"] if p["pid"] == '"$child"'][0])')"
 
 # setblocking(False) is ioctl(FIONBIO) in CPython
 cat >"$T/nb.py" <<'PY'
