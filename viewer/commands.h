@@ -23,6 +23,8 @@ int cmd_ports(struct ctx *c, int argc, char **argv);
 int cmd_clean(struct ctx *c, int argc, char **argv);
 int cmd_run(struct ctx *c, int argc, char **argv);
 int cmd_export(struct ctx *c, int argc, char **argv);
+int cmd_watch(struct ctx *c, int argc, char **argv);
+int cmd_graph(struct ctx *c, int argc, char **argv);
 
 /* Usage errors: print the verb's usage to stderr, return 2. */
 int usage_error(const char *usage, const char *fmt, const char *arg);
