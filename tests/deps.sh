@@ -49,6 +49,7 @@ if [ "$mode" = test ]; then
     command -v curl >/dev/null || t curl
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || t nginx-light
     command -v socat >/dev/null || t socat
+    command -v dot >/dev/null || t graphviz         # graph's DOT, parsed by dot
     [ -x /bin/nc.openbsd ] || t netcat-openbsd
     # the fuzz test (clang's libFuzzer), the package test, the fleet test
     command -v clang >/dev/null || t clang

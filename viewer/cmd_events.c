@@ -1,6 +1,6 @@
 /* cmd_events.c - `socktrace events PID`: every recorded call of a process
- * in order, failures included; -f follows new ones until the process
- * ends. --json prints JSON Lines, one object per call. */
+ * in order, failures included; -f follows new ones (watch's engine, the
+ * children too). --json prints JSON Lines, one object per call. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,13 +19,19 @@
 #include "select.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
+#include "watch.h"
 
 static const char usage[] =
-    "usage: socktrace events PID...|NAME [FILTER] [--json] [-f|--follow]\n"
+    "usage: socktrace events PID...|NAME [FILTER] [--json]\n"
+    "       socktrace events -f [PID] [--json] [--since TIME|DURATION]\n"
     "  Prints every intercepted call of traced processes, in order: time,\n"
     "  thread, call, fd, result (value or errno name), local and peer after it.\n"
     "  A FILTER keeps the calls whose addresses (and socket) it passes.\n"
-    "  -f, --follow  keep printing new calls until the process ends (or Ctrl-C)\n"
+    "  -f, --follow  print new calls as they happen, from now on, until Ctrl-C:\n"
+    "                of PID and the children it forks (until they all end),\n"
+    "                or without PID of every traced process (as watch)\n"
+    "  --since T     with -f, start earlier: 30s, 5m, 2h, 14:05, @EPOCH,\n"
+    "                2026-11-24T18:09:11 (from what the ring still holds)\n"
     "  -j, --json    JSON Lines: one object per call\n"
     SELECT_USAGE
     "  -h, --help    this text\n";
@@ -84,7 +90,7 @@ static bool peer_text(const struct snapshot *s, const struct st_event *e,
 /* The history entry a close event closed: same fd and endpoints, moved to
  * history right after the event was written. It carries the byte counts
  * and lifetime the event has no room for. */
-static const struct st_sock *closed_by(const struct snapshot *s, const struct st_event *e)
+const struct st_sock *event_closed(const struct snapshot *s, const struct st_event *e)
 {
     if (e->call != ST_CALL_CLOSE && e->call != ST_CALL_CLOSE_RANGE)
         return NULL;
@@ -142,122 +148,114 @@ static void event_peer(const struct conn_index *ci, const struct snapshot *s,
     }
     if (!x->peer_pid)
         return;
-    const struct st_sock *so = closed_by(s, e);
+    const struct st_sock *so = event_closed(s, e);
     if (!so)
         so = sock_at(s, e);
     if (so)
         conn_index_extra(ci, s, so, x);
 }
 
-static void print_json(const struct snapshot *s, const struct conn_index *ci, int pid,
-                       const struct st_event *e)
+void event_json_fields(FILE *f, bool *first, const struct snapshot *s,
+                       const struct conn_index *ci, const struct st_event *e)
 {
     const char *host;
     char a[ADDR_TEXT_MAX];
     struct sock_extra x;
     bool has = peer_text(s, e, a, sizeof a, &host);
     event_peer(ci, s, e, &x);
-    json_event(stdout, pid, e, has ? a : NULL, host, &x, closed_by(s, e));
+    json_event_fields(f, first, s->h.pid, e, has ? a : NULL, host, &x, event_closed(s, e));
+}
+
+static void print_json(const struct snapshot *s, const struct conn_index *ci,
+                       const struct st_event *e)
+{
+    bool first = true;
+    fputc('{', stdout);
+    event_json_fields(stdout, &first, s, ci, e);
+    fputs("}\n", stdout);
+}
+
+void event_cells(const struct snapshot *s, const struct conn_index *ci,
+                 const struct st_event *e, struct event_cells *c)
+{
+    const char *host;
+    c->tcp[0] = 0;
+    const struct st_sock *cl = event_closed(s, e);
+    if (cl)
+        tcp_text(cl, c->tcp, sizeof c->tcp);
+    time_text(e->ns, c->time, sizeof c->time);
+    snprintf(c->tid, sizeof c->tid, "%d", e->tid);
+    c->call = call_name(e->call);
+    fd_text(e, c->fd, sizeof c->fd);
+    result_text(e, c->result, sizeof c->result);
+    c->failed = e->ret < 0;
+    if (!addr_text(&e->local, c->local, sizeof c->local))
+        strcpy(c->local, "-");
+    char *peer = c->peer;
+    size_t size = sizeof c->peer;
+    if (!peer_text(s, e, peer, size, &host))
+        strcpy(peer, "-");
+    else if (host)
+        snprintf(peer + strlen(peer), size - strlen(peer), " (%.200s)", host);
+    struct sock_extra x;
+    event_peer(ci, s, e, &x);
+    if (x.peer_pid)
+        snprintf(peer + strlen(peer), size - strlen(peer), " [pid %d %.32s fd %d]",
+                 x.peer_pid, x.peer_comm ? x.peer_comm : "?", x.peer_fd);
 }
 
 static void text_row(struct table *t, const struct snapshot *s, const struct conn_index *ci,
                      const struct st_event *e)
 {
-    const char *host;
-    char tm[64], tid[16], fd[32], res[48], local[ADDR_TEXT_MAX], peer[ADDR_TEXT_MAX];
-    char tcp[128] = "";
-    const struct st_sock *c = closed_by(s, e);
-    if (c)
-        tcp_text(c, tcp, sizeof tcp);
-    time_text(e->ns, tm, sizeof tm);
-    snprintf(tid, sizeof tid, "%d", e->tid);
-    fd_text(e, fd, sizeof fd);
-    result_text(e, res, sizeof res);
-    if (!addr_text(&e->local, local, sizeof local))
-        strcpy(local, "-");
-    if (!peer_text(s, e, peer, sizeof peer, &host))
-        strcpy(peer, "-");
-    else if (host)
-        snprintf(peer + strlen(peer), sizeof peer - strlen(peer), " (%.200s)", host);
-    struct sock_extra x;
-    event_peer(ci, s, e, &x);
-    if (x.peer_pid)
-        snprintf(peer + strlen(peer), sizeof peer - strlen(peer), " [pid %d %.32s fd %d]",
-                 x.peer_pid, x.peer_comm ? x.peer_comm : "?", x.peer_fd);
-    const char *cells[] = {tm, tid, call_name(e->call), fd, res, local, peer, tcp};
-    const char *colors[] = {NULL, NULL, NULL, NULL, e->ret < 0 ? C_RED : NULL, NULL, NULL, NULL};
+    struct event_cells c;
+    event_cells(s, ci, e, &c);
+    const char *cells[] = {c.time, c.tid, c.call, c.fd, c.result, c.local, c.peer, c.tcp};
+    const char *colors[] = {NULL, NULL, NULL, NULL, c.failed ? C_RED : NULL, NULL, NULL, NULL};
     table_add(t, cells, colors);
 }
 
 static const char *const headers[] = {"TIME", "TID", "CALL", "FD", "RESULT", "LOCAL", "PEER",
                                       "TCP"};
 
-static volatile sig_atomic_t stop;
-static void on_int(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
-/* The calls of one trace file; with follow, until the process ends. */
-static int events_of(struct ctx *c, const struct trace_ref *ref, bool json, bool follow,
+/* The calls of one trace file. */
+static int events_of(struct ctx *c, const struct trace_ref *ref, bool json,
                      const struct selection *sel, bool banner)
 {
-    uint64_t next = 0;
-    bool header = true;
     /* a filter looks at the socket an event acted on: the table too */
     unsigned what = SNAP_EVENTS | SNAP_HISTORY | (select_has_filter(sel) ? SNAP_TABLE : 0);
-    for (;;) {
-        struct snapshot s;
-        char err[256];
-        if (snap_load_since(ref->path, what, next, &s, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s: %s\n", c->prog, ref->path, err);
-            return 1;
-        }
-        if (s.events_lost && !json)
-            fprintf(stderr, "%s: %" PRIu64 " earlier calls overwritten in the ring\n",
-                    c->prog, s.events_lost);
-        if (banner && header && !json) {
-            char cmd[ST_CMDLINE_MAX];
-            cmdline_text(&s.h, cmd, sizeof cmd);
-            printf("%spid %d%s  %s\n", color(C_BOLD), s.h.pid, color("0"), cmd);
-        }
-        struct table *t = json ? NULL : table_new(8, headers);
-        static const unsigned follow_widths[] = {29, 7, 12, 7, 16, 24, 24, 0};
-        if (follow)
-            table_min_widths(t, follow_widths);
-        /* loaded again for each batch: in follow mode the other ends are
-         * often processes that started after we did */
-        struct conn_index *ci = NULL;
-        if (s.n_events) {
-            ci = conn_index_new();
-            conn_index_add_dir(ci, c->dir);
-        }
-        for (size_t i = 0; i < s.n_events; i++) {
-            if (!select_event(sel, &s, &s.events[i]))
-                continue;
-            if (json)
-                print_json(&s, ci, ref->pid, &s.events[i]);
-            else
-                text_row(t, &s, ci, &s.events[i]);
-        }
-        conn_index_free(ci);
-        if (t && (s.n_events || header)) {
-            /* in follow mode each batch is its own table; the header once */
-            if (!header)
-                table_skip_header(t);
-            table_print(t, stdout);
-            header = false;
-        }
-        table_free(t);
-        next = s.events_head;
-        bool alive = s.alive;
-        snap_free(&s);
-        if (!follow || !alive || stop)
-            break;
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    struct snapshot s;
+    char err[256];
+    if (snap_load(ref->path, what, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, ref->path, err);
+        return 1;
     }
+    if (s.events_lost && !json)
+        fprintf(stderr, "%s: %" PRIu64 " earlier calls overwritten in the ring\n",
+                c->prog, s.events_lost);
+    if (banner && !json) {
+        char cmd[ST_CMDLINE_MAX];
+        cmdline_text(&s.h, cmd, sizeof cmd);
+        printf("%spid %d%s  %s\n", color(C_BOLD), s.h.pid, color("0"), cmd);
+    }
+    struct table *t = json ? NULL : table_new(8, headers);
+    struct conn_index *ci = NULL;
+    if (s.n_events) {
+        ci = conn_index_new();
+        conn_index_add_dir(ci, c->dir);
+    }
+    for (size_t i = 0; i < s.n_events; i++) {
+        if (!select_event(sel, &s, &s.events[i]))
+            continue;
+        if (json)
+            print_json(&s, ci, &s.events[i]);
+        else
+            text_row(t, &s, ci, &s.events[i]);
+    }
+    conn_index_free(ci);
+    if (t)
+        table_print(t, stdout);
+    table_free(t);
+    snap_free(&s);
     return 0;
 }
 
@@ -292,11 +290,13 @@ int cmd_events(struct ctx *c, int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"follow", no_argument, NULL, 'f'},
+        {"since", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     bool json = false, follow = false;
+    const char *since = NULL;
     struct selection *sel = select_new(c->prog);
     int o, status = 0;
     if (!sel)
@@ -306,6 +306,7 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         switch (o) {
         case 'j': json = true; break;
         case 'f': follow = true; break;
+        case 'S': since = optarg; break;
         case 'h': fputs(usage, stdout); goto out;
         default:
             status = select_opt(sel, o, optarg);
@@ -317,16 +318,43 @@ int cmd_events(struct ctx *c, int argc, char **argv)
     }
     if ((status = select_words(sel, argc - optind, argv + optind)))
         goto out;
+    if (since && !follow) {
+        status = usage_error(usage, "--since goes with -f", NULL);
+        goto out;
+    }
+    if (follow) {
+        struct follow_opts fo = {.json = json};
+        size_t np;
+        const int *pids = select_pids(sel, &np);
+        if (since && follow_since(since, &fo.since_ns) != 0) {
+            status = usage_error(usage, "--since: not a time or a duration: %s", since);
+        } else if (!select_has_process(sel)) {
+            status = follow_run(c, &fo);    /* every traced process, as watch */
+        } else if (np != 1 || !select_only_pids(sel)) {
+            fprintf(stderr, "%s: -f follows one process and its children; name one PID\n",
+                    c->prog);
+            status = 2;
+        } else {
+            /* the process and every child it forks from now on */
+            struct trace_ref ref;
+            if (tracedb_find(c->dir, pids[0], &ref) != 0) {
+                fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0],
+                        c->dir);
+                status = 1;
+            } else {
+                fo.pid = ref.pid;
+                fo.tree = true;
+                snprintf(fo.root_path, sizeof fo.root_path, "%s", ref.path);
+                status = follow_run(c, &fo);
+            }
+        }
+        goto out;
+    }
     if (!select_has_process(sel)) {
         status = usage_error(usage, "a PID or a name is needed", NULL);
         goto out;
     }
     color_init(stdout, json);
-    if (follow) {
-        signal(SIGINT, on_int);
-        signal(SIGTERM, on_int);
-        setvbuf(stdout, NULL, _IOLBF, 0);
-    }
     size_t np;
     const int *pids = select_pids(sel, &np);
     if (np == 1 && select_only_pids(sel)) {
@@ -335,7 +363,7 @@ int cmd_events(struct ctx *c, int argc, char **argv)
             fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0], c->dir);
             status = 1;
         } else {
-            status = events_of(c, &ref, json, follow, sel, false);
+            status = events_of(c, &ref, json, sel, false);
         }
         goto out;
     }
@@ -346,14 +374,11 @@ int cmd_events(struct ctx *c, int argc, char **argv)
     if (none) {
         fprintf(stderr, "%s: %s\n", c->prog, none);
         status = 1;
-    } else if (follow && n > 1) {
-        fprintf(stderr, "%s: -f follows one process; %zu are selected\n", c->prog, n);
-        status = 2;
     }
     for (size_t i = 0; !status && i < n; i++) {
         if (i && !json)
             putchar('\n');
-        status = events_of(c, &refs[i], json, follow, sel, true);
+        status = events_of(c, &refs[i], json, sel, true);
     }
     free(refs);
 out:

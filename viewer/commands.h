@@ -24,6 +24,8 @@ int cmd_ports(struct ctx *c, int argc, char **argv);
 int cmd_clean(struct ctx *c, int argc, char **argv);
 int cmd_run(struct ctx *c, int argc, char **argv);
 int cmd_export(struct ctx *c, int argc, char **argv);
+int cmd_watch(struct ctx *c, int argc, char **argv);
+int cmd_graph(struct ctx *c, int argc, char **argv);
 
 /* Usage errors: one line to stderr ("socktrace: unknown option --jsn; see
  * socktrace show --help"), return 2. With fmt NULL it names what getopt

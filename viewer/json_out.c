@@ -145,7 +145,7 @@ void json_process(FILE *f, const struct snapshot *s)
 }
 
 /* connected, connect_outcome, connect_error, connect_ms, end_error */
-static void json_outcome(FILE *f, bool *first, const struct st_sock *s)
+void json_outcome(FILE *f, bool *first, const struct st_sock *s)
 {
     char e[16];
     json_key(f, first, "connected");
@@ -310,9 +310,18 @@ static bool is_lookup(int call)
 void json_event(FILE *f, int pid, const struct st_event *e, const char *peer_text,
                 const char *host, const struct sock_extra *x, const struct st_sock *closed)
 {
-    char t[64], tmp[16];
     bool first = true;
     fputc('{', f);
+    json_event_fields(f, &first, pid, e, peer_text, host, x, closed);
+    fputs("}\n", f);
+}
+
+void json_event_fields(FILE *f, bool *firstp, int pid, const struct st_event *e,
+                       const char *peer_text, const char *host,
+                       const struct sock_extra *x, const struct st_sock *closed)
+{
+    char t[64], tmp[16];
+    bool first = *firstp;
     json_schema_version(f, &first);
     json_key(f, &first, "pid");
     fprintf(f, "%d", pid);
@@ -369,7 +378,7 @@ void json_event(FILE *f, int pid, const struct st_event *e, const char *peer_tex
     json_int_or_null(f, &first, "peer_fd", peer, peer ? x->peer_fd : 0);
     if (closed)
         json_life(f, &first, closed);
-    fputs("}\n", f);
+    *firstp = first;
 }
 
 void json_port(FILE *f, const struct snapshot *s, const struct st_sock *so,

@@ -43,8 +43,17 @@ void json_kernel_socket(FILE *f, int fd, unsigned long long inode, bool listed,
 /* One recorded call. peer_text: the event's peer as the verb shows it
  * (an IP alone for a lookup); host: the name it was looked up by; closed:
  * the history entry a close closed (its byte counts), or NULL. */
+/* A socket's connect outcome: "connected", "connect_outcome",
+ * "connect_error", "connect_ms", "end_error", "was". */
+void json_outcome(FILE *f, bool *first, const struct st_sock *s);
+
 void json_event(FILE *f, int pid, const struct st_event *e, const char *peer_text,
                 const char *host, const struct sock_extra *x, const struct st_sock *closed);
+/* The same fields without the braces, schema_version first: a caller may
+ * add its own before closing the object (watch --connects). */
+void json_event_fields(FILE *f, bool *first, int pid, const struct st_event *e,
+                       const char *peer_text, const char *host,
+                       const struct sock_extra *x, const struct st_sock *closed);
 
 /* A listening or bound port of `ports`: the socket, its process, and
  * whether other hosts can reach it. */

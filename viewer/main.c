@@ -26,6 +26,9 @@ static const char usage[] =
     "                              them against the kernel's view\n"
     "  ps [--json]                 traced processes, children under parents\n"
     "  events PID [--json] [-f]    every recorded call, in order; -f follows\n"
+    "  watch [--connects|--closes] [--json] [-p PID]\n"
+    "                              every call of every traced process, live\n"
+    "  graph [--all] [--svg]       connections between processes, as DOT\n"
     "  ports [--json] [--all]      listening and bound ports of all traced\n"
     "                              processes, exposure, ephemeral ports used\n"
     "  run [--quiet] [--json] -- CMD [ARGS...]\n"
@@ -160,5 +163,9 @@ int main(int argc, char **argv)
         return cmd_clean(&c, argc, argv);
     if (!strcmp(verb, "run"))
         return cmd_run(&c, argc, argv);
+    if (!strcmp(verb, "watch"))
+        return cmd_watch(&c, argc, argv);
+    if (!strcmp(verb, "graph"))
+        return cmd_graph(&c, argc, argv);
     return usage_error(usage, "unknown verb: %s", verb);
 }
