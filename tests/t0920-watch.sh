@@ -58,6 +58,8 @@ wait_for http CLIENT 2
 
 W() { local name=$1; shift; "$SOCKTRACE" watch --timeout 60 "$@" >"$T/$name.out" 2>"$T/$name.err" & PIDS[$name]=$!; }
 W all --json; W conn --connects --json; W clos --closes --json; W text
+# the selection grammar: calls on connections to the proxy; socat's processes
+W flt --json "dport = :$fport"; W sc --json -c socat
 timeout 60 "$SOCKTRACE" events -f "$fkpid" --json >"$T/tree.out" 2>"$T/tree.err" & PIDS[tree]=$!
 "$SOCKTRACE" watch --connects --json --timeout 60 | while read -r l; do echo "$l" >>"$T/piped.out"; done &
 PIDS[piped]=$!
@@ -80,10 +82,10 @@ wait_for fk DONE
 finish fk
 wait_for http CLIENT 9
 sleep 1.5
-for w in all conn clos text piped; do kill -TERM "${PIDS[$w]}" 2>/dev/null; done
+for w in all conn clos text piped flt sc; do kill -TERM "${PIDS[$w]}" 2>/dev/null; done
 wait "${PIDS[text]}"; rc=$?; unset "PIDS[text]"
 check "SIGTERM ends watch cleanly (exit 0)" "0" "$rc"
-for w in all conn clos piped; do wait "${PIDS[$w]}" 2>/dev/null; unset "PIDS[$w]"; done
+for w in all conn clos piped flt sc; do wait "${PIDS[$w]}" 2>/dev/null; unset "PIDS[$w]"; done
 wait "${PIDS[tree]}"; rc=$?; unset "PIDS[tree]"
 check "events -f PID ends by itself when the process and its children have" "0" "$rc"
 
@@ -125,6 +127,13 @@ check "watch (every call) has each connect and accept of --connects" \
     "$(q "$T/conn.out" "sorted((e['pid'], e['seq']) for e in E)")" \
     "$(q "$T/all.out" "sorted((e['pid'], e['seq']) for e in E if e['call'] == 'connect' or (e['call'].startswith('accept') and e['ret'] >= 0))")"
 check "  ... each call once" "0" "$(q "$T/all.out" "len(E) - len({(e['pid'], e['seq']) for e in E})")"
+
+check "watch 'dport = :PROXY': the connects to the proxy, from the ports curl reported" "$curl_ports" \
+    "$(q "$T/flt.out" "' '.join(str(p) for p in sorted(port(e['local']) for e in E if e['call'] == 'connect')) + ' '")"
+check "  ... and no call on another connection" "0" \
+    "$(q "$T/flt.out" "sum(1 for e in E if port(e['peer']) != $fport)")"
+check "watch -c socat: the proxy and its forked children only (each child's parent is the proxy)" \
+    "yes" "$(q "$T/sc.out" "'yes' if $socat_pid in {e['pid'] for e in E} and {e['pid'] for e in E} <= {$socat_pid} | {int(x) for x in '$socat_kids'.split()} else sorted({e['pid'] for e in E})")"
 
 # closes: bytes as curl counted them, at both ends of each connection
 want=$(while read -r lp req hdr body; do echo "$lp $req $((hdr + body))"; done <<<"$(cat "$T/curls"; echo "$direct")" | sort -n)
@@ -171,7 +180,7 @@ read -r lp req hdr body <<<"$last"
 check "watch --closes text: TX_BYTES and RX_BYTES as curl counted" "$req $((hdr + body))" \
     "$(awk -v lp="127.0.0.1:$lp" '$5 == lp {print $(NF-2), $(NF-1)}' "$T/ct.out")"
 check "--since garbage is a usage error" "2" "$(status "$SOCKTRACE" watch --since yesterday-ish)"
-check "  ... with one line saying why" "socktrace: --since: not a time or a duration: yesterday-ish" "$(head -1 "$T/err")"
+check "  ... with one line saying why" "socktrace: --since: not a time or a duration: yesterday-ish; see socktrace watch --help" "$(cat "$T/err")"
 check "--connects with --closes is a usage error" "2" "$(status "$SOCKTRACE" watch --connects --closes)"
 check "-p garbage is a usage error" "2" "$(status "$SOCKTRACE" watch -p nope)"
 stop socat; stop http

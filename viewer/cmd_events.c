@@ -329,7 +329,12 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         if (since && follow_since(since, &fo.since_ns) != 0) {
             status = usage_error(usage, "--since: not a time or a duration: %s", since);
         } else if (!select_has_process(sel)) {
+            fo.sel = select_has_filter(sel) ? sel : NULL;
             status = follow_run(c, &fo);    /* every traced process, as watch */
+        } else if (select_has_filter(sel)) {
+            fprintf(stderr, "%s: -f PID follows every call of the process and its children;"
+                    " for a FILTER use watch PID FILTER\n", c->prog);
+            status = 2;
         } else if (np != 1 || !select_only_pids(sel)) {
             fprintf(stderr, "%s: -f follows one process and its children; name one PID\n",
                     c->prog);

@@ -20,17 +20,19 @@
 
 #include "output.h"
 #include "peerjoin.h"
+#include "select.h"
 #include "tracedb.h"
 #include "tracedir.h"
 #include "watch.h"
 
 static const char usage[] =
-    "usage: socktrace watch [--json] [-p PID] [--connects | --closes]\n"
+    "usage: socktrace watch [PID...|NAME] [FILTER] [--json] [--connects | --closes]\n"
     "                       [--since TIME|DURATION] [--count N] [--timeout S]\n"
     "  Prints every intercepted call of every traced process as it happens,\n"
     "  processes started later and forked children included, until Ctrl-C.\n"
+    "  PIDs, -p, -c NAME and a FILTER choose processes and calls as for\n"
+    "  events (--tree: use events -f PID, which follows the children).\n"
     "  -j, --json      JSON Lines: the object `events --json` prints\n"
-    "  -p, --pid PID   only this process\n"
     "  --connects      connects and accepts: who connected where, with the\n"
     "                  connect's outcome once it is known (as tcpconnect)\n"
     "  --closes        closed connections: bytes sent and received, duration\n"
@@ -290,13 +292,14 @@ static bool closed_connection(const struct st_sock *so)
            (so->was == ST_STATE_CONNECTED || so->outcome == ST_CONN_OK);
 }
 
-/* Whether event e of process s is printed. The selection grammar
- * (viewer/select.c, select_event(sel, snapshot, event)) plugs in here,
- * beside -p and the presets. */
+/* Whether event e of process s is printed: --since, the selection (its
+ * process resolved against s alone: a stream has no whole set to resolve
+ * a --tree against), the presets. */
 static bool wanted(const struct watcher *W, const struct snapshot *s, const struct st_event *e)
 {
-    (void)s;
     if (W->o->since_ns && e->ns < W->o->since_ns)
+        return false;
+    if (W->o->sel && !select_event(W->o->sel, s, e))
         return false;
     switch (W->o->show) {
     case FOLLOW_CONNECTS:
@@ -575,7 +578,8 @@ static bool poll_once(struct watcher *W)
             continue;
         }
         unsigned what = SNAP_EVENTS | SNAP_HISTORY |
-                        (o->show == FOLLOW_CONNECTS ? SNAP_TABLE : 0);
+                        (o->show == FOLLOW_CONNECTS || (o->sel && select_has_filter(o->sel))
+                         ? SNAP_TABLE : 0);
         struct snapshot *s = &snaps[n_snaps];
         char err[256];
         if (snap_load_since(w->path, what, w->next, s, err, sizeof err) != 0) {
@@ -587,6 +591,8 @@ static bool poll_once(struct watcher *W)
         if (s->events_lost)
             fprintf(stderr, "%s: pid %d: %" PRIu64 " calls overwritten in its ring "
                     "before they were read\n", W->c->prog, w->pid, s->events_lost);
+        if (o->sel)
+            select_resolve(o->sel, s, 1);
         take(W, w, s, alive);
         tree_alive |= w->next < s->events_head || w->n_held;
     }
@@ -703,27 +709,26 @@ int cmd_watch(struct ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
-        {"pid", required_argument, NULL, 'p'},
         {"connects", no_argument, NULL, 'C'},
         {"closes", no_argument, NULL, 'L'},
         {"since", required_argument, NULL, 's'},
         {"count", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
+        SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     struct follow_opts fo = {0};
-    int o;
+    int o, status = 0;
     char *end;
     double sec;
+    struct selection *sel = select_new(c->prog);
+    if (!sel)
+        return 1;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
+    while (!status && (o = getopt_long(argc, argv, "jh" SELECT_SHORT, opts, NULL)) != -1) {
         switch (o) {
         case 'j': fo.json = true; break;
-        case 'p':
-            if ((fo.pid = parse_pid(optarg)) < 0)
-                return usage_error(usage, "not a process id: %s", optarg);
-            break;
         case 'C':
         case 'L':
             if (fo.show != FOLLOW_ALL)
@@ -745,11 +750,23 @@ int cmd_watch(struct ctx *c, int argc, char **argv)
                 return usage_error(usage, "--timeout: not a number of seconds: %s", optarg);
             fo.timeout = sec;
             break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
+        case 'h': fputs(usage, stdout); select_free(sel); return 0;
+        case SELECT_OPT_TREE:
+            status = usage_error(usage, "--tree: use events -f PID, which follows the children",
+                                 NULL);
+            break;
+        default:
+            status = select_opt(sel, o, optarg);
+            if (status == 1)
+                status = usage_error(usage, NULL, NULL);
         }
     }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument: %s", argv[optind]);
-    return follow_run(c, &fo);
+    if (!status)
+        status = select_words(sel, argc - optind, argv + optind);
+    if (!status) {
+        fo.sel = select_has_process(sel) || select_has_filter(sel) ? sel : NULL;
+        status = follow_run(c, &fo);
+    }
+    select_free(sel);
+    return status;
 }

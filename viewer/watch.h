@@ -39,8 +39,11 @@ enum follow_show {
     FOLLOW_CLOSES,      /* closes of connections: bytes and duration */
 };
 
+struct selection;
+
 struct follow_opts {
     int pid;                /* 0: every traced process */
+    struct selection *sel;  /* PIDs, -c NAME, a FILTER (select.h); NULL: all */
     bool tree;              /* with pid: the children it forks too */
     char root_path[600];    /* with tree: pid's trace file */
     bool json;
