@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "describe.h"
+#include "nsmap.h"
 #include "output.h"
 #include "kernel.h"
 #include "peerjoin.h"
@@ -264,20 +265,24 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci, bo
 {
     struct sock_extra x;
     char cmd[ST_CMDLINE_MAX], start[64], end[64];
+    char pid[64];
     cmdline_text(&s->h, cmd, sizeof cmd);
     time_text(s->h.start_ns, start, sizeof start);
+    nsmap_pid_text(s->h.pid, s->ns_pid, pid, sizeof pid);
     if (s->exec_untraced) {
         /* what runs now is what /proc says, not the command the file has */
         char now[ST_CMDLINE_MAX] = "", what[ST_CMDLINE_MAX + 200];
         argv_text(s->command_now, s->command_now_len, now, sizeof now);
         exec_untraced_text(s, what, sizeof what);
-        printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"),
+        printf("%spid %s%s  %s\n", color(C_BOLD), pid, color("0"),
                now[0] ? now : "(command unknown)");
         printf("  %s%s%s; traced as: %s\n", color(C_YELLOW), what, color("0"), cmd);
     } else {
-        printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"), cmd);
+        printf("%spid %s%s  %s\n", color(C_BOLD), pid, color("0"), cmd);
     }
-    printf("  ppid %d, started %s, ", s->h.ppid, start);
+    char ppid[64];
+    nsmap_pid_text(s->h.ppid, -s->h.ppid, ppid, sizeof ppid);
+    printf("  ppid %s, started %s, ", ppid, start);
     if (s->alive) {
         printf("running");
     } else if (s->h.flags & ST_HF_EXITED) {
@@ -320,10 +325,9 @@ static void print_json(const struct snapshot *s, const struct conn_index *ci, bo
     bool first = true;
     FILE *f = stdout;
     fputc('{', f);
-    json_key(f, &first, "pid");
-    fprintf(f, "%d", s->h.pid);
+    nsmap_json_pids(f, &first, s->h.pid, s->ns_pid);
     json_key(f, &first, "ppid");
-    fprintf(f, "%d", s->h.ppid);
+    fprintf(f, s->h.ppid < 0 ? "null" : "%d", s->h.ppid);   /* nsmap.h */
     json_key(f, &first, "command");
     json_argv(f, s->h.cmdline, s->h.cmdline_len);
     json_key(f, &first, "state");
