@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "describe.h"
+#include "nsmap.h"
 #include "output.h"
 #include "peerjoin.h"
 #include "sockaddr_conv.h"
@@ -270,9 +271,9 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         const struct snapshot *s = &snaps[i];
         if (!s->alive && !all)
             continue;
-        char cmd[ST_CMDLINE_MAX], addr[ADDR_TEXT_MAX], pid[16];
+        char cmd[ST_CMDLINE_MAX], addr[ADDR_TEXT_MAX], pid[64];
         cmdline_text(&s->h, cmd, sizeof cmd);
-        snprintf(pid, sizeof pid, "%d", s->h.pid);
+        nsmap_pid_text(s->h.pid, s->ns_pid, pid, sizeof pid);
         struct eph e = {0};
         for (size_t k = 0; k < s->n_open; k++) {
             const struct st_sock *so = &s->open[k];
@@ -299,8 +300,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
                 json_str(f, chosen);
                 json_key(f, &first, "reachable_from_other_hosts");
                 fputs(strncmp(x, "REACHABLE", 9) == 0 ? "true" : "false", f);
-                json_key(f, &first, "pid");
-                fprintf(f, "%d", s->h.pid);
+                nsmap_json_pids(f, &first, s->h.pid, s->ns_pid);
                 json_key(f, &first, "fd");
                 fprintf(f, "%d", so->fd);
                 json_key(f, &first, "process_state");
@@ -325,8 +325,11 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
             snprintf(cnt, sizeof cnt, "%u", e.count);
             snprintf(range, sizeof range, e.lo == e.hi ? "%u" : "%u-%u", e.lo, e.hi);
             if (json) {
-                fprintf(ej, "%s{\"pid\":%d,\"count\":%u,\"lowest\":%u,\"highest\":%u,\"command\":",
-                        first_e ? "" : ",", s->h.pid, e.count, e.lo, e.hi);
+                bool first = true;
+                fputs(first_e ? "{" : ",{", ej);
+                nsmap_json_pids(ej, &first, s->h.pid, s->ns_pid);
+                fprintf(ej, ",\"count\":%u,\"lowest\":%u,\"highest\":%u,\"command\":",
+                        e.count, e.lo, e.hi);
                 json_str(ej, cmd);
                 dest_json(ej, &e);
                 fputc('}', ej);
