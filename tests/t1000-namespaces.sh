@@ -6,6 +6,9 @@
 # pid. Then the trace directory only inside the namespace's own mount
 # namespace (a private tmpfs), found by root through /proc/PID/root.
 . "$(dirname "$0")/lib.sh"
+# root's search of other mount namespaces for trace directories: on, and
+# every check below looks at this test's own pids only
+export SOCKTRACE_CONTAINERS=1
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
 why=""

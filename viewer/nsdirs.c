@@ -72,7 +72,8 @@ static void mapped_dir(int pid, char *dir, size_t size)
 size_t nsdirs_find(const char *dir, char ***out)
 {
     *out = NULL;
-    if (geteuid() != 0)
+    const char *on = getenv("SOCKTRACE_CONTAINERS");
+    if (geteuid() != 0 || (on && strcmp(on, "0") == 0))
         return 0;
     uint64_t self = nsmap_ino(0, "mnt");
     DIR *d = opendir("/proc");

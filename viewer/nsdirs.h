@@ -10,7 +10,8 @@
  * than the viewer's have their files in, as paths the viewer can open
  * ("/proc/4711/root/tmp/socktrace-0"), each once and none that is `dir`
  * itself (a bind mount of the same directory). Only for root (others
- * cannot follow /proc/PID/root); empty otherwise. Returns the count; *out
+ * cannot follow /proc/PID/root), and not with SOCKTRACE_CONTAINERS=0;
+ * empty otherwise. Returns the count; *out
  * (free each string, then the array) is NULL when 0. */
 size_t nsdirs_find(const char *dir, char ***out);
 

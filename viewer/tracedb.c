@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nsdirs.h"
@@ -77,10 +78,12 @@ struct trace_ref *tracedb_list_all(const char *dir, size_t *n)
 /* The header alone; 0 when it is a trace file's. */
 static int read_header(const char *path, struct st_header *h)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* a FIFO or device named like a trace file must not block us */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return -1;
-    ssize_t r = pread(fd, h, sizeof *h, 0);
+    struct stat st;
+    ssize_t r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, h, sizeof *h, 0) : -1;
     close(fd);
     return r == (ssize_t)sizeof *h && memcmp(h->magic, ST_MAGIC, 8) == 0 &&
            h->version == ST_VERSION ? 0 : -1;
