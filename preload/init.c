@@ -91,6 +91,7 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
     p->argv = argv;
     const char *run = secure_getenv("SOCKTRACE_RUN_ID");
     p->run_id = run ? strtoull(run, NULL, 10) : 0;
+    p->pidns = p->mntns = p->netns = 0;    /* asked with the start time */
 }
 
 /* The forked child's command line: its parent's, from the parent's file. */

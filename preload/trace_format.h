@@ -428,7 +428,21 @@ struct st_header {
     struct st_ring events;      /* struct st_evrec */
     struct st_ring history;     /* struct st_histrec */
     struct st_ring names;       /* struct st_namerec */
-    uint8_t  reserved2[640];
+    /* Who the process is to a viewer outside its namespaces (a container).
+     * `pid` is the pid its own pid namespace gave it; a viewer in another
+     * pid namespace finds the process by the NSpid: line of
+     * /proc/PID/status (last entry == pid) whose /proc/PID/ns/pid is
+     * pidns_ino, with the start time proc_start. Read once, when the file
+     * is made (or reopened by a new image); a child forked into a new pid
+     * namespace makes a file of its own. 0: not known (no /proc). */
+    uint64_t pidns_ino;     /* inode of /proc/self/ns/pid ("pid:[N]") */
+    uint64_t mntns_ino;     /* of /proc/self/ns/mnt: trace_dir is a path
+                               in this mount namespace */
+    uint64_t netns_ino;     /* of /proc/self/ns/net: whose sockets these
+                               are (/proc/PID/net of the process) */
+    char     trace_dir[256];    /* the trace directory as this process named
+                               it, NUL-terminated; "" when longer */
+    uint8_t  reserved2[360];
 };
 
 /* Where ring position pos lives: segment *seg, record *idx in it; *len is
@@ -461,6 +475,8 @@ _Static_assert(offsetof(struct st_header, exec_path) == 2192, "header layout");
 _Static_assert(offsetof(struct st_header, dropped) == 2304, "header layout");
 _Static_assert(offsetof(struct st_header, alloc_end) == 2432, "header layout");
 _Static_assert(offsetof(struct st_header, events) == 2688, "header layout");
+_Static_assert(offsetof(struct st_header, pidns_ino) == 3456, "header layout");
+_Static_assert(offsetof(struct st_header, trace_dir) == 3480, "header layout");
 _Static_assert(sizeof(struct st_header) == ST_PAGE, "st_header is one page");
 _Static_assert(ST_REC_SMALL % ST_GRANULE == 0 && ST_REC_LARGE % ST_GRANULE == 0,
                "records are whole granules");

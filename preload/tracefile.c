@@ -54,7 +54,24 @@ void st_trace_setup_child(void)
      * later, the parent may have died and getppid() says 1) */
     proc.pid = getpid();
     proc.proc_start = 0;
+    proc.pidns = proc.mntns = proc.netns = 0;
     proc.now_ns = st_clock_ns(CLOCK_REALTIME);
+}
+
+/* The inode of /proc/self/ns/NAME ("pid:[4026531836]"), or 0. */
+static uint64_t ns_inode(const char *name)
+{
+    char p[32], buf[64];
+    snprintf(p, sizeof p, "/proc/self/ns/%s", name);
+    ssize_t n = readlink(p, buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *b = strchr(buf, '[');
+    uint64_t v = 0;
+    for (b = b ? b + 1 : buf + n; *b >= '0' && *b <= '9'; b++)
+        v = v * 10 + (uint64_t)(*b - '0');
+    return v;
 }
 
 /* The process's start time and file name, asked once it makes a file
@@ -69,6 +86,14 @@ static int identity(const char **why)
         proc.pid = getpid();
     if (!proc.proc_start && st_proc_stat(0, &proc.proc_start, &ppid) != 0)
         proc.proc_start = 0;
+    /* what a viewer outside this process's namespaces (a container's)
+     * needs to find it: asked here, once per file, like the start time. A
+     * child forked into a new pid namespace comes here with its own. */
+    if (!proc.pidns) {
+        proc.pidns = ns_inode("pid");
+        proc.mntns = ns_inode("mnt");
+        proc.netns = ns_inode("net");
+    }
     if ((geteuid() != dir_euid && st_dir_path(dir, sizeof dir, NULL) != 0) ||
         st_trace_name(path, sizeof path, dir, proc.pid, proc.proc_start) != 0) {
         *why = "path too long";
@@ -157,6 +182,14 @@ static void fill_header(struct st_header *h, const struct st_procinfo *p)
     h->uid = (uint32_t)geteuid();
     h->proc_start = p->proc_start;
     h->run_id = p->run_id;
+    h->pidns_ino = p->pidns;
+    h->mntns_ino = p->mntns;
+    h->netns_ino = p->netns;
+    size_t dl = strlen(dir);
+    if (dl < sizeof h->trace_dir)
+        memcpy(h->trace_dir, dir, dl + 1);
+    else
+        h->trace_dir[0] = 0;
     h->exec_ns = p->now_ns;
     size_t used = 0;
     for (int i = 0; i < p->argc && p->argv && p->argv[i]; i++) {

@@ -18,6 +18,8 @@ struct st_procinfo {
     int argc;
     char **argv;
     uint64_t run_id;        /* SOCKTRACE_RUN_ID */
+    uint64_t pidns, mntns, netns;   /* namespace inodes, asked with the
+                                       start time; 0: not yet, or unknown */
 };
 
 /* Where this process's file goes; set before any other call here (by the

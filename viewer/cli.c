@@ -99,7 +99,13 @@ int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
     int pid = parse_pid(argv[optind]);
     if (pid < 0)
         return usage_error(usage, "not a process id: %s", argv[optind]);
-    if (tracedb_find(c->dir, pid, ref) != 0) {
+    int r = tracedb_find(c->dir, pid, ref);
+    if (r == -2) {
+        fprintf(stderr, "%s: pid %d is a pid in more than one container (pid "
+                "namespace): give the host's pid\n", c->prog, pid);
+        return 1;
+    }
+    if (r != 0) {
         fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
         return 1;
     }

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "describe.h"
+#include "nsmap.h"
 #include "output.h"
 #include "json_out.h"
 #include "peerjoin.h"

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "describe.h"
+#include "nsmap.h"
 #include "output.h"
 #include "json_out.h"
 #include "tracedb.h"
@@ -22,6 +23,7 @@ static const char usage[] =
 
 struct proc {
     struct st_header h;
+    int ns_pid;         /* snapshot.h */
     uint64_t open_count, socks_total;
     bool alive;
     bool exec_untraced;
@@ -58,9 +60,11 @@ static void json_proc(FILE *f, const struct proc *p, bool *first_row)
 
 static void add_row(struct table *t, const struct proc *p)
 {
-    char pid[48], ppid[16], start[64], open[24], seen[24], cmd[2 * ST_CMDLINE_MAX + 64];
-    snprintf(pid, sizeof pid, "%*s%s%d", p->depth * 2, "", p->depth ? "└ " : "", p->h.pid);
-    snprintf(ppid, sizeof ppid, "%d", p->h.ppid);
+    char pid[96], ppid[64], start[64], open[24], seen[24], cmd[2 * ST_CMDLINE_MAX + 64];
+    char ids[64];
+    nsmap_pid_text(p->h.pid, p->ns_pid, ids, sizeof ids);
+    snprintf(pid, sizeof pid, "%*s%s%s", p->depth * 2, "", p->depth ? "└ " : "", ids);
+    nsmap_pid_text(p->h.ppid, -p->h.ppid, ppid, sizeof ppid);
     time_text(p->h.start_ns, start, sizeof start);
     snprintf(open, sizeof open, "%" PRIu64, p->open_count);
     snprintf(seen, sizeof seen, "%" PRIu64, p->socks_total);
@@ -104,7 +108,7 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
         return status;
     color_init(stdout, json);
     size_t n;
-    struct trace_ref *refs = tracedb_list(c->dir, &n);
+    struct trace_ref *refs = tracedb_list_all(c->dir, &n);
     struct proc *v = calloc(n ? n : 1, sizeof *v);
     size_t m = 0, bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -128,6 +132,7 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
             s.open_count = snap_open_now(&s);
         }
         v[m].h = s.h;
+        v[m].ns_pid = s.ns_pid;
         v[m].open_count = s.open_count;
         v[m].socks_total = s.socks_total;
         v[m].alive = s.alive;

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "describe.h"
+#include "nsmap.h"
 #include "output.h"
 #include "json_out.h"
 #include "kernel.h"
@@ -110,20 +111,24 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci,
 {
     struct sock_extra x;
     char cmd[ST_CMDLINE_MAX], start[64], end[64];
+    char pid[64];
     cmdline_text(&s->h, cmd, sizeof cmd);
     time_text(s->h.start_ns, start, sizeof start);
+    nsmap_pid_text(s->h.pid, s->ns_pid, pid, sizeof pid);
     if (s->exec_untraced) {
         /* what runs now is what /proc says, not the command the file has */
         char now[ST_CMDLINE_MAX] = "", what[ST_CMDLINE_MAX + 200];
         argv_text(s->command_now, s->command_now_len, now, sizeof now);
         exec_untraced_text(s, what, sizeof what);
-        printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"),
+        printf("%spid %s%s  %s\n", color(C_BOLD), pid, color("0"),
                now[0] ? now : "(command unknown)");
         printf("  %s%s%s; traced as: %s\n", color(C_YELLOW), what, color("0"), cmd);
     } else {
-        printf("%spid %d%s  %s\n", color(C_BOLD), s->h.pid, color("0"), cmd);
+        printf("%spid %s%s  %s\n", color(C_BOLD), pid, color("0"), cmd);
     }
-    printf("  ppid %d, started %s, ", s->h.ppid, start);
+    char ppid[64];
+    nsmap_pid_text(s->h.ppid, -s->h.ppid, ppid, sizeof ppid);
+    printf("  ppid %s, started %s, ", ppid, start);
     if (s->alive) {
         printf("running");
     } else if (s->h.flags & ST_HF_EXITED) {

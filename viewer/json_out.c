@@ -3,6 +3,7 @@
  * and export. docs/socktrace.schema.json describes what they write. */
 #define _GNU_SOURCE
 #include "json_out.h"
+#include "nsmap.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -107,10 +108,11 @@ static void json_addr(FILE *f, bool *first, const char *key, const struct st_add
 
 void json_process_fields(FILE *f, bool *first, const struct snapshot *s)
 {
-    json_key(f, first, "pid");
-    fprintf(f, "%d", s->h.pid);
+    /* the viewer's pid (null for a container's process that has ended)
+     * and the pid its own namespace gave it */
+    nsmap_json_pids(f, first, s->h.pid, s->ns_pid);
     json_key(f, first, "ppid");
-    fprintf(f, "%d", s->h.ppid);
+    fprintf(f, s->h.ppid < 0 ? "null" : "%d", s->h.ppid);   /* nsmap.h */
     uint32_t len = s->h.cmdline_len < ST_CMDLINE_MAX ? s->h.cmdline_len : ST_CMDLINE_MAX;
     json_key(f, first, "command");
     json_argv(f, s->h.cmdline, len);

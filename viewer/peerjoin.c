@@ -150,6 +150,10 @@ void conn_index_extra(const struct conn_index *ci, const struct snapshot *s,
     for (struct conn_end *e = c ? c->ends : NULL; e; e = e->next) {
         if (e->owner->h.pid == s->h.pid && e->so->sock_id == so->sock_id)
             continue;       /* ourselves (a connection to itself) */
+        if (e->owner->h.netns_ino && s->h.netns_ino &&
+            e->owner->h.netns_ino != s->h.netns_ino)
+            continue;       /* the same addresses in another network
+                               namespace (a container's 127.0.0.1) */
         uint64_t g = gap(e->so, so);
         if (g > SAME_CONN_GAP_NS)
             continue;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nsmap.h"
 #include "proc_exec.h"
 #include "tracedir.h"
 
@@ -477,6 +478,8 @@ int snap_load_mem(const void *data, size_t size, unsigned what,
     int r = load(data, size, what, 0, out, err, errlen);
     if (r != 0)
         snap_free(out);
+    else
+        out->ns_pid = out->h.pid;   /* bytes without a process to look for */
     return r;
 }
 
@@ -629,6 +632,7 @@ static int load_file(const char *path, unsigned what, uint64_t since,
         r = -1;
     }
     if (r == 0) {
+        nsmap_resolve(out);     /* a container's pids into the viewer's */
         out->alive = snap_is_alive(&out->h);
         if (sigsetjmp(bus_jmp, 1) == 0)
             *again = exec_state((const struct st_header *)map, out);

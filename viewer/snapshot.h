@@ -14,7 +14,10 @@
 enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4 };
 
 struct snapshot {
-    struct st_header h;         /* as read; times in it are CLOCK_REALTIME */
+    struct st_header h;         /* as read; times in it are CLOCK_REALTIME.
+                                   pid, ppid: the viewer's (nsmap.h) */
+    int ns_pid;                 /* the pid the process's own namespace gave
+                                   it: h.pid unless in another namespace */
     uint64_t open_count;        /* sockets in the table */
     uint64_t socks_total;       /* sockets ever entered (open + closed) */
     uint64_t events_head;       /* events ever written */

@@ -6,11 +6,15 @@
 #include <dirent.h>
 #include <glob.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "nsdirs.h"
+#include "nsmap.h"
 #include "snapshot.h"
 #include "tracedir.h"
 
@@ -105,6 +109,43 @@ struct trace_ref *tracedb_list(const char *dir, size_t *n)
     return v;
 }
 
+struct trace_ref *tracedb_list_all(const char *dir, size_t *n)
+{
+    struct trace_ref *v = tracedb_list(dir, n);
+    int saved = errno;
+    char **dirs;
+    size_t nd = nsdirs_find(dir, &dirs);
+    for (size_t i = 0; i < nd; i++) {
+        size_t m;
+        struct trace_ref *w = tracedb_list(dirs[i], &m);
+        struct trace_ref *p = w ? realloc(v, (*n + m) * sizeof *v) : NULL;
+        if (p) {
+            v = p;
+            memcpy(v + *n, w, m * sizeof *w);
+            *n += m;
+        }
+        free(w);
+        free(dirs[i]);
+    }
+    free(dirs);
+    errno = *n ? 0 : saved;
+    return v;
+}
+
+/* The header alone; 0 when it is a trace file's. */
+static int read_header(const char *path, struct st_header *h)
+{
+    /* a FIFO or device named like a trace file must not block us */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    ssize_t r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, h, sizeof *h, 0) : -1;
+    close(fd);
+    return r == (ssize_t)sizeof *h && memcmp(h->magic, ST_MAGIC, 8) == 0 &&
+           h->version == ST_VERSION ? 0 : -1;
+}
+
 /* 2: the file of the running process pid found, 1: an older one, 0: none */
 static int find_in(const char *dir, int pid, bool have_live, uint64_t live_start,
                    struct trace_ref *out)
@@ -172,18 +213,81 @@ static int find_owners(int pid, uint64_t live_start, struct trace_ref *out)
     return 0;
 }
 
+/* In dir and the containers' directories: 0 with *out (*live: it is the
+ * running process's own file), -1 none, -2 a pid that several pid
+ * namespaces have. */
+static int find_ns(const char *dir, int pid, struct trace_ref *out, bool *live)
+{
+    size_t n;
+    struct trace_ref *v = tracedb_list_all(dir, &n);
+    int found = -1;
+    *live = false;
+    /* a running process by the viewer's pid: its file is named by the pid
+     * its own namespace gave it, and records that namespace */
+    int inner;
+    uint64_t pidns, start;
+    if (nsmap_inner(pid, &inner, &pidns, &start) == 0) {
+        for (size_t i = 0; i < n && found; i++) {
+            struct st_header h;
+            if (v[i].pid != inner || v[i].proc_start != start)
+                continue;
+            if (read_header(v[i].path, &h) != 0)
+                h.pidns_ino = 0;
+            bool other = nsmap_other(&h);
+            if (inner == pid ? !other : other && (!pidns || h.pidns_ino == pidns)) {
+                *out = v[i];
+                found = 0;
+                *live = true;
+            }
+        }
+    }
+    /* else the files named pid: the viewer's namespace's (the one started
+     * last), then another namespace's when only one namespace has it */
+    int same = -1, other = -1;
+    uint64_t other_ns = 0;
+    bool ambiguous = false;
+    for (size_t i = 0; i < n && found != 0; i++) {
+        struct st_header h;
+        if (v[i].pid != pid)
+            continue;
+        if (read_header(v[i].path, &h) != 0)
+            h.pidns_ino = 0;
+        int *best = &same;
+        if (nsmap_other(&h)) {
+            ambiguous |= other_ns && h.pidns_ino != other_ns;
+            other_ns = h.pidns_ino;
+            best = &other;
+        }
+        if (*best < 0 || v[i].proc_start > v[*best].proc_start)
+            *best = (int)i;
+    }
+    if (found != 0 && (same >= 0 || (other >= 0 && !ambiguous))) {
+        *out = v[same >= 0 ? same : other];
+        found = 0;
+    } else if (found != 0 && ambiguous) {
+        found = -2;
+    }
+    free(v);
+    return found;
+}
+
 int tracedb_find(const char *dir, int pid, struct trace_ref *out)
 {
+    bool live;
+    int found = find_ns(dir, pid, out, &live);
+    if (found == 0 && live)
+        return 0;
+    /* not the running process's own file here: it may be in the
+     * directory its own user's tracer used */
     uint64_t live_start = 0;
     int ppid;
-    bool have_live = st_proc_stat(pid, &live_start, &ppid) == 0;
-    struct trace_ref here;
-    int found = find_in(dir, pid, have_live, live_start, &here);
-    if (found != 2 && have_live && widen.owners && find_owners(pid, live_start, out) == 2)
+    struct trace_ref there;
+    if (widen.owners && st_proc_stat(pid, &live_start, &ppid) == 0 &&
+        find_owners(pid, live_start, &there) == 2) {
+        *out = there;
         return 0;
-    if (found)
-        *out = here;
-    return found ? 0 : -1;
+    }
+    return found;
 }
 
 struct snapshot *tracedb_load_all(const char *dir, unsigned what, const char *prog,
@@ -191,7 +295,7 @@ struct snapshot *tracedb_load_all(const char *dir, unsigned what, const char *pr
 {
     size_t n;
     *loaded = *bad = 0;
-    struct trace_ref *v = tracedb_list(dir, &n);
+    struct trace_ref *v = tracedb_list_all(dir, &n);
     struct snapshot *snaps = v ? calloc(n, sizeof *snaps) : NULL;
     if (v && !snaps) {
         if (prog)

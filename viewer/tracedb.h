@@ -25,12 +25,21 @@ void tracedb_widen(const char *default_dir, bool all_users, bool owners);
  * (errno set when the directory could not be read). */
 struct trace_ref *tracedb_list(const char *dir, size_t *n);
 
-/* The file for pid: the running process's when it runs, else the one
- * that started last. Returns 0, or -1 when there is none. */
+/* The same, and (for root) the trace directories of processes in other
+ * mount namespaces, reached through /proc/PID/root (nsdirs.h). What the
+ * verbs that read every process use. */
+struct trace_ref *tracedb_list_all(const char *dir, size_t *n);
+
+/* The file for pid, as the viewer knows it: the running process's when it
+ * runs (a process in another pid namespace has its file named by the pid
+ * it has there: nsmap.h), else the one that started last; else a pid
+ * inside another pid namespace, when only one namespace has it. Returns
+ * 0, -1 when there is none, -2 when pid names processes in several other
+ * namespaces. */
 int tracedb_find(const char *dir, int pid, struct trace_ref *out);
 
 struct snapshot;
-/* Loads every trace file in dir (what: SNAP_* bits), in tracedb_list's
+/* Loads every trace file of tracedb_list_all (what: SNAP_* bits), in tracedb_list's
  * order. A file that cannot be read is counted in *bad and, when prog is
  * set, reported on stderr in one line. Returns the *loaded snapshots (each
  * freed with snap_free, the array with free), or NULL with *loaded 0. */
