@@ -97,12 +97,12 @@ check "the server's own pid is the last of its NSpid here (a pid namespace below
 check "ps --json: the server by its host pid, ns_pid its own (NSpid)" "$srv $srv_own" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in json.load(sys.stdin)["processes"]:
     if p["pid"] == '"$srv"': print(p["pid"], p["ns_pid"])')"
 check "ps --json: the client the same way" "$cli $cli_own" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in json.load(sys.stdin)["processes"]:
     if p["pid"] == '"$cli"': print(p["pid"], p["ns_pid"])')"
 check "ps: the PID cell names both" "$srv (container pid $srv_own)" \
     "$("$SOCKTRACE" ps | grep -o "^ *[└ ]*$srv (container pid [0-9]*)" | sed 's/^[ └]*//')"
@@ -129,12 +129,12 @@ check "ports --json: the listener's port held by the host pid" "$srv $srv_own" \
     "$("$SOCKTRACE" ports --json | python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["ports"]:
-    if p["address"] == "127.0.0.1:'"$port"'": print(p["pid"], p["ns_pid"])')"
+    if p["socket"]["local"] == "127.0.0.1:'"$port"'": print(p["process"]["pid"], p["process"]["ns_pid"])')"
 ns_stop one
 check "ended: ps --json keeps its own pid, the host pid null (no process to map)" "None $srv_own" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in json.load(sys.stdin)["processes"]:
     if p["ns_pid"] == '"$srv_own"' and p["pid"] != '"$srv_own"': print(p["pid"], p["ns_pid"])')"
 
 # second: the trace directory exists only in the namespace's mount namespace
@@ -146,7 +146,7 @@ check "the private directory is empty from here (a tmpfs over it inside)" "" "$(
 check "root finds the server's trace through /proc/PID/root: ps --json by host pid" "$srv2 $srv2_own" \
     "$("$SOCKTRACE" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in json.load(sys.stdin)["processes"]:
     if p["pid"] == '"$srv2"': print(p["pid"], p["ns_pid"])')"
 check "  ... its NSpid says the same" "$srv2_own" "$(nspid_last "$srv2")"
 check "  ... show's table equals the namespace's kernel view" "$(ns_kernel_view "$srv2")" "$(tracer_view "$srv2")"

@@ -728,6 +728,14 @@ static bool has_int(const int *v, size_t n, int x)
     return false;
 }
 
+/* A PID names the process by the viewer's pid or, for a process in
+ * another pid namespace (a container), by its own. */
+static bool named_pid(const struct selection *sel, const struct snapshot *s)
+{
+    return has_int(sel->pids, sel->n_pids, s->h.pid) ||
+           (s->ns_pid > 0 && s->ns_pid != s->h.pid && has_int(sel->pids, sel->n_pids, s->ns_pid));
+}
+
 void select_resolve(struct selection *sel, const struct snapshot *snaps, size_t n)
 {
     sel->resolved = true;
@@ -759,7 +767,7 @@ void select_resolve(struct selection *sel, const struct snapshot *snaps, size_t 
     for (size_t i = 0; i < n; i++) {
         in[i] = true;
         if (sel->n_pids)
-            in[i] = has_int(sel->pids, sel->n_pids, snaps[i].h.pid) && is_current(snaps, n, i);
+            in[i] = named_pid(sel, &snaps[i]) && is_current(snaps, n, i);
         if (in[i] && sel->n_trees)
             in[i] = tree[i];
         if (in[i] && sel->n_names)
@@ -795,7 +803,7 @@ bool select_process(const struct selection *sel, const struct snapshot *s)
     if (!select_has_process(sel))
         return true;
     if (!sel->resolved)     /* PIDs alone, looked up one by one */
-        return select_only_pids(sel) && has_int(sel->pids, sel->n_pids, s->h.pid);
+        return select_only_pids(sel) && named_pid(sel, s);
     for (size_t i = 0; i < sel->n_chosen; i++)
         if (sel->chosen[i].pid == s->h.pid && sel->chosen[i].start == s->h.proc_start)
             return true;
