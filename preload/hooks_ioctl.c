@@ -12,7 +12,13 @@
 #include "hooks.h"
 #include "tracer.h"
 
-typedef int (*ioctl_fn)(int, unsigned long, ...);
+/* glibc declares the request unsigned long, musl int (as POSIX) */
+#ifdef __GLIBC__
+typedef unsigned long ioctl_req;
+#else
+typedef int ioctl_req;
+#endif
+typedef int (*ioctl_fn)(int, ioctl_req, ...);
 
 /* Not in st_real: nothing but this hook calls it. */
 static ioctl_fn real_ioctl;
@@ -32,14 +38,14 @@ static bool flag_apply(struct st_sock *s, int fd, void *arg)
     return true;
 }
 
-static bool ioctl_matters(unsigned long req)
+static bool ioctl_matters(ioctl_req req)
 {
     return req == FIONBIO || req == FIOCLEX || req == FIONCLEX;
 }
 
 /* ioctl is variadic: like libc, the third argument is read as a
  * pointer-sized value and passed on as it came. */
-ST_EXPORT int ioctl(int fd, unsigned long req, ...)
+ST_EXPORT int ioctl(int fd, ioctl_req req, ...)
 {
     va_list ap;
     va_start(ap, req);
