@@ -4,13 +4,17 @@
  * command. So each exec call first marks the file (exec under way: when,
  * which path) and takes the mark back if the call returns; a new image
  * that loads the library clears it (init.c). trace_format.h has the
- * protocol. Every hook passes the caller's arguments on untouched. */
+ * protocol. Every hook passes the caller's arguments on untouched, but
+ * for one case: an orphan (its parent died before this exec) passes the
+ * parent it had at its start in SOCKTRACE_PPID, since the new image's
+ * getppid() says 1 (or a subreaper), which would cut it from its tree. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +86,59 @@ static void fd_link(char *buf, int fd)
     *o = 0;
 }
 
+#define PPID_VAR "SOCKTRACE_PPID="
+
+/* "SOCKTRACE_PPID=PID:PPID" in var when this process is an orphan: the
+ * new image takes PPID as its parent only when PID is its own pid (the
+ * variable is inherited further). One getppid() per exec. */
+static bool orphan_var(char *var, size_t size)
+{
+    int saved = errno;
+    int pp = st_active() ? st_start_ppid() : 0;
+    bool orphan = pp > 1 && getppid() != pp;
+    if (orphan)
+        snprintf(var, size, PPID_VAR "%d:%d", (int)getpid(), pp);
+    errno = saved;
+    return orphan;
+}
+
+static size_t env_count(char *const *envp)
+{
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    return n;
+}
+
+/* envp without an older SOCKTRACE_PPID, with var, in vec (n + 2 slots) */
+static char *const *env_with(char **vec, char *const *envp, size_t n, char *var)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(envp[i], PPID_VAR, sizeof PPID_VAR - 1) != 0)
+            vec[o++] = envp[i];
+    vec[o++] = var;
+    vec[o] = NULL;
+    return vec;
+}
+
+/* Runs CALL with ENV (an lvalue naming the environment it passes) given
+ * the orphan's variable when there is one; the copy lives on the stack,
+ * as long as the call. */
+#define ORPHAN_ENV_MAX 65536
+#define WITH_ORPHAN_ENV(ENV, CALL)                                              \
+    do {                                                                        \
+        char var_[64];                                                          \
+        size_t n_ = orphan_var(var_, sizeof var_) ? env_count(ENV) : SIZE_MAX;  \
+        if (n_ < ORPHAN_ENV_MAX) {                                              \
+            char *vec_[n_ + 2];                                                 \
+            ENV = env_with(vec_, ENV, n_, var_);                                \
+            CALL;                                                               \
+        } else {                                                                \
+            CALL;                                                               \
+        }                                                                       \
+    } while (0)
+
 /* Marks the file before an exec; returns the header to unmark, or NULL
  * when there is nothing to mark: tracing off, no file yet, or a vfork (or
  * raw clone) child, which runs on its parent's memory but is another
@@ -140,7 +197,10 @@ ST_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     struct st_header *h = exec_mark(path, -1);
     execve_fn fn = REAL_EXEC(execve);
-    int r = fn ? fn(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
+    int r;
+    char *const *env = envp;
+    WITH_ORPHAN_ENV(env, r = fn ? fn(path, argv, env)
+                                : (int)syscall(SYS_execve, path, argv, env));
     int err = errno;
     exec_unmark(h);
     errno = err;
@@ -150,8 +210,18 @@ ST_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 ST_EXPORT int execv(const char *path, char *const argv[])
 {
     struct st_header *h = exec_mark(path, -1);
-    execv_fn fn = REAL_EXEC(execv);
-    int r = fn ? fn(path, argv) : (int)syscall(SYS_execve, path, argv, environ);
+    int r;
+    char *const *env = environ;
+    char var[64];
+    if (orphan_var(var, sizeof var)) {
+        /* execv is execve with environ: that, with the orphan's variable */
+        execve_fn fe = REAL_EXEC(execve);
+        WITH_ORPHAN_ENV(env, r = fe ? fe(path, argv, env)
+                                    : (int)syscall(SYS_execve, path, argv, env));
+    } else {
+        execv_fn fn = REAL_EXEC(execv);
+        r = fn ? fn(path, argv) : (int)syscall(SYS_execve, path, argv, environ);
+    }
     int err = errno;
     exec_unmark(h);
     errno = err;
@@ -163,9 +233,14 @@ ST_EXPORT int execv(const char *path, char *const argv[])
 ST_EXPORT int execvp(const char *file, char *const argv[])
 {
     struct st_header *h = exec_mark(file, -1);
-    execv_fn fn = REAL_EXEC(execvp);
     int r = -1;
-    if (fn)
+    char *const *env = environ;
+    char var[64];
+    execve_fn fe = orphan_var(var, sizeof var) ? REAL_EXEC(execvpe) : NULL;
+    execv_fn fn = fe ? NULL : REAL_EXEC(execvp);
+    if (fe)     /* execvp is execvpe with environ */
+        WITH_ORPHAN_ENV(env, r = fe(file, argv, env));
+    else if (fn)
         r = fn(file, argv);
     else
         errno = ENOSYS;     /* no libc behind us: cannot happen in a process */
@@ -180,8 +255,9 @@ ST_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     struct st_header *h = exec_mark(file, -1);
     execve_fn fn = REAL_EXEC(execvpe);
     int r = -1;
+    char *const *env = envp;
     if (fn)
-        r = fn(file, argv, envp);
+        WITH_ORPHAN_ENV(env, r = fn(file, argv, env));
     else
         errno = ENOSYS;
     int err = errno;
@@ -194,8 +270,10 @@ ST_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     struct st_header *h = exec_mark(NULL, fd);
     fexecve_fn fn = REAL_EXEC(fexecve);
-    int r = fn ? fn(fd, argv, envp)
-               : (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    int r;
+    char *const *env = envp;
+    WITH_ORPHAN_ENV(env, r = fn ? fn(fd, argv, env)
+                                : (int)syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH));
     int err = errno;
     exec_unmark(h);
     errno = err;
@@ -207,8 +285,10 @@ ST_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
 {
     struct st_header *h = exec_mark(path, dirfd == AT_FDCWD ? -1 : dirfd);
     execveat_fn fn = REAL_EXEC(execveat);
-    int r = fn ? fn(dirfd, path, argv, envp, flags)
-               : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+    int r;
+    char *const *env = envp;
+    WITH_ORPHAN_ENV(env, r = fn ? fn(dirfd, path, argv, env, flags)
+                                : (int)syscall(SYS_execveat, dirfd, path, argv, env, flags));
     int err = errno;
     exec_unmark(h);
     errno = err;

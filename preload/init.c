@@ -85,6 +85,12 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
      * the rest of start-up, so it waits until a file is made */
     p->pid = getpid();
     p->ppid = getppid();
+    /* an orphan's exec hook passed on the parent it had at its start:
+     * getppid() now names whoever adopted it */
+    const char *pp = secure_getenv("SOCKTRACE_PPID");
+    char *end;
+    if (pp && strtol(pp, &end, 10) == p->pid && *end == ':' && atoi(end + 1) > 1)
+        p->ppid = atoi(end + 1);
     p->proc_start = 0;
     p->now_ns = st_clock_ns(CLOCK_REALTIME);
     p->argc = argc;

@@ -44,6 +44,14 @@ uint64_t st_clock_ns(clockid_t c)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int st_start_ppid(void)
+{
+    int saved = errno;
+    int pp = proc.pid == getpid() ? proc.ppid : 0;
+    errno = saved;
+    return pp;
+}
+
 void st_trace_setup_child(void)
 {
     path[0] = 0;

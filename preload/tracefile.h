@@ -83,4 +83,9 @@ uint64_t st_clock_ns(clockid_t c);
 /* A block of socket ids for one thread. */
 uint64_t st_id_block(uint64_t n);
 
+/* The parent this process had at its start (the forking process, or
+ * getppid() when the image started), 0 when not known here (a vfork
+ * child running on its parent's memory). */
+int st_start_ppid(void);
+
 #endif

@@ -119,6 +119,27 @@ check "  ... the trace records the real parent, as it gave its own pid" "$parent
 import json, sys
 print([p["ppid"] for p in json.load(sys.stdin)["processes"] if p["pid"] == '"$child"'][0])')"
 
+# the issue's case: a shell's background job that execs a program after
+# the shell has exited (`sh -c '(sleep; exec prog) & exit 5'`): the new
+# image's getppid() says 1; the trace must name the shell, as it gave its
+# own pid ($$), and run --wait must report the program's socket
+cat >"$T/late.py" <<'PY'
+import os, socket
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+print("LATE", os.getpid(), os.getppid(), s.getsockname()[1], flush=True)
+PY
+"$SOCKTRACE" run --wait -- sh -c "echo SH \$\$ >'$T/late.out'; (sleep 0.5; exec python3 '$T/late.py' >>'$T/late.out') & exit 5" \
+    2>"$T/late.err"
+rc=$?
+sh_pid=$(sed -n 's/^SH //p' "$T/late.out")
+read -r _ late_pid late_getppid late_port < <(grep '^LATE' "$T/late.out")
+check "exec after the shell exited: run exits with the shell's 5; the program saw getppid() != the shell" \
+    "5 yes" "$rc $([ "$late_getppid" != "$sh_pid" ] && echo yes)"
+check "  ... the trace records the shell as its parent, as the shell gave its pid" "$sh_pid" \
+    "$("$SOCKTRACE" show "$late_pid" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ppid"])')"
+check "  ... run --wait's summary has its socket, the port it reported" "1" \
+    "$(grep -c "^$late_pid .*127.0.0.1:$late_port" "$T/late.err")"
+
 # setblocking(False) is ioctl(FIONBIO) in CPython
 cat >"$T/nb.py" <<'PY'
 import fcntl, os, socket, sys
