@@ -93,6 +93,23 @@ check_cmd "every watch --json line parses" python3 -c '
 import json, sys
 for f in sys.argv[1:]:
     [json.loads(l) for l in open(f)]' "$T/all.out" "$T/conn.out" "$T/clos.out" "$T/tree.out"
+# and each follows the schema (docs/socktrace.schema.json, $defs/watch)
+if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+    for f in all conn clos tree; do
+        /usr/bin/python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    if l.strip(): print(l.strip())' "$T/$f.out" >"$T/$f.jsonl"
+        check_cmd "watch JSON ($f) validates against the schema" /usr/bin/python3 - "$ROOT/docs/socktrace.schema.json" "$T/$f.jsonl" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+v = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/watch"})
+bad = [e.message[:200] for l in open(sys.argv[2]) for e in v.iter_errors(json.loads(l))]
+print("\n".join(bad[:5])); sys.exit(1 if bad else 0)
+PY
+    done
+else
+    for _ in 1 2 3 4; do skip "python3-jsonschema is not installed"; done
+fi
 
 socat_pid=${PIDS[socat]}
 server_ports=$(said http | sed -n 's/^CLIENT //p' | sort -n | tr '\n' ' ')
