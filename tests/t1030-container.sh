@@ -100,4 +100,30 @@ check "the container's process ended: its table shows it exited" "exited" \
 import json, sys
 d = json.load(sys.stdin); d = d["processes"] if isinstance(d, dict) else d
 print([p["state"] for p in d if p["pid"] == int(sys.argv[1])][0])' "$pid")"
+
+# the same server in the container's own pid namespace (podman's default):
+# it is pid 1 there; the host's viewer maps the trace to the host pid
+# podman reports, and shows both
+PODMAN_NS=()
+for a in "${PODMAN[@]}"; do [ "$a" = --pid=host ] || PODMAN_NS+=("$a"); done
+name=socktrace-t1030-$$
+start nsrv "${PODMAN_NS[@]}" -i --name "$name" -v "$B:/st:ro" -e LD_PRELOAD=/st/libsocktrace.so \
+    -v "$TD:/traces" -e SOCKTRACE_DIR=/traces "$IMAGE" perl -e '
+use IO::Socket::INET; use Socket;
+$| = 1;
+my $l = IO::Socket::INET->new(Listen => 5, LocalAddr => "127.0.0.1", LocalPort => 0) or die "listen: $@";
+my ($port, $ip) = unpack_sockaddr_in(getsockname($l));
+printf "SOCK pid=%d fd=%d local=%s:%d peer=- what=listener\n", $$, fileno($l), inet_ntoa($ip), $port;
+print "READY pid=$$\n";
+<STDIN>;'
+inner=$(ready_pid nsrv)
+host=$(podman inspect --format '{{.State.Pid}}' "$name" 2>/dev/null)
+check "in its own pid namespace the server is pid 1; podman names its host pid" "1 yes" \
+    "$inner $([ -n "$host" ] && [ "$host" != 1 ] && echo yes)"
+check "  ... show by the host pid: pid is the host's, ns_pid the container's" "$host 1" \
+    "$("$SOCKTRACE" -d "$TD" show "$host" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["pid"], d["ns_pid"])')"
+check "  ... its table equals the server's own view and the host's ss -p for the host pid" \
+    "$(own_view nsrv) | $(own_view nsrv)" "$(view "$host") | $(kernel_view "$host")"
+check "  ... --verify by the host pid: exit 0" "0" "$(status "$SOCKTRACE" -d "$TD" show "$host" --verify)"
+finish nsrv
 done_testing
