@@ -215,3 +215,32 @@ share_with_user() {
 
 # status CMD...: its exit status; stdout in $T/out, stderr in $T/err
 status() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
+
+# start_nginx LISTEN...: nginx (master + 2 workers) under the preload in
+# $T/ng, each argument one listen directive's address ("127.0.0.1:8080",
+# "[::1]:8080", "unix:/path"); returns once both workers run, with
+# PIDS[nginx] the master.
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+start_nginx() {
+    local listen="" a
+    for a in "$@"; do listen="$listen listen $a;"; done
+    mkdir -p "$T/ng/logs"
+    cat >"$T/ng/nginx.conf" <<CONF
+worker_processes 2;
+pid $T/ng/nginx.pid;
+error_log $T/ng/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log $T/ng/logs/access.log;
+    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
+    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
+    server {$listen location / { return 200 "hi\n"; } }
+}
+CONF
+    # as root the workers would run as nobody, another user than the master
+    [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
+    LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
+    PIDS[nginx]=$!
+    for _ in $(seq 100); do [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && break; sleep 0.05; done
+    sleep 0.3
+}

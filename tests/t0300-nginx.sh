@@ -3,27 +3,9 @@
 # process's table equals the kernel's view. Workers are forked children
 # that inherit the listeners.
 . "$(dirname "$0")/lib.sh"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ ! -x "$NGINX" ]; then skip "nginx is not installed (apt-get install nginx-light)"; done_testing; exit; fi
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::",0)); print(s.getsockname()[1])')
-mkdir -p "$T/ng/logs"
-cat >"$T/ng/nginx.conf" <<CONF
-worker_processes 2;
-pid $T/ng/nginx.pid;
-error_log $T/ng/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log $T/ng/logs/access.log;
-    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
-    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
-    server { listen 127.0.0.1:$port; listen [::1]:$port; location / { return 200 "hi\n"; } }
-}
-CONF
-[ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
-LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
-PIDS[nginx]=$!
-for _ in $(seq 100); do [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && break; sleep 0.05; done
-sleep 0.3
+start_nginx "127.0.0.1:$port" "[::1]:$port"
 master=${PIDS[nginx]}
 workers=$(pgrep -P "$master" | sort -n | tr '\n' ' ')
 check "two workers started" "2" "$(wc -w <<<"$workers")"

@@ -5,33 +5,15 @@
 . "$(dirname "$0")/lib.sh"
 # lines of FILE longer than N characters (not bytes: the cut marker is one)
 longer() { python3 -c 'import sys; print(sum(len(l.rstrip("\n")) > int(sys.argv[2]) for l in open(sys.argv[1], encoding="utf-8")))' "$1" "$2"; }
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ ! -x "$NGINX" ] || ! command -v curl >/dev/null; then
     skip "nginx-light and curl are needed"; done_testing; exit
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # long, within a unix socket's 107 bytes
 long="$T/ng/a-directory-name-long-enough/to-widen-any-table"
-mkdir -p "$T/ng/logs" "$long"
-cat >"$T/ng/nginx.conf" <<CONF
-worker_processes 2;
-pid $T/ng/nginx.pid;
-error_log $T/ng/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log $T/ng/logs/access.log;
-    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
-    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
-    server { listen 127.0.0.1:$port; listen unix:$long/nginx.sock;
-             location / { return 200 "hi\n"; } }
-}
-CONF
-[ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
-LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
-PIDS[nginx]=$!
+mkdir -p "$long"
+start_nginx "127.0.0.1:$port" "unix:$long/nginx.sock"
 master=${PIDS[nginx]}
-for _ in $(seq 100); do [ "$(pgrep -P "$master" | wc -l)" -ge 2 ] && break; sleep 0.05; done
-sleep 0.3
 check "two workers started" "2" "$(pgrep -P "$master" | wc -l)"
 
 # ss: the pids holding the TCP listener, in order

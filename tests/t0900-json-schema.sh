@@ -159,27 +159,9 @@ check "a control character in argv: ps and show write the same JSON string" \
 check "... which is the argument as given" '"a\u0001b"' "$(q "$T/ctl.json" 'json.dumps(d["command"][-1])')"
 
 # nginx: master and workers hold the listener
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ -x "$NGINX" ]; then
     nport=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    mkdir -p "$T/ng/logs"
-    cat >"$T/ng/nginx.conf" <<CONF
-worker_processes 2;
-pid $T/ng/nginx.pid;
-error_log $T/ng/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log $T/ng/logs/access.log;
-    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
-    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
-    server { listen 127.0.0.1:$nport; location / { return 200 "hi\n"; } }
-}
-CONF
-    [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
-    LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
-    PIDS[nginx]=$!
-    for _ in $(seq 100); do [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && break; sleep 0.05; done
-    sleep 0.3
+    start_nginx "127.0.0.1:$nport"
     curl -s -o /dev/null "http://127.0.0.1:$nport/"
     "$SOCKTRACE" ports --json >"$T/ports.json"
     valid ports "$T/ports.json"

@@ -4,7 +4,6 @@
 # result is held against what ss prints for the same filter, or against the
 # programs' own pids and ports.
 . "$(dirname "$0")/lib.sh"
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 for p in "$NGINX" socat curl ss; do
     if ! command -v "$p" >/dev/null; then skip "$p is not installed"; done_testing; exit; fi
 done
@@ -32,22 +31,7 @@ check_some() {
 only_pids() { local want=" $1 "; awk -v w="$want" 'index(w, " " $1 " ")'; }
 
 nport=$(freeport); pport=$(freeport); sport=$(freeport)
-mkdir -p "$T/ng/logs"
-cat >"$T/ng/nginx.conf" <<CONF
-worker_processes 2;
-pid $T/ng/nginx.pid;
-error_log $T/ng/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log $T/ng/logs/access.log;
-    client_body_temp_path $T/ng/body; proxy_temp_path $T/ng/proxy;
-    fastcgi_temp_path $T/ng/fcgi; uwsgi_temp_path $T/ng/uwsgi; scgi_temp_path $T/ng/scgi;
-    server { listen 127.0.0.1:$nport; location / { return 200 "hi\n"; } }
-}
-CONF
-[ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
-LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
-PIDS[nginx]=$!
+start_nginx "127.0.0.1:$nport"
 mkdir "$T/www"
 spawn http --traced python3 -m http.server "$pport" --bind 127.0.0.1 --directory "$T/www"
 spawn socat --traced socat "TCP-LISTEN:$sport,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$pport"
