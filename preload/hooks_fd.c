@@ -174,21 +174,6 @@ ST_EXPORT int dup3(int oldfd, int newfd, int flags)
     return dup_onto(VIA_LIBC, ST_CALL_DUP3, oldfd, newfd, flags);
 }
 
-struct fl_arg {
-    uint32_t bit;
-    bool set;
-};
-
-static bool flag_apply(struct st_sock *s, int fd, void *arg)
-{
-    (void)fd;
-    const struct fl_arg *a = arg;
-    if (!!(s->flags & a->bit) == a->set)
-        return false;
-    s->flags = a->set ? (s->flags | a->bit) : (s->flags & ~a->bit);
-    return true;
-}
-
 static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
                        uint64_t t_lo)
 {
@@ -204,10 +189,10 @@ static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
     struct st_sock cur;
     if (st_get(fd, &cur) && !st_confirm(fd, &cur))
         return;
-    struct fl_arg a = {cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK,
+    struct st_flag_arg a = {cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK,
                        cmd == F_SETFD ? (arg & FD_CLOEXEC) : (arg & O_NONBLOCK)};
     struct st_sock s;
-    if (st_change(fd, base, t_lo, flag_apply, &a, &s))
+    if (st_change(fd, base, t_lo, st_flag_apply, &a, &s))
         st_emit(ST_CALL_FCNTL, fd, cmd, ret, 0, &s);
 }
 

@@ -23,21 +23,6 @@ typedef int (*ioctl_fn)(int, ioctl_req, ...);
 /* Not in st_real: nothing but this hook calls it. */
 static ioctl_fn real_ioctl;
 
-struct fl_arg {
-    uint32_t bit;
-    bool set;
-};
-
-static bool flag_apply(struct st_sock *s, int fd, void *arg)
-{
-    (void)fd;
-    const struct fl_arg *a = arg;
-    if (!!(s->flags & a->bit) == a->set)
-        return false;
-    s->flags = a->set ? (s->flags | a->bit) : (s->flags & ~a->bit);
-    return true;
-}
-
 static bool ioctl_matters(ioctl_req req)
 {
     return req == FIONBIO || req == FIOCLEX || req == FIONCLEX;
@@ -64,10 +49,10 @@ ST_EXPORT int ioctl(int fd, ioctl_req req, ...)
         return ret;
     int err = errno;
     /* read only after the call succeeded: then the kernel has read it */
-    struct fl_arg a = {req == FIONBIO ? ST_SF_NONBLOCK : ST_SF_CLOEXEC,
+    struct st_flag_arg a = {req == FIONBIO ? ST_SF_NONBLOCK : ST_SF_CLOEXEC,
                        req == FIONBIO ? *(const int *)arg != 0 : req == FIOCLEX};
     struct st_sock s;
-    st_change(fd, base, t_lo, flag_apply, &a, &s);
+    st_change(fd, base, t_lo, st_flag_apply, &a, &s);
     errno = err;
     return ret;
 }

@@ -102,3 +102,19 @@ bool st_addr_same(const struct st_addr *a, const struct st_addr *b)
     return a->kind == b->kind && a->port == b->port && a->len == b->len &&
            a->scope == b->scope && memcmp(a->data, b->data, a->len) == 0;
 }
+
+bool st_addr_ip16(const struct st_addr *a, uint8_t out[16])
+{
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    memset(out, 0, 16);
+    if (a->kind == ST_ADDR_INET) {
+        memcpy(out, mapped, 12);
+        memcpy(out + 12, a->data, 4);
+        return true;
+    }
+    if (a->kind == ST_ADDR_INET6) {
+        memcpy(out, a->data, 16);
+        return true;
+    }
+    return false;
+}

@@ -18,5 +18,8 @@ void st_addr_from(struct st_addr *out, const struct sockaddr *sa, socklen_t len,
 bool st_addr_incomplete(const struct st_addr *a);
 bool st_addr_is_wildcard(const struct st_addr *a);
 bool st_addr_same(const struct st_addr *a, const struct st_addr *b);
+/* An inet address's 16 bytes, IPv4 as IPv4-mapped IPv6, so the two forms
+ * of one address compare equal; false (out zeroed) when not inet. */
+bool st_addr_ip16(const struct st_addr *a, uint8_t out[16]);
 
 #endif

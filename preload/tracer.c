@@ -642,6 +642,16 @@ bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)
     return st_ask(fd, s->origin, s, s);
 }
 
+bool st_flag_apply(struct st_sock *s, int fd, void *arg)
+{
+    (void)fd;
+    const struct st_flag_arg *a = arg;
+    if (!!(s->flags & a->bit) == a->set)
+        return false;
+    s->flags = a->set ? (s->flags | a->bit) : (s->flags & ~a->bit);
+    return true;
+}
+
 /* TCP states (the kernel's, not exported to user space) after the peer's
  * FIN has arrived. */
 enum {

@@ -51,6 +51,14 @@ typedef bool (*st_apply_fn)(struct st_sock *s, int fd, void *arg);
 bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                void *arg, struct st_sock *out);
 
+/* A change of one ST_SF_* flag (fcntl F_SETFD/F_SETFL, ioctl FIONBIO,
+ * FIOCLEX): the st_apply_fn for it, and its argument. */
+struct st_flag_arg {
+    uint32_t bit;
+    bool set;
+};
+bool st_flag_apply(struct st_sock *s, int fd, void *arg);
+
 /* dup2 and dup3 mark their target before the call, as close does: a
  * thread that reads the slot meanwhile knows the socket there is
  * changing. `ours`: this call set the mark, and records the close of the

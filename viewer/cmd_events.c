@@ -309,10 +309,7 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         case 'S': since = optarg; break;
         case 'h': fputs(usage, stdout); goto out;
         default:
-            status = select_opt(sel, o, optarg);
-            if (status == 1)
-                status = usage_error(usage, NULL, NULL);
-            if (status)
+            if ((status = select_take(sel, o, optarg, usage)))
                 goto out;
         }
     }

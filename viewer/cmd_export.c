@@ -76,10 +76,7 @@ int cmd_export(struct ctx *c, int argc, char **argv)
             fputs(usage, stdout);
             goto out;
         } else {
-            status = select_opt(sel, o, optarg);
-            if (status == 1)
-                status = usage_error(usage, NULL, NULL);
-            if (status)
+            if ((status = select_take(sel, o, optarg, usage)))
                 goto out;
         }
     }

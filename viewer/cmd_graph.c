@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "describe.h"
+#include "sockaddr_conv.h"
 #include "tracedb.h"
 
 static const char usage[] =
@@ -53,22 +54,6 @@ struct cgroup {
  * time are other connections (peerjoin.c's rule). */
 #define SAME_CONN_GAP_NS (60ull * 1000000000ull)
 
-static bool ip16(const struct st_addr *a, uint8_t out[16])
-{
-    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
-    memset(out, 0, 16);
-    if (a->kind == ST_ADDR_INET) {
-        memcpy(out, mapped, 12);
-        memcpy(out + 12, a->data, 4);
-        return true;
-    }
-    if (a->kind == ST_ADDR_INET6) {
-        memcpy(out, a->data, 16);
-        return true;
-    }
-    return false;
-}
-
 static int ep_cmp(const uint8_t *ia, uint16_t pa, const uint8_t *ib, uint16_t pb)
 {
     int c = memcmp(ia, ib, 16);
@@ -79,8 +64,8 @@ static void add_end(struct cgroup **groups, const struct snapshot *s,
                     const struct st_sock *so, bool open)
 {
     uint8_t l[16], p[16];
-    if ((so->flags & ST_SF_PEER_LAST) || !ip16(&so->local, l) || !ip16(&so->peer, p) ||
-        !so->local.port || !so->peer.port)
+    if ((so->flags & ST_SF_PEER_LAST) || !st_addr_ip16(&so->local, l) ||
+        !st_addr_ip16(&so->peer, p) || !so->local.port || !so->peer.port)
         return;
     struct ckey k;
     memset(&k, 0, sizeof k);

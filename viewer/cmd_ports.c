@@ -393,10 +393,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
         case 'w': table_wide(true); break;
         case 'h': fputs(usage, stdout); select_free(sel); return 0;
         default:
-            status = select_opt(sel, o, optarg);
-            if (status == 1)
-                status = usage_error(usage, NULL, NULL);
-            if (status) {
+            if ((status = select_take(sel, o, optarg, usage))) {
                 select_free(sel);
                 return status;
             }

@@ -756,9 +756,7 @@ int cmd_watch(struct ctx *c, int argc, char **argv)
                                  NULL);
             break;
         default:
-            status = select_opt(sel, o, optarg);
-            if (status == 1)
-                status = usage_error(usage, NULL, NULL);
+            status = select_take(sel, o, optarg, usage);
         }
     }
     if (!status)

@@ -3,6 +3,7 @@
  * been open at the same time. */
 #define _GNU_SOURCE
 #include "peerjoin.h"
+#include "sockaddr_conv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,26 +36,11 @@ struct conn_index {
     size_t n_loaded;
 };
 
-static bool ip16(const struct st_addr *a, uint8_t out[16])
-{
-    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
-    if (a->kind == ST_ADDR_INET) {
-        memcpy(out, mapped, 12);
-        memcpy(out + 12, a->data, 4);
-        return true;
-    }
-    if (a->kind == ST_ADDR_INET6) {
-        memcpy(out, a->data, 16);
-        return true;
-    }
-    return false;
-}
-
 static bool make_key(const struct st_addr *l, const struct st_addr *p, int type,
                      struct conn_key *k)
 {
     memset(k, 0, sizeof *k);
-    if (!ip16(l, k->lip) || !ip16(p, k->pip) || !l->port || !p->port)
+    if (!st_addr_ip16(l, k->lip) || !st_addr_ip16(p, k->pip) || !l->port || !p->port)
         return false;
     k->lport = l->port;
     k->pport = p->port;

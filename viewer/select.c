@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "commands.h"
 #include "describe.h"
 
 enum node_kind { N_AND, N_OR, N_NOT, N_PORT, N_SPORT, N_DPORT, N_SRC, N_DST,
@@ -589,6 +590,12 @@ static bool name_like(const char *t)
         if (!isalnum((unsigned char)*t) && !strchr("_.+-@:", *t))
             return false;
     return true;
+}
+
+int select_take(struct selection *sel, int o, const char *arg, const char *usage)
+{
+    int status = select_opt(sel, o, arg);
+    return status == 1 ? usage_error(usage, NULL, NULL) : status;
 }
 
 int select_words(struct selection *sel, int n, char *const *words)

@@ -50,6 +50,10 @@ void select_free(struct selection *sel);
  * on stderr). */
 int select_opt(struct selection *sel, int o, const char *arg);
 
+/* select_opt for a verb's getopt default case: an option that is none of
+ * the selection's is a usage error (one line, 2). Returns 0 when taken. */
+int select_take(struct selection *sel, int o, const char *arg, const char *usage);
+
 /* The words left after the options: PIDs, then (or mixed with them) the
  * filter expression; a bare word that is neither is a command name, as
  * with -c. Returns 0, or 2 after a usage error (one line on stderr). */
