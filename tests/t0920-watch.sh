@@ -156,10 +156,14 @@ check "watch -c socat: the proxy and its forked children only (each child's pare
 want=$(while read -r lp req hdr body; do echo "$lp $req $((hdr + body))"; done <<<"$(cat "$T/curls"; echo "$direct")" | sort -n)
 check "watch --closes: curl's connections, bytes sent and received as curl counted" "$want" \
     "$(q "$T/clos.out" "'\n'.join(sorted('%d %d %d' % (port(e['local']), e['bytes_sent'], e['bytes_received']) for e in E if port(e['peer']) in ($fport, $hport) and port(e['local']) in [int(x) for x in '$curl_ports ${direct%% *}'.split()]))")"
-# (the server's own byte counts are not held here: its bytes_received
-# sometimes counts the client's FIN, 81 for curl's 80 bytes, when it shut
-# down first; a socat child's ends close at its exit, which no close call
-# records, so --closes has none of them)
+# the server's end of curl's direct connection: what curl sent and got
+# (http.server shuts down its sending side before the close; the peer's
+# FIN is no byte); a socat child's ends close at its exit, which no close
+# call records, so --closes has none of them
+read -r dport dreq dhdr dbody <<<"$direct"
+check "  ... the server's end of curl's direct connection: received and sent as curl counted" \
+    "$dreq $((dhdr + dbody))" \
+    "$(q "$T/clos.out" "' '.join('%d %d' % (e['bytes_received'], e['bytes_sent']) for e in E if e['pid'] == ${PIDS[http]} and port(e['peer']) == $dport)")"
 http_pid=${PIDS[http]}
 check "  ... every connection the server accepted closed once by the server, with a duration" \
     "$new_ports" "$(q "$T/clos.out" "' '.join(str(p) for p in sorted(port(e['peer']) for e in E if e['pid'] == $http_pid and e['duration_ms'] > 0)) + ' '")"
