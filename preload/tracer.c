@@ -306,8 +306,12 @@ static void retire_unseen(int fd, uint64_t w, struct st_sock *old, uint64_t t)
     st_history(old);
 }
 
-static bool still_there(struct st_sock *s, int fd, bool counts);
-static bool proof_kept(struct st_sock *s, const struct st_sock *proved, int proofs);
+/* The proofs a call that marks fd's entry closing has made so far. */
+struct proofs {
+    struct st_sock proved;  /* the version proved (sock_id 0: none) */
+    int n;
+};
+static bool proven(struct st_sock *s, int fd, bool counts, struct proofs *p);
 
 uint64_t st_word(int fd)
 {
@@ -322,9 +326,8 @@ void st_mark(int fd, struct st_mark *m)
     m->ours = false;
     if (!slot)
         return;
-    struct st_sock proved;
-    int proofs = 0;
-    memset(&proved, 0, sizeof proved);
+    struct proofs pr;
+    memset(&pr, 0, sizeof pr);
     for (;;) {
         uint64_t w;
         if (read_slot(slot, &w, &m->s) != K_LIVE || (w & ST_W_CLOSING)) {
@@ -334,15 +337,8 @@ void st_mark(int fd, struct st_mark *m)
         /* the socket dup2 displaces must still be there, and is closed
          * with the byte counts a close records (Java NIO closes channels
          * this way) */
-        if (!proof_kept(&m->s, &proved, proofs)) {
-            proofs++;
-            if (!still_there(&m->s, fd, true)) {
-                struct st_sock k;
-                st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
-                continue;
-            }
-            proved = m->s;
-        }
+        if (!proven(&m->s, fd, true, &pr))
+            continue;
         st_outcome_closing(&m->s, fd);
         if (__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -747,13 +743,29 @@ static bool proof_kept(struct st_sock *s, const struct st_sock *proved, int proo
     return true;
 }
 
+/* Before a call marks fd's entry s (just read) closing: s must still be
+ * the socket there. False when it was stale: the kernel's answer is
+ * published, and the caller reads the slot again. */
+static bool proven(struct st_sock *s, int fd, bool counts, struct proofs *p)
+{
+    if (proof_kept(s, &p->proved, p->n))
+        return true;
+    p->n++;
+    if (!still_there(s, fd, counts)) {
+        struct st_sock k;
+        st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
+        return false;
+    }
+    p->proved = *s;
+    return true;
+}
+
 bool st_confirm(int fd, const struct st_sock *s)
 {
-    struct st_sock copy = *s, k;
-    if (still_there(&copy, fd, false))
-        return true;
-    st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
-    return false;
+    struct st_sock copy = *s;
+    struct proofs pr;
+    memset(&pr, 0, sizeof pr);
+    return proven(&copy, fd, false, &pr);
 }
 
 void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
@@ -763,9 +775,8 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
     uint64_t *slot = st_slot(fd, false);
     if (!slot)
         return;
-    struct st_sock proved;
-    int proofs = 0;
-    memset(&proved, 0, sizeof proved);
+    struct proofs pr;
+    memset(&pr, 0, sizeof pr);
     c->took_over = false;
     for (;;) {      /* a failed mark means another thread changed the slot */
         uint64_t w;
@@ -780,17 +791,10 @@ void st_close_begin(int fd, struct st_closing *c, bool tcp_counts)
             c->marked = c->took_over = true;
             return;
         }
-        if (!proof_kept(&c->s, &proved, proofs)) {
-            proofs++;
-            if (!still_there(&c->s, fd, tcp_counts)) {
-                /* stale: the kernel's answer retires it as closed unseen
-                 * (a socket found there instead is closed below) */
-                struct st_sock k;
-                st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
-                continue;
-            }
-            proved = c->s;
-        }
+        /* stale: the kernel's answer retires it as closed unseen (a
+         * socket found there instead is closed below) */
+        if (!proven(&c->s, fd, tcp_counts, &pr))
+            continue;
         st_outcome_closing(&c->s, fd);
         uint64_t marked = w | ST_W_CLOSING;
         if (__atomic_compare_exchange_n(slot, &w, marked, false, __ATOMIC_ACQ_REL,
@@ -869,23 +873,16 @@ struct range_arg {
 static void mark_one(int fd, uint64_t *slot, void *arg)
 {
     (void)arg;
-    struct st_sock s, proved;
-    int proofs = 0;
-    memset(&proved, 0, sizeof proved);
+    struct st_sock s;
+    struct proofs pr;
+    memset(&pr, 0, sizeof pr);
     for (;;) {
         uint64_t w;
         if (read_slot(slot, &w, &s) != K_LIVE || (w & ST_W_CLOSING))
             return;
         /* a stale entry is retired unseen, not closed by this call */
-        if (!proof_kept(&s, &proved, proofs)) {
-            proofs++;
-            if (!still_there(&s, fd, false)) {
-                struct st_sock k;
-                st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
-                continue;
-            }
-            proved = s;
-        }
+        if (!proven(&s, fd, false, &pr))
+            continue;
         if (__atomic_compare_exchange_n(slot, &w, w | ST_W_CLOSING, false,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return;
