@@ -132,3 +132,21 @@ int st_proc_stat(int pid, uint64_t *start, int *ppid)
     *start = strtoull(p, NULL, 10);
     return 0;
 }
+
+uint64_t st_ns_inode(int pid, const char *name)
+{
+    char path[64], buf[64];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
+    else
+        snprintf(path, sizeof path, "/proc/self/ns/%s", name);
+    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *b = strchr(buf, '[');
+    uint64_t v = 0;
+    for (b = b ? b + 1 : buf + n; *b >= '0' && *b <= '9'; b++)
+        v = v * 10 + (uint64_t)(*b - '0');
+    return v;
+}

@@ -31,4 +31,8 @@ int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start);
  * Returns 0, or -1 when the process does not exist. Uses no malloc. */
 int st_proc_stat(int pid, uint64_t *start, int *ppid);
 
+/* The inode of /proc/PID/ns/NAME ("pid:[4026531836]"), pid 0 = self; 0
+ * when it cannot be read (another user's process, unless root). */
+uint64_t st_ns_inode(int pid, const char *name);
+
 #endif

@@ -66,22 +66,6 @@ void st_trace_setup_child(void)
     proc.now_ns = st_clock_ns(CLOCK_REALTIME);
 }
 
-/* The inode of /proc/self/ns/NAME ("pid:[4026531836]"), or 0. */
-static uint64_t ns_inode(const char *name)
-{
-    char p[32], buf[64];
-    snprintf(p, sizeof p, "/proc/self/ns/%s", name);
-    ssize_t n = readlink(p, buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *b = strchr(buf, '[');
-    uint64_t v = 0;
-    for (b = b ? b + 1 : buf + n; *b >= '0' && *b <= '9'; b++)
-        v = v * 10 + (uint64_t)(*b - '0');
-    return v;
-}
-
 /* The process's start time and file name, asked once it makes a file
  * (and a forked child's pid). A daemon that dropped root since: its file
  * belongs in the new user's directory. */
@@ -98,9 +82,9 @@ static int identity(const char **why)
      * needs to find it: asked here, once per file, like the start time. A
      * child forked into a new pid namespace comes here with its own. */
     if (!proc.pidns) {
-        proc.pidns = ns_inode("pid");
-        proc.mntns = ns_inode("mnt");
-        proc.netns = ns_inode("net");
+        proc.pidns = st_ns_inode(0, "pid");
+        proc.mntns = st_ns_inode(0, "mnt");
+        proc.netns = st_ns_inode(0, "net");
     }
     if ((geteuid() != dir_euid && st_dir_path(dir, sizeof dir, NULL) != 0) ||
         st_trace_name(path, sizeof path, dir, proc.pid, proc.proc_start) != 0) {

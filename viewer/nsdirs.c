@@ -75,7 +75,7 @@ size_t nsdirs_find(const char *dir, char ***out)
     const char *on = getenv("SOCKTRACE_CONTAINERS");
     if (geteuid() != 0 || (on && strcmp(on, "0") == 0))
         return 0;
-    uint64_t self = nsmap_ino(0, "mnt");
+    uint64_t self = st_ns_inode(0, "mnt");
     DIR *d = opendir("/proc");
     if (!self || !d) {
         if (d)
@@ -92,7 +92,7 @@ size_t nsdirs_find(const char *dir, char ***out)
         if (e->d_name[0] < '1' || e->d_name[0] > '9')
             continue;
         int pid = atoi(e->d_name);
-        uint64_t mnt = nsmap_ino(pid, "mnt");
+        uint64_t mnt = st_ns_inode(pid, "mnt");
         if (!mnt || mnt == self)
             continue;
         char inner[ST_PATH_MAX], path[ST_PATH_MAX + 64];

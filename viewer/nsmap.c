@@ -15,27 +15,12 @@
 #include "snapshot.h"
 #include "tracedir.h"
 
-uint64_t nsmap_ino(int pid, const char *name)
-{
-    char path[64], buf[64];
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
-    else
-        snprintf(path, sizeof path, "/proc/self/ns/%s", name);
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *b = strchr(buf, '[');
-    return b ? strtoull(b + 1, NULL, 10) : 0;
-}
-
 static uint64_t self_pidns(void)
 {
     static uint64_t ino;
     static bool read;
     if (!read) {
-        ino = nsmap_ino(0, "pid");
+        ino = st_ns_inode(0, "pid");
         read = true;
     }
     return ino;
@@ -86,7 +71,7 @@ int nsmap_inner(int pid, int *ns_pid, uint64_t *pidns, uint64_t *start)
         return 0;
     }
     *ns_pid = v[n - 1];
-    *pidns = nsmap_ino(pid, "pid");
+    *pidns = st_ns_inode(pid, "pid");
     return 0;
 }
 
@@ -137,7 +122,7 @@ static void scan(void)
 static int lookup(int ns_pid, uint64_t pidns, uint64_t start)
 {
     for (size_t i = 0; i < ntab; i++) {
-        if (tab[i].ns_pid != ns_pid || nsmap_ino(tab[i].pid, "pid") != pidns)
+        if (tab[i].ns_pid != ns_pid || st_ns_inode(tab[i].pid, "pid") != pidns)
             continue;
         uint64_t st;
         int ppid;

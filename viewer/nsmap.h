@@ -15,10 +15,6 @@
 
 struct snapshot;
 
-/* The inode of /proc/PID/ns/NAME (pid 0: the viewer's own), or 0 when it
- * cannot be read (another user's process, unless root). */
-uint64_t nsmap_ino(int pid, const char *name);
-
 /* Whether the header's process lived in a pid namespace other than the
  * viewer's (a file of an older format, which does not say, does not). */
 bool nsmap_other(const struct st_header *h);
