@@ -292,11 +292,13 @@ ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     int err = errno;
     if (on) {
         struct st_sock s;
-        bool known = st_get(fd, &s);
         struct connect_arg a = {sa, len, ret, err, t_lo};
-        bool stream = known && (s.type == SOCK_STREAM || s.type == SOCK_SEQPACKET);
+        /* the entry is read here only when the call failed: a connect
+         * that went ahead reads it in st_change, once */
+        bool known = (ret != 0 && err != EINPROGRESS) && st_get(fd, &s);
         bool started = ret == 0 || err == EINPROGRESS ||
-                       (err == EINTR && stream && sa && sa->sa_family != AF_UNSPEC);
+                       (err == EINTR && known && sa && sa->sa_family != AF_UNSPEC &&
+                        (s.type == SOCK_STREAM || s.type == SOCK_SEQPACKET));
         if (started) {
             st_change(fd, base, t_lo, connect_apply, &a, &s);
             st_emit(ST_CALL_CONNECT, fd, -1, ret, err, &s);
