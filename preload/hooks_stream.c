@@ -15,8 +15,7 @@
 static ssize_t failed(int call, int fd, ssize_t ret)
 {
     int err = errno;
-    if (st_conn_err(err))
-        st_data_failed(call, fd, err);
+    st_data_failed(call, fd, err);
     errno = err;
     return ret;
 }

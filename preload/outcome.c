@@ -120,9 +120,9 @@ bool st_told(int fd, uint64_t base, uint64_t t_lo, enum st_told what, int err,
     return st_change(fd, base, t_lo, told_apply, &t, out);
 }
 
-void st_data_failed(int call, int fd, int err)
+void st_conn_failed(int call, int fd, int err)
 {
-    if (!st_conn_err(err) || !st_active())
+    if (!st_active())
         return;
     uint64_t base = st_word(fd), t_lo = st_before_loose();
     struct st_sock s;

@@ -35,8 +35,14 @@ bool st_told(int fd, uint64_t base, uint64_t t_lo, enum st_told what, int err,
 
 /* A data call on fd failed with err: the outcome of a pending connect,
  * or the end of a connected socket. Records an event of `call` when the
- * entry changed. */
-void st_data_failed(int call, int fd, int err);
+ * entry changed. Inline: EAGAIN, an event loop's every other read, costs
+ * the comparison and no call. */
+void st_conn_failed(int call, int fd, int err);
+static inline void st_data_failed(int call, int fd, int err)
+{
+    if (st_conn_err(err))
+        st_conn_failed(call, fd, err);
+}
 
 /* Before the real close of s (fd): a connect still pending is settled by
  * the TCP state (one TCP_INFO read, only then). */
