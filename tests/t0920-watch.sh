@@ -80,6 +80,12 @@ direct=$(tcurl "http://127.0.0.1:$hport/f")
 echo go >&"${IN_FD[fk]}"
 wait_for fk DONE
 finish fk
+# the checks below take the children's ports and pids from these lines: a
+# child that did not report (it raised, or died) is shown with its stderr
+kids_said=$(said fk | awk '$1 == "CONN" && $2 != "before" {print $2}' | sort | tr '\n' ' ')
+check "the forker's two children and its grandchild each reported its connection" \
+    "child child grandchild " "$kids_said"
+[ "$kids_said" = "child child grandchild " ] || sed 's/^/#   fk stderr: /' "$T/fk.err"
 wait_for http CLIENT 9
 sleep 1.5
 for w in all conn clos text piped flt sc; do kill -TERM "${PIDS[$w]}" 2>/dev/null; done
