@@ -1,6 +1,7 @@
 # socktrace - build, test, demo, bench, install. Read top to bottom.
 #   make            build/libsocktrace.so and build/socktrace
 #   make test       unit and integration tests (preload built with ASan+UBSan)
+#   make test-loaded  the same while two busy loops load the cores
 #   make demo       runs an example under the tracer and shows its table
 #   make bench      overhead figures (not a test)
 #   make install    PREFIX=/usr/local, DESTDIR honoured
@@ -183,6 +184,10 @@ check-build: all $(B)/san/libsocktrace.so $(EXAMPLES) $(UNIT_TESTS) $(HELPERS) $
 test: test-deps check-build
 	@tests/run.sh
 
+# the same with two busy loads on the cores (no test may need an idle machine)
+test-loaded: test-deps check-build
+	@tests/stress-suite.sh
+
 demo: all $(EXAMPLES)
 	@tests/demo.sh
 
@@ -209,5 +214,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test-deps check-build test demo bench fuzz install deb musl uninstall clean
+.PHONY: all deps test-deps check-build test test-loaded demo bench fuzz install deb musl uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -47,6 +47,7 @@ if [ "$mode" = test ]; then
     $CC -print-file-name=libasan.so 2>/dev/null | grep -q / || t libasan8
     # the real programs the tests trace
     command -v curl >/dev/null || t curl
+    command -v strace >/dev/null || t strace          # the kernel's view of a connect's span (t0620)
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || t nginx-light
     command -v socat >/dev/null || t socat
     command -v dot >/dev/null || t graphviz         # graph's DOT, parsed by dot

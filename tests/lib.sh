@@ -64,7 +64,11 @@ start() {
     local fd
     exec {fd}>"$T/$name.in"
     IN_FD[$name]=$fd
-    wait_for "$name" READY
+    # the checks after it would compare nothing with nothing
+    if ! wait_for "$name" READY; then
+        done_testing
+        exit 1
+    fi
 }
 
 # run_bg NAME PRELOAD STDIN CMD...: CMD in the background, PIDS[NAME] set.
@@ -94,14 +98,21 @@ stop() {
     unset "PIDS[$1]"
 }
 
-# wait_for NAME PATTERN [COUNT]: until NAME's output has COUNT such lines
+# wait_for NAME PATTERN [COUNT]: until NAME's output has COUNT such lines.
+# Not there within the hang guard (60 s), or NAME gone without them: a
+# not ok with what NAME printed, status 1.
 wait_for() {
     local i
-    for i in $(seq 1 200); do
+    for i in $(seq 1 1200); do
         [ "$(cat "$T/$1.out" "$T/$1.err" 2>/dev/null | grep -c "$2")" -ge "${3:-1}" ] && return 0
+        if [ -n "${PIDS[$1]:-}" ] && ! kill -0 "${PIDS[$1]}" 2>/dev/null; then
+            [ "$(cat "$T/$1.out" "$T/$1.err" 2>/dev/null | grep -c "$2")" -ge "${3:-1}" ] && return 0
+            break
+        fi
         sleep 0.05
     done
-    echo "# timed out waiting for '$2' from $1:"; sed 's/^/#   /' "$T/$1.out" "$T/$1.err"
+    not_ok "$1 printed ${3:-1} line(s) matching '$2'"
+    sed 's/^/#   /' "$T/$1.out" "$T/$1.err" 2>/dev/null | tail -20
     return 1
 }
 
@@ -125,41 +136,76 @@ own_view() {
         sed -E 's/^SOCK pid=[0-9]+ fd=([0-9]+) local=([^ ]*) peer=([^ ]*) .*/\1 \2 \3/' | sort -n
 }
 
+# viewer_json ARGS...: the viewer's JSON on stdout. When the viewer exits
+# non-zero or prints nothing, one line that no check expects, with its
+# stderr, and status 1: a crashed viewer must never equal an expected "".
+viewer_json() {
+    local out rc
+    out=$("$SOCKTRACE" "$@" 2>"$T/viewer.err")
+    rc=$?
+    if [ "$rc" -ne 0 ] || [ -z "$out" ]; then
+        echo "VIEWER FAILED: socktrace $* exited $rc, printed ${#out} bytes: $(head -3 "$T/viewer.err" | tr '\n' ' ')"
+        return 1
+    fi
+    printf '%s\n' "$out"
+}
+
+# json_rows PROGRAM ARGS... <JSON: python3 PROGRAM over the JSON; when it
+# fails (unreadable JSON, a field missing), one line saying so, status 1
+json_rows() {
+    local prog=$1 out rc; shift
+    out=$(python3 -c "$prog" "$@" 2>"$T/json_rows.err")
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "VIEWER OUTPUT UNREADABLE: $(tail -1 "$T/json_rows.err")"
+        return 1
+    fi
+    [ -z "$out" ] || printf '%s\n' "$out"
+}
+
 # tracer_view PID [FDS]: "fd local peer" for open sockets, from the viewer
 tracer_view() {
-    "$SOCKTRACE" show "$1" --json | python3 -c '
+    local j
+    j=$(viewer_json show "$1" --json) || { echo "$j"; return 1; }
+    json_rows '
 import json, sys
 fds = set(sys.argv[1].split()) if len(sys.argv) > 1 and sys.argv[1] else None
 d = json.load(sys.stdin)
 for s in sorted(d["sockets"], key=lambda s: s["fd"]):
     if fds is None or str(s["fd"]) in fds:
-        print(s["fd"], s["local"] or "-", s["peer"] or "-")' "${2:-}"
+        print(s["fd"], s["local"] or "-", s["peer"] or "-")' "${2:-}" <<<"$j"
 }
 
 # tracer_field PID FD FIELD: one JSON field of one open socket
 tracer_field() {
-    "$SOCKTRACE" show "$1" --all --json | python3 -c '
+    local j
+    j=$(viewer_json show "$1" --all --json) || { echo "$j"; return 1; }
+    json_rows '
 import json, sys
 d = json.load(sys.stdin)
 for s in d["sockets"]:
     if str(s["fd"]) == sys.argv[1] and s["closed"] is None:
-        v = s.get(sys.argv[2]); print("null" if v is None else v)' "$2" "$3"
+        v = s.get(sys.argv[2]); print("null" if v is None else v)' "$2" "$3" <<<"$j"
 }
 
 # tracer_closed PID FD FIELD: a field of the last closed socket of fd
 tracer_closed() {
-    "$SOCKTRACE" show "$1" --all --json | python3 -c '
+    local j
+    j=$(viewer_json show "$1" --all --json) || { echo "$j"; return 1; }
+    json_rows '
 import json, sys
 d = json.load(sys.stdin)
 v = [s.get(sys.argv[2]) for s in d["sockets"] if str(s["fd"]) == sys.argv[1] and s["closed"]]
-print("none" if not v else "null" if v[-1] is None else v[-1])' "$2" "$3"
+print("none" if not v else "null" if v[-1] is None else v[-1])' "$2" "$3" <<<"$j"
 }
 
 # kernel_view PID [FDS]: "fd local peer" from ss for the inet sockets of
 # PID, and "fd local -" for its named unix sockets (ss shows no unix peer
 # name). Addresses normalised to the viewer's text form.
 kernel_view() {
-    ss -H -n -a -p -A inet,unix 2>/dev/null | awk -v pid="$1" -v fds="${2:-}" '
+    local k
+    k=$(ss -H -n -a -p -A inet,unix 2>&1) || { echo "SS FAILED: $(head -1 <<<"$k")"; return 1; }
+    awk -v pid="$1" -v fds="${2:-}" '
     function norm(a) {
         if (a ~ /^\*:\*$/ || a ~ /^0\.0\.0\.0:\*$/ || a ~ /^\[::\]:\*$/) return "-"
         if (a ~ /^\*:/) sub(/^\*/, "[::]", a)
@@ -177,7 +223,7 @@ kernel_view() {
             if ($1 ~ /^u_/) { if ($5 != "*") print fd, $5, "-" }
             else print fd, norm($5), norm($6)
         }
-    }' | sort -n -u
+    }' <<<"$k" | sort -n -u
 }
 
 # fds_of VIEW: the fd column
@@ -243,4 +289,21 @@ CONF
     PIDS[nginx]=$!
     for _ in $(seq 100); do [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && break; sleep 0.05; done
     sleep 0.3
+}
+
+# watching PID...: until each PID (a `watch` or `events -f`) has made its
+# first pass over the trace directory, which it ends by sleeping: what
+# happens after that is new to it. Hang guard 60 s, then a not ok.
+watching() {
+    local p i w
+    for p in "$@"; do
+        for i in $(seq 1200); do
+            w=$(cat /proc/"$p"/wchan 2>/dev/null)
+            case $w in *nanosleep*) continue 2 ;; esac
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.05
+        done
+        not_ok "watcher $p began watching (wchan: ${w:-gone})"
+        return 1
+    done
 }

@@ -21,6 +21,7 @@ check "non-blocking client: connected once SO_ERROR said so" "connected" "$(trac
 
 # the server side: each forked child serves one connection
 wait_for srv '^SOCK.*served' 2
+check "both forked children reported the connection they served" 2 "$(grep -c 'what=served' "$T/srv.out")"
 for child in $(grep 'what=served' "$T/srv.out" | sed -E 's/.*pid=([0-9]+) .*/\1/'); do
     fd=$(grep "pid=$child .*what=served" "$T/srv.out" | sed -E 's/.* fd=([0-9]+) .*/\1/')
     check "fork server child $child: accepted socket as it sees it" \

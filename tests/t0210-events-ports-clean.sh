@@ -4,15 +4,16 @@
 start srv --traced "$EX/fork_server" 0 2
 pid=$(ready_pid srv)
 port=$(said srv | sed -n 's/^PORT //p')
-timeout 10 "$SOCKTRACE" events "$pid" -f --json >"$T/follow.jsonl" &
+"$SOCKTRACE" events "$pid" -f --json >"$T/follow.jsonl" &
 PIDS[follow]=$!
-sleep 0.3
+watching "${PIDS[follow]}"
 start c1 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
 start c2 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
 wait_for srv 'what=served' 2
 LD_PRELOAD="$PRELOAD" "$EX/client_ephemeral" 127.0.0.1 1 </dev/null >/dev/null 2>&1
 refused=$(ls -t "$SOCKTRACE_DIR" | head -1 | cut -d- -f1)
-sleep 0.4
+# SIGTERM: its last look, after the signal, prints both accepts
+kill -TERM "${PIDS[follow]}"; wait "${PIDS[follow]}"; unset "PIDS[follow]"
 accepts=$(python3 -c '
 import json, sys
 n = 0
@@ -59,7 +60,6 @@ import json, sys
 print(any(p["reachable_from_other_hosts"] and p["process"]["pid"] == '"$(ready_pid w)"' for p in json.load(sys.stdin)["ports"]))')"
 check_cmd "text ports says REACHABLE visibly" sh -c "'$SOCKTRACE' ports | grep -q 'REACHABLE: all interfaces'"
 finish w; finish c1; finish c2; finish srv
-kill "${PIDS[follow]}" 2>/dev/null; wait "${PIDS[follow]}" 2>/dev/null; unset "PIDS[follow]"
 
 start live --traced "$EX/bind_port_zero"
 before=$(ls "$SOCKTRACE_DIR" | wc -l)

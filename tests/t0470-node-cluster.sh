@@ -72,7 +72,7 @@ for p in $pids; do BASE[$p]=$(socket_fds "$p"); done
 settle() {
     local p i
     for p in $pids; do
-        for i in $(seq 200); do [ "$(socket_fds "$p")" = "${BASE[$p]}" ] && break; sleep 0.01; done
+        for i in $(seq 1000); do [ "$(socket_fds "$p")" = "${BASE[$p]}" ] && break; sleep 0.01; done
     done
 }
 

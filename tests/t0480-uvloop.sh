@@ -127,14 +127,14 @@ check "client: the sockets open at the end are those its own /proc/self/fd had (
 import json, sys
 print(" ".join(str(s["fd"]) for s in sorted(json.load(sys.stdin)["sockets"], key=lambda s: s["fd"])))')"
 check "client: no event after the subprocess began names a socket (a pipe's close is no socket's)" "" \
-    "$("$SOCKTRACE" events "$cpid" --json | python3 -c '
+    "$(j=$(viewer_json events "$cpid" --json) || { echo "$j"; exit; }; json_rows '
 import json, sys
 from datetime import datetime
 at = int(sys.argv[1])
 for l in sys.stdin:
     e = json.loads(l)
     if round(datetime.fromisoformat(e["time"]).timestamp() * 1000) * 1000000 > at and (e["local"] or e["peer"]):
-        print(e["call"], e["fd"], e["local"], e["peer"])' "$at")"
+        print(e["call"], e["fd"], e["local"], e["peer"])' "$at" <<<"$j")"
 
 check "server: each connection it served closed once, by a call" \
     "$(said srv | sed -n 's/^SERVED peer=//p' | sort -n | sed 's/$/ close before/')" "$(closed "$spid" accept)"

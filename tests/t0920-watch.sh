@@ -46,7 +46,7 @@ print("DONE", flush=True)
 PY
 hport=$(freeport) fport=$(freeport)
 spawn http --traced python3 "$T/server.py" "$hport" "$T/www"
-for _ in $(seq 100); do ss -Hltn "sport = :$hport" | grep -q . && break; sleep 0.05; done
+for _ in $(seq 1200); do ss -Hltn "sport = :$hport" | grep -q . && break; sleep 0.05; done
 # curl -w: its own count of the bytes it sent and received, and its port
 CURLW='%{local_port} %{size_request} %{size_header} %{size_download}\n'
 # curl hangs with the ASan runtime preloaded: the plain library for it
@@ -56,23 +56,30 @@ start fk --traced python3 "$T/forker.py" "$hport"
 fkpid=$(ready_pid fk)
 wait_for http CLIENT 2
 
-W() { local name=$1; shift; "$SOCKTRACE" watch --timeout 60 "$@" >"$T/$name.out" 2>"$T/$name.err" & PIDS[$name]=$!; }
+# --timeout and timeout(1): hang guards; SIGTERM ends them
+W() { local name=$1; shift; "$SOCKTRACE" watch --timeout 300 "$@" >"$T/$name.out" 2>"$T/$name.err" & PIDS[$name]=$!; }
 W all --json; W conn --connects --json; W clos --closes --json; W text
 # the selection grammar: calls on connections to the proxy; socat's processes
 W flt --json "dport = :$fport"; W sc --json -c socat
-timeout 60 "$SOCKTRACE" events -f "$fkpid" --json >"$T/tree.out" 2>"$T/tree.err" & PIDS[tree]=$!
-"$SOCKTRACE" watch --connects --json --timeout 60 | while read -r l; do echo "$l" >>"$T/piped.out"; done &
+timeout 300 "$SOCKTRACE" events -f "$fkpid" --json >"$T/tree.out" 2>"$T/tree.err" & PIDS[tree]=$!
+for _ in $(seq 1200); do tree_pid=$(pgrep -P "${PIDS[tree]}") && break; sleep 0.05; done
+"$SOCKTRACE" watch --connects --json --timeout 300 > >(while read -r l; do echo "$l" >>"$T/piped.out"; done) &
 PIDS[piped]=$!
-wait_for text TIME
-sleep 0.5
+# each has looked once: from here on everything is new to them
+watching "${PIDS[all]}" "${PIDS[conn]}" "${PIDS[clos]}" "${PIDS[text]}" "${PIDS[flt]}" \
+    "${PIDS[sc]}" "$tree_pid" "${PIDS[piped]}"
 
 # after watch: a new forking proxy, curls through it and directly, the forker's children
 spawn socat --traced socat "TCP-LISTEN:$fport,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$hport"
-for _ in $(seq 100); do ss -Hltn "sport = :$fport" | grep -q . && break; sleep 0.05; done
+for _ in $(seq 1200); do ss -Hltn "sport = :$fport" | grep -q . && break; sleep 0.05; done
 first=$(tcurl "http://127.0.0.1:$fport/f")
 piped=no
-for _ in $(seq 40); do grep -q "\"local\":\"127.0.0.1:${first%% *}\"" "$T/piped.out" 2>/dev/null && { piped=yes; break; }; sleep 0.05; done
-check "a pipe sees each line at once, while watch still runs" "yes" "$piped"
+for _ in $(seq 1200); do
+    grep -q "\"local\":\"127.0.0.1:${first%% *}\"" "$T/piped.out" 2>/dev/null && { piped=yes; break; }
+    sleep 0.05
+done
+kill -0 "${PIDS[piped]}" 2>/dev/null || piped="$piped, but watch has ended"
+check "a pipe sees each line while watch still runs (not held to its end)" "yes" "$piped"
 : >"$T/curls"
 echo "$first" >>"$T/curls"
 for _ in 1 2; do tcurl "http://127.0.0.1:$fport/f" >>"$T/curls"; done
@@ -87,7 +94,13 @@ check "the forker's two children and its grandchild each reported its connection
     "child child grandchild " "$kids_said"
 [ "$kids_said" = "child child grandchild " ] || sed 's/^/#   fk stderr: /' "$T/fk.err"
 wait_for http CLIENT 9
-sleep 1.5
+# every connection over in the kernel (the server closes its end after it
+# logged; socat's children exit after their ends close), then SIGTERM:
+# a watcher's last look, after the signal, sees every call made
+for _ in $(seq 1200); do
+    ss -Htan | awk -v h=":$hport" -v f=":$fport" '$1 != "LISTEN" && $1 != "TIME-WAIT" && (index($4 " " $5, h " ") || index($4 " " $5, f " ")) {n++} END {exit n > 0}' && break
+    sleep 0.05
+done
 for w in all conn clos text piped flt sc; do kill -TERM "${PIDS[$w]}" 2>/dev/null; done
 wait "${PIDS[text]}"; rc=$?; unset "PIDS[text]"
 check "SIGTERM ends watch cleanly (exit 0)" "0" "$rc"
@@ -185,22 +198,23 @@ check "  ... and nothing of other processes, nor from before it started" "[]" \
     "$(q "$T/tree.out" "sorted({e['pid'] for e in E} - {int(p) for p in '$(said fk | awk '$1 == "CONN" && $2 != "before" {print $3}' | tr '\n' ' ')'.split()})")"
 
 # --since: what the rings still hold, from before watch started
-"$SOCKTRACE" watch --connects --json --since 5m --timeout 1 >"$T/since.out"
-check "watch --since 5m has the connects from before watch started" "$before_port $fk_before" \
+"$SOCKTRACE" watch --connects --json --since 30m --timeout 1 >"$T/since.out"
+check "watch --since 30m has the connects from before watch started" "$before_port $fk_before" \
     "$(q "$T/since.out" "' '.join(str(port(e['local'])) for e in E if e['call'] == 'connect' and port(e['local']) in ($before_port, $fk_before))")"
-"$SOCKTRACE" watch --connects --json --since "$(date -d '-5 min' +%H:%M:%S)" --timeout 1 >"$T/since2.out"
+"$SOCKTRACE" watch --connects --json --since "$(date -d '-30 min' '+%Y-%m-%d %H:%M:%S')" --timeout 1 >"$T/since2.out"
 check "  ... the same with a clock time" "$(cat "$T/since.out" | wc -l)" "$(wc -l <"$T/since2.out")"
 check "  ... and every connect/accept since then, once" \
     "$(( $(wc -w <<<"$server_ports") * 2 + 3 * 2 ))" "$(wc -l <"$T/since.out")"
 
 # --count, --closes text, bad input
-"$SOCKTRACE" watch --json --count 3 --timeout 30 >"$T/count.out" & PIDS[count]=$!
-sleep 0.5
+"$SOCKTRACE" watch --json --count 3 --timeout 60 >"$T/count.out" & PIDS[count]=$!
+watching "${PIDS[count]}"
 tcurl "http://127.0.0.1:$hport/f" >/dev/null
 wait "${PIDS[count]}"; rc=$?; unset "PIDS[count]"
 check "--count 3 stops after 3 lines" "0 3" "$rc $(wc -l <"$T/count.out")"
-"$SOCKTRACE" watch --closes --timeout 5 >"$T/ct.out" & PIDS[ct]=$!
-sleep 0.5
+# curl's close and the server's: two lines, then it stops
+"$SOCKTRACE" watch --closes --count 2 --timeout 60 >"$T/ct.out" & PIDS[ct]=$!
+watching "${PIDS[ct]}"
 last=$(tcurl "http://127.0.0.1:$hport/f")
 wait "${PIDS[ct]}"; unset "PIDS[ct]"
 read -r lp req hdr body <<<"$last"

@@ -77,7 +77,8 @@ check "  ... one line naming Graphviz" "1" "$(grep -c 'Graphviz' "$T/err")"
 
 finish c1; finish c2; finish c3
 sleep 0.5
-"$SOCKTRACE" graph >"$T/g2.dot"
+check "graph after the clients ended: exit 0, a graph" "0 1" \
+    "$("$SOCKTRACE" graph >"$T/g2.dot" 2>"$T/g2.err"; echo $?) $(grep -c '^digraph' "$T/g2.dot")"
 check "without --all, closed connections are gone" "" "$(edges "$T/g2.dot" | grep -w -e "$(cport c1)" -e "$(cport c2)" -e "$(cport c3)")"
 "$SOCKTRACE" graph --all >"$T/g3.dot"
 check "--all: the closed connections with the bytes each client counted" \

@@ -32,6 +32,7 @@ pid2=$(ready_pid nb)
 check "non-blocking client (musl): tracer equals its own view" "$(own_view nb)" "$(tracer_view "$pid2")"
 check "non-blocking client (musl): tracer equals the kernel's view" "$(kernel_view "$pid2")" "$(tracer_view "$pid2")"
 wait_for srv '^SOCK.*served' 2
+check "both forked children (musl) reported the connection they served" 2 "$(grep -c 'what=served' "$T/srv.out")"
 for child in $(grep 'what=served' "$T/srv.out" | sed -E 's/.*pid=([0-9]+) .*/\1/'); do
     fd=$(grep "pid=$child .*what=served" "$T/srv.out" | sed -E 's/.* fd=([0-9]+) .*/\1/')
     check "fork server child $child (musl): accepted socket as it sees it" \

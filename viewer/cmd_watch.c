@@ -618,8 +618,9 @@ int follow_run(struct ctx *c, const struct follow_opts *o)
     setvbuf(stdout, NULL, _IOLBF, 0);
     color_init(stdout, o->json);
     uint64_t deadline = o->timeout > 0 ? now_ns(CLOCK_MONOTONIC) + (uint64_t)(o->timeout * 1e9) : 0;
+    bool more = true;
     while (!stop) {
-        if (!poll_once(&W))
+        if (!(more = poll_once(&W)))
             break;
         uint64_t t = now_ns(CLOCK_MONOTONIC);
         if (deadline && t >= deadline)
@@ -630,6 +631,10 @@ int follow_run(struct ctx *c, const struct follow_opts *o)
         struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
         nanosleep(&ts, NULL);
     }
+    /* Ctrl-C or SIGTERM: one more look, begun after the signal, so every
+     * call made before it is printed */
+    if (stop && more)
+        poll_once(&W);
     struct watched *w, *tmp;
     HASH_ITER(hh, W.files, w, tmp) {
         HASH_DEL(W.files, w);
