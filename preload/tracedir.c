@@ -96,7 +96,7 @@ int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start)
     return 0;
 }
 
-int st_proc_stat(int pid, uint64_t *start, int *ppid)
+int st_proc_read(int pid, uint64_t *start, int *ppid, int *ended)
 {
     char path[64], buf[1024];
     int saved = errno;
@@ -117,12 +117,16 @@ int st_proc_stat(int pid, uint64_t *start, int *ppid)
     buf[n] = 0;
     /* comm may hold spaces and parentheses: fields start after the last ')' */
     char *p = strrchr(buf, ')');
-    if (!p)
+    if (!p || p[1] != ' ')
         return -1;
     p += 2; /* field 3, state */
+    char state = *p;
+    long threads = 0;
     for (int field = 3; field < 22 && p; field++) {
         if (field == 4 && ppid)
             *ppid = (int)strtol(p, NULL, 10);
+        if (field == 20)
+            threads = strtol(p, NULL, 10);
         p = strchr(p, ' ');
         if (p)
             p++;
@@ -130,7 +134,17 @@ int st_proc_stat(int pid, uint64_t *start, int *ppid)
     if (!p)
         return -1;
     *start = strtoull(p, NULL, 10);
+    /* A zombie has done all it will do, but a thread-group leader that
+     * called pthread_exit is a zombie too while its other threads run:
+     * num_threads (field 20) still counts them. */
+    if (ended)
+        *ended = state == 'X' || (state == 'Z' && threads <= 1);
     return 0;
+}
+
+int st_proc_stat(int pid, uint64_t *start, int *ppid)
+{
+    return st_proc_read(pid, start, ppid, NULL);
 }
 
 uint64_t st_ns_inode(int pid, const char *name)

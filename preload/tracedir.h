@@ -30,6 +30,9 @@ int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start);
 /* Reads starttime (field 22) and ppid of /proc/PID/stat; pid 0 = self.
  * Returns 0, or -1 when the process does not exist. Uses no malloc. */
 int st_proc_stat(int pid, uint64_t *start, int *ppid);
+/* The same, and *ended (may be NULL): the process has exited, only its
+ * parent has not reaped it yet (a zombie whose threads have all ended). */
+int st_proc_read(int pid, uint64_t *start, int *ppid, int *ended);
 
 /* The inode of /proc/PID/ns/NAME ("pid:[4026531836]"), pid 0 = self; 0
  * when it cannot be read (another user's process, unless root). */

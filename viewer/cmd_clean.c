@@ -61,10 +61,7 @@ int cmd_clean(struct ctx *c, int argc, char **argv)
     size_t n, removed = 0, failed = 0;
     struct trace_ref *refs = tracedb_list(c->dir, &n);
     for (size_t i = 0; i < n; i++) {
-        uint64_t start;
-        int ppid;
-        bool alive = st_proc_stat(refs[i].pid, &start, &ppid) == 0 &&
-                     (refs[i].proc_start == 0 || start == refs[i].proc_start);
+        bool alive = snap_pid_running(refs[i].pid, refs[i].proc_start);
         if ((alive && !all) || !ours(refs[i].path))
             continue;
         if (unlink(refs[i].path) == 0) {

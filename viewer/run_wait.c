@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "tracedir.h"
 
 /* The whole of a small /proc file; NULL when unreadable. */
 static char *slurp(const char *path, size_t *len)
@@ -45,16 +46,9 @@ static char *slurp(const char *path, size_t *len)
 /* Alive and not a zombie: a zombie has done all it will do. */
 static bool running(int pid)
 {
-    char path[64];
-    size_t len;
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    char *st = slurp(path, &len);
-    if (!st)
-        return false;
-    char *paren = strrchr(st, ')');
-    bool alive = paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
-    free(st);
-    return alive;
+    uint64_t start;
+    int ppid, ended;
+    return st_proc_read(pid, &start, &ppid, &ended) == 0 && !ended;
 }
 
 static bool in_run(int pid, const char *want, size_t wlen)

@@ -697,11 +697,16 @@ void snap_check_live(struct snapshot *s)
     close(dfd);
 }
 
-bool snap_is_alive(const struct st_header *h)
+bool snap_pid_running(int pid, uint64_t proc_start)
 {
     uint64_t start;
-    int ppid;
-    if (h->pid <= 0 || st_proc_stat(h->pid, &start, &ppid) != 0)
+    int ppid, ended;
+    if (pid <= 0 || st_proc_read(pid, &start, &ppid, &ended) != 0 || ended)
         return false;
-    return h->proc_start == 0 || start == h->proc_start;
+    return proc_start == 0 || start == proc_start;
+}
+
+bool snap_is_alive(const struct st_header *h)
+{
+    return snap_pid_running(h->pid, h->proc_start);
 }

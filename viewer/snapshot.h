@@ -77,7 +77,11 @@ static inline bool snap_gone(const struct st_sock *so)
     return so->flags & (ST_SF_CLOSED_UNSEEN | ST_SF_CLOSED_EXEC);
 }
 
-/* Whether the process a header describes is running now. */
+/* Whether the process a header describes is running now. One that has
+ * exited but is not reaped yet (a zombie) is not: it has ended, its fds
+ * are gone, and nothing will write its file again. */
 bool snap_is_alive(const struct st_header *h);
+/* The same for pid started at proc_start (0: any). */
+bool snap_pid_running(int pid, uint64_t proc_start);
 
 #endif
