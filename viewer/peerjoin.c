@@ -92,8 +92,11 @@ void conn_index_add_dir(struct conn_index *ci, const char *dir)
     if (!ci)
         return;
     ci->loaded = tracedb_load_all(dir, SNAP_TABLE | SNAP_HISTORY, NULL, &ci->n_loaded, &bad);
-    for (size_t i = 0; i < ci->n_loaded; i++)
+    for (size_t i = 0; i < ci->n_loaded; i++) {
+        /* which ends are open now decides between holders (rank) */
+        snap_check_live(&ci->loaded[i]);
         conn_index_add(ci, &ci->loaded[i]);
+    }
 }
 
 /* How far apart two sockets' lifetimes are (0 when they overlap). The two
@@ -114,6 +117,48 @@ static uint64_t gap(const struct st_sock *a, const struct st_sock *b)
  * further apart are other connections. */
 #define SAME_CONN_GAP_NS (60ull * 1000000000ull)
 
+/* Of two ends that tie in time, the one that holds the connection: a
+ * socket accepted by one process and handed to another (fork, then the
+ * first closes its copy; SCM_RIGHTS) has an end in each, with the same
+ * addresses and lifetimes that overlap. First the end open now (its
+ * process runs and the kernel did not find it closed), then the one that
+ * held it last (closed latest, or still open when its process ended),
+ * then the one that came to hold it last (opened latest; a forked child
+ * keeps its parent's record, so then the process started last). */
+struct rank {
+    bool open_now;
+    uint64_t held_until, held_from, owner_start;
+};
+
+static struct rank rank_of(const struct conn_end *e)
+{
+    const struct st_sock *so = e->so;
+    const struct st_header *h = &e->owner->h;
+    bool open = so->state != ST_STATE_CLOSED && !so->closed_ns && !snap_gone(so);
+    struct rank r = {
+        .open_now = open && e->owner->alive,
+        .held_until = so->closed_ns ? so->closed_ns :
+                      e->owner->alive || !h->end_ns ? UINT64_MAX : h->end_ns,
+        .held_from = so->opened_ns,
+        .owner_start = h->start_ns,
+    };
+    return r;
+}
+
+/* <0: a holds the connection rather than b, >0: b, 0: no telling */
+static int rank_cmp(const struct rank *a, const struct rank *b)
+{
+    if (a->open_now != b->open_now)
+        return a->open_now ? -1 : 1;
+    if (a->held_until != b->held_until)
+        return a->held_until > b->held_until ? -1 : 1;
+    if (a->held_from != b->held_from)
+        return a->held_from > b->held_from ? -1 : 1;
+    if (a->owner_start != b->owner_start)
+        return a->owner_start > b->owner_start ? -1 : 1;
+    return 0;
+}
+
 static const char *comm_of(const struct st_header *h)
 {
     const char *c = h->cmdline_len ? h->cmdline : "?";
@@ -132,7 +177,9 @@ void conn_index_extra(const struct conn_index *ci, const struct snapshot *s,
         return;
     struct conn *c;
     HASH_FIND(hh, ci->head, &k, sizeof k, c);
-    uint64_t best = UINT64_MAX;
+    const struct conn_end *best = NULL;
+    uint64_t best_gap = UINT64_MAX;
+    struct rank best_rank = {0};
     for (struct conn_end *e = c ? c->ends : NULL; e; e = e->next) {
         if (e->owner->h.pid == s->h.pid && e->so->sock_id == so->sock_id)
             continue;       /* ourselves (a connection to itself) */
@@ -141,15 +188,28 @@ void conn_index_extra(const struct conn_index *ci, const struct snapshot *s,
             continue;       /* the same addresses in another network
                                namespace (a container's 127.0.0.1) */
         uint64_t g = gap(e->so, so);
-        if (g > SAME_CONN_GAP_NS)
+        if (g > SAME_CONN_GAP_NS || (best && g > best_gap))
             continue;
-        /* the nearest in time, then the lowest alias */
-        if (!x->peer_pid || g < best || (g == best && e->so->fd < x->peer_fd)) {
-            best = g;
-            x->peer_pid = e->owner->h.pid;
-            x->peer_fd = e->so->fd;
-            x->peer_comm = comm_of(&e->owner->h);
+        /* the nearest in time, then the holder, then the lowest alias
+         * (dup'd fds of one socket share its sock_id) */
+        struct rank r = rank_of(e);
+        bool take = !best || g < best_gap;
+        if (!take && e->owner == best->owner && e->so->sock_id == best->so->sock_id)
+            take = e->so->fd < best->so->fd;
+        else if (!take) {
+            int cmp = rank_cmp(&r, &best_rank);
+            take = cmp < 0 || (cmp == 0 && e->so->fd < best->so->fd);
         }
+        if (take) {
+            best = e;
+            best_gap = g;
+            best_rank = r;
+        }
+    }
+    if (best) {
+        x->peer_pid = best->owner->h.pid;
+        x->peer_fd = best->so->fd;
+        x->peer_comm = comm_of(&best->owner->h);
     }
 }
 
