@@ -26,6 +26,7 @@ struct proc {
     int ns_pid;         /* snapshot.h */
     uint64_t open_count, socks_total;
     bool alive;
+    bool no_access;     /* its fds could not be checked: open unknown */
     bool exec_untraced;
     char command_now[ST_CMDLINE_MAX];   /* /proc's, when exec_untraced */
     char exec_path[ST_EXEC_PATH_MAX];
@@ -50,7 +51,10 @@ static void json_proc(FILE *f, const struct proc *p, bool *first_row)
     fputc('{', f);
     json_process_fields(f, &first, &p->snap);
     json_key(f, &first, "open");
-    fprintf(f, "%" PRIu64, p->open_count);
+    if (p->no_access)
+        fputs("null", f);
+    else
+        fprintf(f, "%" PRIu64, p->open_count);
     json_key(f, &first, "seen");
     fprintf(f, "%" PRIu64, p->socks_total);
     json_key(f, &first, "execs");
@@ -66,7 +70,10 @@ static void add_row(struct table *t, const struct proc *p)
     snprintf(pid, sizeof pid, "%*s%s%s", p->depth * 2, "", p->depth ? "└ " : "", ids);
     nsmap_pid_text(p->h.ppid, -p->h.ppid, ppid, sizeof ppid);
     time_text(p->h.start_ns, start, sizeof start);
-    snprintf(open, sizeof open, "%" PRIu64, p->open_count);
+    if (p->no_access)
+        snprintf(open, sizeof open, "no access");
+    else
+        snprintf(open, sizeof open, "%" PRIu64, p->open_count);
     snprintf(seen, sizeof seen, "%" PRIu64, p->socks_total);
     cmdline_text(&p->h, cmd, sizeof cmd);
     if (p->exec_untraced) {
@@ -130,6 +137,7 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
             }
             snap_check_live(&s);
             s.open_count = snap_open_now(&s);
+            v[m].no_access = s.no_access;
         }
         v[m].h = s.h;
         v[m].ns_pid = s.ns_pid;

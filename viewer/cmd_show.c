@@ -32,7 +32,8 @@ static const char usage[] =
     "                close times and lifetime\n"
     "  -j, --json    one JSON object (schema in README.md)\n"
     "  -v, --verify  hold the trace against the kernel's view of the running\n"
-    "                process (one PID); exit 0 when they agree, 1 when they differ\n"
+    "                process (one PID); exit 0 when they agree, 1 when they differ,\n"
+    "                3 when this user may not read its fds (/proc/PID/fd)\n"
     SELECT_USAGE SELECT_SORT_USAGE
     "  -h, --help    this text\n";
 
@@ -51,6 +52,8 @@ void cmdline_text(const struct st_header *h, char *buf, size_t size)
 
 static const char *state_color(const struct st_sock *s)
 {
+    if (s->flags & SNAP_SF_NO_ACCESS)
+        return C_YELLOW;
     switch (s->state) {
     case ST_STATE_LISTENING: return C_CYAN;
     case ST_STATE_CONNECTED: return C_GREEN;
@@ -138,7 +141,11 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci,
         printf("ended without exit (killed, or _exit)");
     }
     /* entries found gone from /proc are listed, as closed, but not open */
-    printf(", %zu open%s\n", snap_open_now(s), s->alive ? "" : " at the end");
+    printf(", %zu open%s", snap_open_now(s), s->alive ? "" : " at the end");
+    if (s->no_access)
+        printf(", %s%zu unknown: no access to /proc/%d/fd%s", color(C_YELLOW),
+               snap_unknown_now(s), s->h.pid, color("0"));
+    putchar('\n');
     if (s->h.dropped.v || s->torn)
         printf("  %s%" PRIu64 " records dropped by the tracer, %" PRIu64
                " unreadable%s\n", color(C_YELLOW), s->h.dropped.v, s->torn, color("0"));

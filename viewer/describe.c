@@ -2,6 +2,7 @@
  * Kept free of output so both the table and the JSON writer use it. */
 #define _GNU_SOURCE
 #include "describe.h"
+#include "snapshot.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -230,6 +231,11 @@ void state_text(const struct st_sock *s, char *buf, size_t size)
     char e[16], ms[32];
     const char *unseen = s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
                          s->flags & ST_SF_CLOSED_EXEC ? "exec" : NULL;
+    if (s->flags & SNAP_SF_NO_ACCESS) {
+        /* the trace's state may still hold; the kernel could not say */
+        snprintf(buf, size, "unknown (no access)");
+        return;
+    }
     if (s->outcome == ST_CONN_FAILED) {
         snprintf(buf, size, "failed%s%s%s%s", s->connect_err ? " " : "",
                  s->connect_err ? errno_name(s->connect_err, e, sizeof e) : "",

@@ -136,6 +136,8 @@ void json_process_fields(FILE *f, bool *first, const struct snapshot *s)
     json_time(f, first, "ended", s->alive ? 0 : s->h.end_ns);
     json_key(f, first, "dropped");
     fprintf(f, "%" PRIu64, s->h.dropped.v + s->torn);
+    if (s->no_access)
+        json_bool(f, first, "no_access", true);
 }
 
 void json_process(FILE *f, const struct snapshot *s)
@@ -205,8 +207,13 @@ static void socket_obj(FILE *f, const struct st_sock *s, const struct sock_extra
     json_str(f, type_name(s->type));
     json_key(f, &first, "proto");
     json_str(f, proto_name(s));
+    bool no_access = !at_exit && (s->flags & SNAP_SF_NO_ACCESS);
     json_key(f, &first, "state");
-    json_str(f, state_name(state));
+    json_str(f, no_access ? "unknown" : state_name(state));
+    if (no_access) {
+        json_key(f, &first, "unknown_why");
+        json_str(f, "no_access");
+    }
     json_addr(f, &first, "local", &s->local, &path, pathbuf);
     /* PEER_LAST: not an association, the last address it exchanged a
      * datagram with */

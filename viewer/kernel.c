@@ -29,9 +29,10 @@ static int list_fds(struct kview *k, char *err, size_t errlen)
     snprintf(path, sizeof path, "/proc/%d/fd", k->pid);
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
+        int e = errno;
         snprintf(err, errlen, "%s: %s", path,
-                 errno == ENOENT ? "no such process" : strerror(errno));
-        return -1;
+                 e == ENOENT ? "no such process" : strerror(e));
+        return e == EACCES || e == EPERM ? -2 : -1;
     }
     DIR *d = fdopendir(dfd);
     if (!d) {
@@ -41,9 +42,17 @@ static int list_fds(struct kview *k, char *err, size_t errlen)
     }
     size_t cap = 0;
     struct dirent *e;
+    int r = 0;
     while ((e = readdir(d))) {
         char link[64];
         ssize_t l = readlinkat(dfd, e->d_name, link, sizeof link - 1);
+        if (l < 0 && (errno == EACCES || errno == EPERM) && e->d_name[0] != '.') {
+            /* the names are listed, what they are is hidden: a process
+             * that kept a capability the viewer lacks */
+            snprintf(err, errlen, "%s/%s: %s", path, e->d_name, strerror(errno));
+            r = -2;
+            break;
+        }
         if (l <= 8)
             continue;
         link[l] = 0;
@@ -65,7 +74,7 @@ static int list_fds(struct kview *k, char *err, size_t errlen)
     }
     closedir(d);
     qsort(k->v, k->n, sizeof *k->v, by_fd);
-    return 0;
+    return r;
 }
 
 static struct ksock *by_inode(struct kview *k, uint64_t ino)
@@ -199,8 +208,11 @@ int kview_load(int pid, struct kview *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->pid = pid;
-    if (list_fds(out, err, errlen) != 0)
-        return -1;
+    int r = list_fds(out, err, errlen);
+    if (r != 0) {
+        kview_free(out);
+        return r;
+    }
     if (out->n == 0)
         return 0;
     read_inet(out, "tcp", AF_INET, SOCK_STREAM);

@@ -28,7 +28,10 @@ struct kview {
     size_t n;
 };
 
-/* Returns 0, or -1 with a one-line reason (no such process, not ours). */
+/* Returns 0, or -1 with a one-line reason (no such process), or -2 when
+ * the viewer may not look (EACCES/EPERM on /proc/PID/fd or a link in it:
+ * another user's process, one with a capability the viewer lacks, or a
+ * non-dumpable one); on -1 and -2 nothing is to be freed. */
 int kview_load(int pid, struct kview *out, char *err, size_t errlen);
 const struct ksock *kview_fd(const struct kview *k, int fd);
 void kview_free(struct kview *k);

@@ -112,7 +112,15 @@ int show_verify(struct snapshot *s, bool json, const char *prog)
     }
     struct kview k;
     char err[256];
-    if (kview_load(s->h.pid, &k, err, sizeof err) != 0) {
+    int r = s->no_access ? -2 : kview_load(s->h.pid, &k, err, sizeof err);
+    if (r == -2) {
+        /* agreement on what could not be seen would be a lie */
+        fprintf(stderr, "%s: pid %d: not verified: no access to /proc/%d/fd (the process "
+                "runs as another user, kept a capability or is not dumpable); run as "
+                "root\n", prog, s->h.pid, s->h.pid);
+        return VERIFY_NO_ACCESS;
+    }
+    if (r != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return 1;
     }

@@ -118,6 +118,7 @@ static bool copy_rec(const char *base, uint64_t size, const uint64_t *slot,
         if (__atomic_load_n(slot, __ATOMIC_RELAXED) != w)
             continue;
         st_rec_decode(&buf, out);
+        out->flags &= ~SNAP_SF_NO_ACCESS;   /* the viewer's own, never a file's */
         return true;
     }
     return false;
@@ -303,6 +304,7 @@ static void take_hist(void *ctx, const void *raw, uint64_t pos)
     if (!so)
         return;
     st_hist_decode(raw, so);
+    so->flags &= ~SNAP_SF_NO_ACCESS;
     if (so->state != ST_STATE_CLOSED) {
         t->n--;
         t->s->torn++;
@@ -662,8 +664,30 @@ size_t snap_open_now(const struct snapshot *s)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_open; i++)
-        n += !snap_gone(&s->open[i]);
+        n += !snap_gone(&s->open[i]) && !(s->open[i].flags & SNAP_SF_NO_ACCESS);
     return n;
+}
+
+size_t snap_unknown_now(const struct snapshot *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_open; i++)
+        n += !!(s->open[i].flags & SNAP_SF_NO_ACCESS);
+    return n;
+}
+
+/* Not being let look is not seeing nothing: a process that runs as
+ * another user, kept a capability the viewer lacks, or made itself
+ * non-dumpable hides /proc/PID/fd (open) or each link in it (readlink). */
+static bool no_access(int err)
+{
+    return err == EACCES || err == EPERM;
+}
+
+static void mark_no_access(struct snapshot *s, struct st_sock *so)
+{
+    so->flags |= SNAP_SF_NO_ACCESS;
+    s->no_access = true;
 }
 
 void snap_check_live(struct snapshot *s)
@@ -673,8 +697,14 @@ void snap_check_live(struct snapshot *s)
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/fd", s->h.pid);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return;     /* not ours to look at: leave the table as written */
+    if (dfd < 0) {
+        /* the process ended meanwhile (ENOENT): leave the table as written */
+        if (no_access(errno))
+            for (size_t i = 0; i < s->n_open; i++)
+                if (!snap_gone(&s->open[i]))
+                    mark_no_access(s, &s->open[i]);
+        return;
+    }
     for (size_t i = 0; i < s->n_open; i++) {
         struct st_sock *so = &s->open[i];
         if (snap_gone(so))
@@ -686,6 +716,11 @@ void snap_check_live(struct snapshot *s)
             link[n] = 0;
             if (strncmp(link, "socket:", 7) == 0)
                 continue;
+        } else if (n < 0 && no_access(errno)) {
+            /* the fd exists (a missing one is ENOENT), what it is we may
+             * not see */
+            mark_no_access(s, so);
+            continue;
         }
         st_set_closed(so);
         /* after an exec the tracer did not follow, a close-on-exec socket

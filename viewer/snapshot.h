@@ -47,7 +47,18 @@ struct snapshot {
     char command_now[ST_CMDLINE_MAX];   /* /proc/PID/cmdline of a live
                                            exec_untraced process */
     uint32_t command_now_len;
+    /* snap_check_live could not look: /proc/PID/fd of the running process
+     * is not readable to the viewer (another user's, one that kept a
+     * capability the viewer lacks, or one made non-dumpable). The entries
+     * it could not check carry SNAP_SF_NO_ACCESS. */
+    bool no_access;
 };
+
+/* st_sock.flags, set by the viewer on its copy of an open entry, never in
+ * a file (the loader clears it; trace_format.h's ST_SF_* stay below it):
+ * the kernel would not say whether the fd is still this socket
+ * (snapshot.no_access), so the state shown is "unknown (no access)". */
+#define SNAP_SF_NO_ACCESS 0x80000000u
 
 /* Loads path (what: SNAP_* bits). Returns 0, or -1 with a reason in err. */
 int snap_load(const char *path, unsigned what, struct snapshot *out,
@@ -66,12 +77,17 @@ const char *snap_host_of(const struct snapshot *s, const struct st_addr *a);
 /* For a running process: an entry whose fd is no longer a socket in
  * /proc/PID/fd was closed behind the tracer's back (a raw syscall): it is
  * shown as closed, unseen; after an exec out of the tracer, one marked
- * close-on-exec is shown as closed by that exec (ST_SF_CLOSED_EXEC). */
+ * close-on-exec is shown as closed by that exec (ST_SF_CLOSED_EXEC). An
+ * fd the viewer may not look at (EACCES, EPERM) is not taken for closed:
+ * it gets SNAP_SF_NO_ACCESS and s->no_access is set. */
 void snap_check_live(struct snapshot *s);
 
-/* The entries of s->open that are open: those snap_check_live did not
- * find closed. What show, ps and --verify count as open. */
+/* The entries of s->open that are open: those snap_check_live neither
+ * found closed nor was kept from checking. What show, ps and --verify
+ * count as open. */
 size_t snap_open_now(const struct snapshot *s);
+/* The entries snap_check_live could not check (SNAP_SF_NO_ACCESS). */
+size_t snap_unknown_now(const struct snapshot *s);
 static inline bool snap_gone(const struct st_sock *so)
 {
     return so->flags & (ST_SF_CLOSED_UNSEEN | ST_SF_CLOSED_EXEC);
