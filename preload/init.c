@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "newproc.h"
 #include "real.h"
 #include "startup.h"
 #include "tracedir.h"
@@ -108,8 +109,9 @@ static char *child_argv[64];
  * from what the kernel says of the sockets it inherited, with the parent's
  * records kept where the kernel agrees. Other threads of the parent may
  * have been changing the table at the moment of fork; asking the kernel
- * makes that harmless, and nobody here waits for them. */
-static void fork_child(void)
+ * makes that harmless, and nobody here waits for them. Reached through
+ * st_newproc_child (newproc.c), once per child, however it was made. */
+void st_child_start(void)
 {
     st_tracer_after_fork();
     if (!st_on)
@@ -220,7 +222,8 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
         warn("trace directory path too long", NULL);
         goto out;
     }
-    if (pthread_atfork(NULL, NULL, fork_child) != 0) {
+    st_newproc_arm();
+    if (pthread_atfork(NULL, NULL, st_newproc_child) != 0) {
         warn("pthread_atfork failed", NULL);
         goto out;
     }

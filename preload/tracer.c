@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "newproc.h"
 #include "outcome.h"
 #include "real.h"
 #include "sockaddr_conv.h"
@@ -33,7 +34,14 @@ static __thread uint64_t id_next TLS, id_end TLS;
 
 bool st_active(void)
 {
-    return __atomic_load_n(&st_on, __ATOMIC_RELAXED) && !in_vfork_child;
+    if (!__atomic_load_n(&st_on, __ATOMIC_RELAXED) || in_vfork_child)
+        return false;
+    /* a child made by a call no hook saw still has its parent's file
+     * mapped: it gets its own before this call records anything */
+    if (__builtin_expect(!__atomic_load_n(__atomic_load_n(&st_self_mark, __ATOMIC_RELAXED),
+                                          __ATOMIC_RELAXED), 0))
+        return st_newproc_enter();
+    return true;
 }
 
 uint64_t st_now(void)

@@ -18,7 +18,8 @@ extern int st_on;
 extern int st_tcpinfo;
 
 /* True when this call should be traced: tracing is on and the thread is
- * not a vfork child. */
+ * not a vfork child. In a child made behind fork()'s back this is where
+ * it is told (newproc.h), before its first record. */
 bool st_active(void);
 
 /* CLOCK_MONOTONIC, ns. */
