@@ -86,8 +86,7 @@ static long socket_call(long n, long a, long b, long c, long d, long e, long f)
 
 /* Six arguments are read whatever the number, as libc's syscall() reads
  * six registers: what a caller did not pass is passed on as it was.
- * Exported as syscall (below); this name is real.c's, to tell our hook
- * from the next syscall() when it looks that up. */
+ * Reached from syscall (below) for every number but vfork. */
 long st_syscall_hook(long n, ...)
 {
     va_list ap;
@@ -107,5 +106,27 @@ long st_syscall_hook(long n, ...)
     return st_next_syscall(n, a, b, c, d, e, f);
 }
 
+#if defined(__x86_64__)
+/* The exported syscall. syscall(SYS_vfork)'s child runs on its parent's
+ * stack and would write over any frame of ours the parent returns
+ * through: it takes vfork()'s own path (hooks_vfork.c), which keeps the
+ * return address in a register and marks the child. st_syscall_entry is
+ * real.c's name for it, to tell our syscall() from the next one. */
+__asm__(
+    ".text\n"
+    ".globl syscall\n"
+    ".type syscall,@function\n"
+    ".globl st_syscall_entry\n"
+    ".hidden st_syscall_entry\n"
+    "st_syscall_entry:\n"
+    "syscall:\n"
+    "    endbr64\n"
+    "    cmpq $58, %rdi\n"             /* SYS_vfork */
+    "    je st_vfork_entry\n"
+    "    jmp st_syscall_hook\n"
+    ".size syscall, .-syscall\n");
+#else
 extern __typeof(st_syscall_hook) syscall
     __attribute__((alias("st_syscall_hook"), visibility("default")));
+extern __typeof(st_syscall_hook) st_syscall_entry __attribute__((alias("st_syscall_hook")));
+#endif

@@ -22,6 +22,9 @@ __asm__(
     ".text\n"
     ".globl vfork\n"
     ".type vfork,@function\n"
+    ".globl st_vfork_entry\n"      /* syscall(SYS_vfork) comes here */
+    ".hidden st_vfork_entry\n"
+    "st_vfork_entry:\n"
     "vfork:\n"
     "    endbr64\n"
     "    popq %rdi\n"
@@ -38,6 +41,7 @@ __asm__(
     "    xorl %eax, %eax\n"
     "    ret\n"
     "2:  pushq %rax\n"                  /* the parent, the child gone */
+    "    leaq 8(%rsp), %rdi\n"          /* the stack pointer vfork had */
     "    call st_vfork_parent\n"
     "    popq %rax\n"
     "    ret\n"

@@ -67,7 +67,7 @@ int st_real_resolve_one(void **field, const char *name, void *self)
          * syscall() from signal handlers (gettid, tgkill) and allocators;
          * until this runs it makes the system call itself, as libc's
          * would */
-        void *sc = next_symbol("syscall", (void *)&st_syscall_hook);
+        void *sc = next_symbol("syscall", (void *)&st_syscall_entry);
         if (sc)
             __atomic_store_n((void **)&st_real.syscall, sc, __ATOMIC_RELEASE);
     }

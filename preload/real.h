@@ -93,7 +93,9 @@ long st_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
  * has been looked up (with the first lookup of any real function), else
  * the raw call: never a dlsym. */
 long st_next_syscall(long n, long a, long b, long c, long d, long e, long f);
-/* Our own syscall() (hooks_syscall.c), for telling it from the next one. */
+/* Our own syscall() (hooks_syscall.c): the exported entry, for telling it
+ * from the next one, and the hook in C behind it. */
+long st_syscall_entry(long n, ...);
 long st_syscall_hook(long n, ...);
 
 /* The tracer's own uses of these calls: errno is preserved, the hooks are

@@ -1044,9 +1044,22 @@ void st_vfork_child(void)
     in_vfork_child = 1;
 }
 
-void st_vfork_parent(void)
+#if defined(__SANITIZE_ADDRESS__)
+void __asan_handle_vfork(void *sp);
+#endif
+
+void st_vfork_parent(void *sp)
 {
     in_vfork_child = 0;
+#if defined(__SANITIZE_ADDRESS__)
+    /* the child's instrumented frames (a hook it called, an exec made from
+     * inside one) left their poison in the shadow of the stack we share:
+     * what the sanitizer's own vfork does for the parent. Only vfork()
+     * passes through its vfork first, syscall(SYS_vfork) does not. */
+    __asan_handle_vfork(sp);
+#else
+    (void)sp;
+#endif
 }
 
 void st_tracer_after_fork(void)

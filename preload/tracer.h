@@ -136,9 +136,10 @@ bool st_peer_cached(int fd, uint32_t hash);
 void st_peer_cache(int fd, uint32_t hash);
 
 /* The calling thread is a vfork child until exec (all calls pass through
- * untraced), or its parent again. */
+ * untraced), or its parent again; sp is the stack pointer the vfork was
+ * called with, below which the child's frames lay. */
 void st_vfork_child(void);
-void st_vfork_parent(void);
+void st_vfork_parent(void *sp);
 /* In a forked child: per-thread state starts afresh. */
 void st_tracer_after_fork(void);
 
