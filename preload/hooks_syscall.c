@@ -1,9 +1,11 @@
 /* hooks_syscall.c - syscall(2), through which some runtimes make their
  * socket calls (libuv, so Node.js and uvloop, closes with
- * syscall(SYS_close, fd); bind9's tools too). Those numbers are recorded as
+ * syscall(SYS_close, fd); bind9's tools too) and some daemons their
+ * children (vsftpd clones each session). Those numbers are recorded as
  * the libc calls are; every other number goes straight to the next
  * syscall() with all six arguments, its return value and errno untouched. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,7 +13,12 @@
 
 #include "hooks.h"
 #include "hooks_fd.h"
+#include "newproc.h"
 #include "tracer.h"
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
 
 /* The x86-64 numbers below 64 that are socket or fd calls we follow, as
  * one mask: the test on the pass-through path is a compare and a bit
@@ -23,15 +30,31 @@
      BIT(SYS_recvfrom) | BIT(SYS_sendmsg) | BIT(SYS_recvmsg) |              \
      BIT(SYS_shutdown) | BIT(SYS_bind) | BIT(SYS_listen) |                  \
      BIT(SYS_getsockname) | BIT(SYS_getpeername) | BIT(SYS_socketpair) |    \
-     BIT(SYS_setsockopt) | BIT(SYS_getsockopt))
-_Static_assert(SYS_getsockopt < 64 && SYS_close < 64, "x86-64 numbers");
+     BIT(SYS_setsockopt) | BIT(SYS_getsockopt) | BIT(SYS_clone) | BIT(SYS_fork))
+_Static_assert(SYS_getsockopt < 64 && SYS_close < 64 && SYS_fork < 64, "x86-64 numbers");
 
 static bool followed(long n)
 {
     if ((unsigned long)n < 64)
         return (LOW_CALLS >> n) & 1;
     return n == SYS_fcntl || n == SYS_accept4 || n == SYS_dup3 ||
-           n == SYS_close_range || n == SYS_sendmmsg || n == SYS_recvmmsg;
+           n == SYS_close_range || n == SYS_sendmmsg || n == SYS_recvmmsg ||
+           n == SYS_clone3;
+}
+
+/* clone, clone3 and fork made here return in the child too (with no new
+ * stack: a child given one cannot return from syscall() at all). A child
+ * with memory of its own gets its file now, as fork()'s does; one sharing
+ * ours (CLONE_VM: a thread) finds our page armed and stays in our file. */
+static long clone_call(long n, long a, long b, long c, long d, long e, long f)
+{
+    long ret = st_next_syscall(n, a, b, c, d, e, f);
+    if (ret == 0) {
+        int saved = errno;
+        st_newproc_child();
+        errno = saved;
+    }
+    return ret;
 }
 
 /* The socket calls go through our own hooks of the libc functions, which
@@ -97,6 +120,8 @@ long st_syscall_hook(long n, ...)
     /* a vfork child, and a process not traced, pass straight through */
     if (__builtin_expect(followed(n), 0) && st_active()) {
         long ret;
+        if (n == SYS_clone || n == SYS_clone3 || n == SYS_fork)
+            return clone_call(n, a, b, c, d, e, f);
         if (st_fd_syscall(n, a, b, c, &ret))
             return ret;
         return socket_call(n, a, b, c, d, e, f);
