@@ -67,6 +67,8 @@ if [ "$mode" = test ]; then
     # the musl build (t1020); the container test (t1030) needs root, and
     # podman and debootstrap are large: only where they can be used
     command -v musl-gcc >/dev/null || t musl-tools
+    # a daemon that starts each session with a raw clone (t0950)
+    [ -x /usr/sbin/vsftpd ] || t vsftpd
     if is_root; then
         command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || t debootstrap
         command -v podman >/dev/null || t podman
