@@ -569,6 +569,7 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
     uint64_t *slot = slot_for(fd);
     if (!slot)
         return false;
+    bool asked = false;
     for (int tries = 0; tries < 8; tries++) {
         uint64_t w;
         struct st_sock cur;
@@ -585,11 +586,25 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                 return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
             }
         }
-        /* a socket the tracer never saw made; or a close or dup2 of this
-         * fd number in flight, so which socket the call acted on is
-         * the kernel's to say */
-        if (kind != K_LIVE || (w & ST_W_CLOSING))
+        /* a close or dup2 of this fd number in flight: which socket the
+         * call acted on is the kernel's to say */
+        if (w & ST_W_CLOSING)
             return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
+        /* a socket made by a call no hook sees (io_uring's
+         * IORING_OP_SOCKET, an inline syscall): the kernel says what it
+         * is, and then this call adds what only it showed (a bind to
+         * port 0: the kernel chose the port). The window widens to cover
+         * the questions. */
+        if (kind != K_LIVE) {
+            if (asked)      /* closed again meanwhile */
+                return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
+            if (!st_ask(fd, ST_ORIGIN_FOUND, NULL, out))
+                return false;
+            asked = true;
+            base = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+            t_hi = st_now();
+            continue;
+        }
         struct st_sock next = cur;
         if (!fn(&next, fd, arg)) {
             *out = cur;
