@@ -250,10 +250,12 @@ out:
     errno = saved;
 }
 
+/* The exit mark, after the entries the exit is about to close were
+ * checked (st_exit_sweep): what is left in the table was open at the end. */
 __attribute__((destructor)) static void st_fini(void)
 {
     struct st_header *h = st_hdr();
-    if (!h || !st_on)
+    if (!h || !st_on || !st_exit_sweep())
         return;
     __atomic_store_n(&h->end_ns, st_clock_ns(CLOCK_REALTIME), __ATOMIC_RELAXED);
     __atomic_or_fetch(&h->flags, ST_HF_EXITED, __ATOMIC_RELEASE);

@@ -256,6 +256,10 @@ enum st_conn {
                                        they carry the same sock_id. A reader
                                        gives every alias the endpoints of
                                        the version with the latest t_hi. */
+#define ST_SF_GONE_AT_EXIT  0x4000u /* with CLOSED_UNSEEN: found closed when
+                                       the process exited (its fd held no
+                                       such socket then); when it closed is
+                                       unknown, closed_ns is the exit's */
 
 /* What every socket record starts with. 80 bytes. */
 struct st_rec_head {

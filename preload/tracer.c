@@ -1020,6 +1020,55 @@ void st_exec_sweep(void)
     st_slot_each(0, INT32_MAX, sweep_one, NULL);
 }
 
+/* At exit, before the kernel closes what is left: an entry whose fd no
+ * longer holds its socket was closed by a call no hook sees (io_uring's
+ * IORING_OP_CLOSE, an inline syscall), and must not be left in the table
+ * as open at the end. One getsockname per entry tells: it fails on a
+ * number that is free or no socket (the entry goes to history, closed
+ * unseen and found so at exit), and names another socket made unseen on
+ * the number (the kernel's answer replaces the entry). */
+static void exit_one(int fd, uint64_t *slot, void *arg)
+{
+    (void)arg;
+    struct st_sock s;
+    uint64_t w;
+    if (read_slot(slot, &w, &s) != K_LIVE || (w & ST_W_CLOSING))
+        return;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (st_sys_getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+        struct st_addr now;
+        st_addr_from(&now, (struct sockaddr *)&ss, len, s.family);
+        if (ss.ss_family != s.family ||
+            (s.local.kind != ST_ADDR_NONE && !st_addr_incomplete(&s.local) &&
+             !st_addr_incomplete(&now) && !st_addr_same(&s.local, &now))) {
+            struct st_sock k;
+            st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
+        }
+        return;     /* still the socket: the exit closes it */
+    }
+    uint64_t t = st_now();
+    st_set_closed(&s);
+    s.closed_ns = t;
+    s.t_lo = s.t_hi = t;
+    s.flags &= ~ST_SF_ASKED;
+    s.flags |= ST_SF_CLOSED_UNSEEN | ST_SF_GONE_AT_EXIT;
+    if (publish(slot, w, &s, ST_W_TOMB)) {
+        st_emit(ST_CALL_UNSEEN, fd, -1, 0, 0, &s);
+        st_history(&s);
+    }
+}
+
+bool st_exit_sweep(void)
+{
+    if (in_vfork_child || !__atomic_load_n(st_self_mark, __ATOMIC_RELAXED))
+        return false;
+    int saved = errno;
+    st_slot_each(0, INT32_MAX, exit_one, NULL);
+    errno = saved;
+    return true;
+}
+
 void st_emit(int call, int fd, int fd2, long ret, int err,
              const struct st_sock *s)
 {

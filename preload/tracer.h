@@ -115,6 +115,11 @@ void st_range_cloexec(int lo, int hi, uint64_t t_lo);
 
 /* After exec: entries of fds that are no longer sockets are closed. */
 void st_exec_sweep(void);
+/* At exit: entries whose fd no longer holds their socket (closed by a call
+ * no hook sees) go to history as found closed at exit. False, touching
+ * nothing, in a process that does not own the mapped file (a vfork child,
+ * a child of a raw clone that never made a hooked call). */
+bool st_exit_sweep(void);
 /* Copies a closed socket to history. */
 void st_history(const struct st_sock *s);
 

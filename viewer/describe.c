@@ -229,7 +229,8 @@ void ms_text(uint64_t ns, char *buf, size_t size)
 void state_text(const struct st_sock *s, char *buf, size_t size)
 {
     char e[16], ms[32];
-    const char *unseen = s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
+    const char *unseen = s->flags & ST_SF_GONE_AT_EXIT ? "unknown at exit" :
+                         s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
                          s->flags & ST_SF_CLOSED_EXEC ? "exec" : NULL;
     if (s->flags & SNAP_SF_NO_ACCESS) {
         /* the trace's state may still hold; the kernel could not say */

@@ -265,7 +265,8 @@ static void socket_obj(FILE *f, const struct st_sock *s, const struct sock_extra
         json_time(f, &first, "closed", s->closed_ns);
         if (s->closed_ns) {
             json_key(f, &first, "close_seen");
-            json_str(f, s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
+            json_str(f, s->flags & ST_SF_GONE_AT_EXIT ? "unknown_at_exit" :
+                        s->flags & ST_SF_CLOSED_UNSEEN ? "unseen" :
                         s->flags & ST_SF_CLOSED_EXEC ? "exec" : "close");
         }
     }
