@@ -71,11 +71,18 @@
  * fork: the child starts a file of its own (new pid, ppid = the forking
  * process) and enters every socket fd it has from the kernel's answers,
  * keeping the parent's record where the kernel agrees; what other threads
- * of the parent were doing at that moment cannot leave it wrong. exec: the
+ * of the parent were doing at that moment cannot leave it wrong. So does
+ * a child made by _Fork, by a raw clone, clone3 or fork system call, or
+ * by an inline one: a page of the writer's the kernel empties in a child
+ * with memory of its own (MADV_WIPEONFORK) tells it, at the latest at its
+ * first hooked call, before it writes anything into its parent's file. exec: the
  * new image maps the same file again (found through the DIR/.PID link),
  * closes the entries of fds that are no longer sockets (close-on-exec)
  * and asks the kernel about the rest. vfork: the child's calls, until it
- * execs, pass through unrecorded; they run on the parent's memory.
+ * execs, pass through unrecorded; they run on the parent's memory. exit
+ * (exit handlers): each entry whose fd no longer holds its socket is
+ * closed (ST_SF_GONE_AT_EXIT), then ST_HF_EXITED is set; what is left in
+ * the table was open at the end.
  *
  * An exec under way (exec_pending, exec_seq, exec_call_ns, exec_path):
  * the new image may never load the library (a static or set-uid program,
