@@ -1108,14 +1108,23 @@ void st_vfork_child(void)
     in_vfork_child = 1;
 }
 
+/* the sanitizer build (gcc says so with a macro, clang with a feature) */
 #if defined(__SANITIZE_ADDRESS__)
+#define ST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ST_ASAN 1
+#endif
+#endif
+
+#ifdef ST_ASAN
 void __asan_handle_vfork(void *sp);
 #endif
 
 void st_vfork_parent(void *sp)
 {
     in_vfork_child = 0;
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef ST_ASAN
     /* the child's instrumented frames (a hook it called, an exec made from
      * inside one) left their poison in the shadow of the stack we share:
      * what the sanitizer's own vfork does for the parent. Only vfork()
