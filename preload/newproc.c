@@ -1,7 +1,7 @@
 /* newproc.c - one page the kernel empties in every child that does not
  * share our memory (MADV_WIPEONFORK): a child made by a call no hook sees
  * finds it empty at its first hooked call, before anything is recorded,
- * and takes the forked child's path (init.c). It costs each hook one load,
+ * and takes the forked child's path (init.c). It costs each hook two loads,
  * where asking the kernel for the pid would cost a system call. */
 #define _GNU_SOURCE
 #include "newproc.h"
