@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -122,6 +123,27 @@ static long vfork_exec(int lfd, char *self, char **argv)
     }
 }
 
+/* The child's byte on the report pipe. Every child holds the pipe's write
+ * end, so a child that died first would leave a plain read waiting for
+ * good: its death ends the wait, and so do 60 s without a word. */
+static void wait_report(int fd, pid_t pid, const char *kind)
+{
+    for (int i = 0; i < 600; i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char c;
+        if (poll(&p, 1, 100) == 1 && read(fd, &c, 1) == 1)
+            return;
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            fprintf(stderr, "rawclone: the %s child %d ended (status %#x) before it reported\n",
+                    kind, (int)pid, st);
+            exit(2);
+        }
+    }
+    fprintf(stderr, "rawclone: the %s child %d did not report in 60 s\n", kind, (int)pid);
+    exit(2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "vfork-child") == 0) {
@@ -207,9 +229,7 @@ int main(int argc, char **argv)
             die(kind);
         }
         pids[made++] = (pid_t)pid;
-        char c;
-        if (read(rep[0], &c, 1) != 1)
-            die("child report");
+        wait_report(rep[0], (pid_t)pid, kind);
     }
     close(hold[0]);
     say_sock(lfd);
