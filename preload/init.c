@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,47 @@ static void warn(const char *what, const char *why)
     ssize_t w = write(2, line, (size_t)n);
     (void)w;
     errno = saved;
+}
+
+/* A process left untraced because its address-space limit has no room for
+ * the file: one line in DIR/untraced.log ("PID COMMAND: not tracing: WHY"),
+ * nothing on stderr. Such a program is one that budgets its memory (a
+ * vsftpd session), and may have its client's socket for stderr. */
+static void note_in_dir(const char *why)
+{
+    char path[ST_PATH_MAX + 16], comm[64] = "", line[ST_PATH_MAX + 200];
+    int saved = errno;
+    if (snprintf(path, sizeof path, "%s/untraced.log", trace_dir) >= (int)sizeof path)
+        goto out;
+    int fd = st_sys_open("/proc/self/comm", O_RDONLY | O_CLOEXEC, 0);
+    if (fd >= 0) {
+        long n = syscall(SYS_read, fd, comm, sizeof comm - 1);
+        st_sys_close(fd);
+        comm[n > 0 ? n : 0] = 0;
+        comm[strcspn(comm, "\n")] = 0;
+    }
+    int n = snprintf(line, sizeof line, "%d %s: not tracing: %s\n", (int)getpid(),
+                     comm[0] ? comm : "?", why);
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    fd = st_sys_open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        /* one write on O_APPEND: lines of processes at once do not mix */
+        long w = syscall(SYS_write, fd, line, (size_t)n);
+        (void)w;
+        st_sys_close(fd);
+    }
+out:
+    errno = saved;
+}
+
+/* Reports why the process is not traced, the way that reason calls for. */
+static void untraced(const char *what, const char *why)
+{
+    if (why == st_why_no_room)
+        note_in_dir(why);
+    else
+        warn(what, why);
 }
 
 /* "4M", "512K", "1048576": a size in bytes, clamped to something sane. */
@@ -171,7 +214,7 @@ void st_child_start(void)
         struct st_header *h = st_trace_create(&why);
         if (!h) {
             st_on = 0;
-            warn(trace_dir, why);
+            untraced(trace_dir, why);
         } else {
             h->next_id_block.v = __atomic_load_n(&parent->next_id_block.v, __ATOMIC_RELAXED);
             copy_names(parent);
@@ -190,7 +233,7 @@ void st_warn_untraced(const char *why)
         return;
     char what[ST_PATH_MAX + 32];
     snprintf(what, sizeof what, "trace file in %s", trace_dir);
-    warn(what, why);
+    untraced(what, why);
 }
 
 __attribute__((constructor)) static void st_init(int argc, char **argv,

@@ -7,10 +7,12 @@
  * byte order; `endian` lets a reader on another byte order refuse the file.
  * Every reference inside the file is an offset from its first byte.
  *
- * Layout. The writer maps one large range once and grows the file under it,
- * so nothing ever moves; space is handed out from `alloc_end` upwards and
- * the file is extended ahead of it (`file_end`). Nothing is freed to the
- * file system; socket records are recycled through free lists.
+ * Layout. Space is handed out from `alloc_end` upwards and the file is
+ * extended ahead of it (`file_end`). Nothing is freed to the file system;
+ * socket records are recycled through free lists. The writer maps the file
+ * in parts as it grows (ST_SEG0, "Growth" below); a block handed out never
+ * crosses the start of a part, so bytes just below such a start may be
+ * left unused. A reader sees one file and maps it as it likes.
  *
  *   [0, 4096)            struct st_header
  *   dir_off              ST_DIR_ENTRIES x uint64: offset of a leaf, or 0
@@ -65,8 +67,14 @@
  * file_end extends the file itself (posix_fallocate, then CAS file_end up
  * to what it made, release): several may do so at once, none waits. A
  * leaf or ring segment is installed by CAS of its offset word from 0; the
- * loser's block stays unused. When the file cannot grow, a slot gets
- * ST_W_UNKNOWN and `dropped` is counted.
+ * loser's block stays unused. The writer's address space follows the file:
+ * part 0 is bytes [0, ST_SEG0), part k >= 1 is [ST_SEG0 << (k-1),
+ * ST_SEG0 << k), each mapped on its own once the file reaches it (so an
+ * address-space limit, RLIMIT_AS, is charged what the file holds, not a
+ * reservation), and a block is handed out within one part. Under such a
+ * limit a part is mapped only while it is a small fraction of the room
+ * left. When the file cannot grow or be mapped, a slot gets ST_W_UNKNOWN
+ * and `dropped` is counted.
  *
  * fork: the child starts a file of its own (new pid, ppid = the forking
  * process) and enters every socket fd it has from the kernel's answers,
@@ -147,6 +155,7 @@
 #define ST_LEAF_SLOTS   1024u           /* fds below 2^20 are traced */
 #define ST_RING_SEGS    16u
 #define ST_GRANULE      16u
+#define ST_SEG0         (64u << 10)     /* the writer's first mapped part */
 #define ST_LEAF_POS(i)  ((((i) & 7u) << 7) | ((i) >> 3))    /* i < 1024 */
 
 /* slot word */

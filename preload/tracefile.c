@@ -1,7 +1,7 @@
 /* tracefile.c - creates, maps and grows the trace file and hands out its
- * space. One mapping of a large range is made once; the file grows under it
- * with posix_fallocate (a store into a hole of a full file system would
- * kill the host with SIGBUS), so no pointer ever moves. No fd stays open. */
+ * space. The file grows with posix_fallocate (a store into a hole of a full
+ * file system would kill the host with SIGBUS) and is mapped part by part
+ * as it does (filemap.c), so no pointer ever moves. No fd stays open. */
 #define _GNU_SOURCE
 #include "tracefile.h"
 
@@ -18,18 +18,21 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "filemap.h"
 #include "real.h"
 #include "tracedir.h"
 
-#define FIRST_SIZE   (64u << 10)        /* a new file: header, dir, a leaf */
+#define FIRST_SIZE   ST_SEG0            /* a new file: header, dir, a leaf */
 #define GROW_MIN     (64u << 10)
 #define EVENTS_CAP0  64u
 #define HISTORY_CAP0 16u
 #define NAMES_CAP0   16u
 #define NAMES_CAP    256u
 
-static char *base;                      /* the mapping; NULL: no file */
-static uint64_t map_len;
+/* This process's file (part 0 is the header; NULL: no file), and the
+ * parent's in a forked child, from st_trace_forget to st_trace_unmap. */
+static struct st_fmap cur, parent;
+static uint64_t max_len;                /* the largest file we may write */
 static char path[ST_PATH_MAX];
 static char dir[ST_PATH_MAX];
 static struct st_procinfo proc;
@@ -126,20 +129,46 @@ int st_trace_setup(const char *d, const struct st_procinfo *p,
         return -1;
     proc = *p;
     hist_bytes = history_bytes;
-    /* the mapping covers the largest file we may write: the rings at
-     * their full size, plus room for a table of every fd */
-    map_len = (1ull << 30) + 2 * history_bytes;
+    /* the rings at their full size, plus room for a table of every fd */
+    max_len = (1ull << 30) + 2 * history_bytes;
     return 0;
 }
 
 struct st_header *st_hdr(void)
 {
-    return (struct st_header *)__atomic_load_n(&base, __ATOMIC_ACQUIRE);
+    return (struct st_header *)__atomic_load_n(&cur.part[0], __ATOMIC_ACQUIRE);
+}
+
+/* Maps the parts of this process's file below `upto` that are not yet. */
+static bool map_upto(uint64_t upto)
+{
+    int saved = errno;
+    int fd = st_sys_open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    bool ok = fd >= 0 && st_fmap_upto(&cur, fd, upto);
+    if (fd >= 0)
+        st_sys_close(fd);
+    errno = saved;
+    return ok;
+}
+
+void *st_at_in(struct st_header *h, uint64_t off)
+{
+    if (!h)
+        return NULL;
+    if ((char *)h == __atomic_load_n(&parent.part[0], __ATOMIC_RELAXED))
+        return st_fmap_at(&parent, off);
+    void *p = st_fmap_at(&cur, off);
+    /* a part another process of this file mapped, not this one: only a
+     * child that runs on its parent's file (a raw clone) makes one */
+    if (!p && (char *)h == __atomic_load_n(&cur.part[0], __ATOMIC_RELAXED) &&
+        map_upto(off + 1))
+        p = st_fmap_at(&cur, off);
+    return p;
 }
 
 void *st_at(uint64_t off)
 {
-    return st_hdr() ? (char *)st_hdr() + off : NULL;
+    return st_at_in(st_hdr(), off);
 }
 
 void st_drop(void)
@@ -211,11 +240,21 @@ static void ring_init(struct st_ring *r, uint32_t rec_size, uint32_t cap0,
     r->cap = cap0 << (nsegs - 1);
 }
 
-static char *map_file(int fd)
+/* The reason given for a process left untraced because its address-space
+ * limit has no room for the file (st_trace_create). */
+const char st_why_no_room[] = "the address-space limit (RLIMIT_AS) leaves no room for the trace file";
+
+/* Makes m, mapped by this thread alone, this process's file: the parts
+ * first, the header (part 0) last, with release. False when another
+ * thread published a file first (m is left as it was). */
+static bool publish_map(struct st_fmap *m)
 {
-    void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_NORESERVE, fd, 0);
-    return m == MAP_FAILED ? NULL : m;
+    char *none = NULL;
+    for (unsigned k = 1; k < ST_MAP_PARTS; k++)
+        if (m->part[k])
+            __atomic_store_n(&cur.part[k], m->part[k], __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(&cur.part[0], &none, m->part[0], false,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 struct st_header *st_trace_create(const char **why)
@@ -227,6 +266,12 @@ struct st_header *st_trace_create(const char **why)
     *why = NULL;
     if (identity(why) != 0 || st_dir_prepare(dir, 1, why) != 0)
         goto out;
+    /* the program's own mappings come first: under a limit that leaves
+     * little room, this process is not traced (the caller notes why) */
+    if (!st_fmap_room(FIRST_SIZE)) {
+        *why = st_why_no_room;
+        goto out;
+    }
     /* a name of this thread's own: threads that race here build a file
      * each, and the one whose mapping is published first is renamed */
     char tmp[ST_PATH_MAX];
@@ -241,12 +286,16 @@ struct st_header *st_trace_create(const char **why)
         *why = strerror(errno);
         goto out;
     }
-    char *m = NULL;
-    if (reserve(fd, 0, FIRST_SIZE) != 0 || !(m = map_file(fd))) {
+    struct st_fmap mine = {{NULL}};
+    if (reserve(fd, 0, FIRST_SIZE) != 0) {
         *why = strerror(errno);
         goto out_unlink;
     }
-    struct st_header *h = (struct st_header *)m;
+    if (!st_fmap_upto(&mine, fd, FIRST_SIZE)) {
+        *why = "mmap failed";
+        goto out_unlink;
+    }
+    struct st_header *h = (struct st_header *)mine.part[0];
     memcpy(h->magic, ST_MAGIC, 8);
     h->version = ST_VERSION;
     h->header_size = sizeof *h;
@@ -267,10 +316,8 @@ struct st_header *st_trace_create(const char **why)
     fill_header(h, &proc);
     h->alloc_end.v = ST_PAGE + ST_DIR_ENTRIES * 8u;
     h->file_end.v = FIRST_SIZE;
-    char *none = NULL;
-    if (!__atomic_compare_exchange_n(&base, &none, m, false, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
-        munmap(m, map_len);
+    if (!publish_map(&mine)) {
+        st_fmap_unmap(&mine);
         unlink(tmp);
         st_sys_close(fd);
         errno = saved;
@@ -284,8 +331,7 @@ struct st_header *st_trace_create(const char **why)
     errno = saved;
     return h;
 out_unlink:
-    if (m)
-        munmap(m, map_len);
+    st_fmap_unmap(&mine);
     unlink(tmp);
     st_sys_close(fd);
 out:
@@ -327,16 +373,20 @@ int st_trace_reopen(void)
         h.dir_off != ST_PAGE || h.dir_entries != ST_DIR_ENTRIES ||
         h.leaf_slots != ST_LEAF_SLOTS)
         goto out_close;
-    if (h.file_end.v > map_len)
-        map_len = h.file_end.v + (1ull << 30);
-    char *m = map_file(fd);
-    if (!m)
+    if (h.file_end.v > max_len)
+        max_len = h.file_end.v + (1ull << 30);
+    struct st_fmap mine = {{NULL}};
+    if (!st_fmap_upto(&mine, fd, h.file_end.v)) {
+        st_fmap_unmap(&mine);
         goto out_close;
-    struct st_header *nh = (struct st_header *)m;
+    }
+    struct st_header *nh = (struct st_header *)mine.part[0];
     nh->exec_count++;
     fill_header(nh, &proc);
-    __atomic_store_n(&base, m, __ATOMIC_RELEASE);
-    r = 0;
+    if (!publish_map(&mine))
+        st_fmap_unmap(&mine);   /* not after an exec: only one thread */
+    else
+        r = 0;
 out_close:
     st_sys_close(fd);
 out:
@@ -352,14 +402,24 @@ struct st_header *st_trace_forget(void)
     struct st_header *h = st_hdr();
     npend = 0;     /* claims in the parent's rings are not ours to void */
     rcache[0] = rcache[1] = 0;  /* nor its records ours to use */
-    __atomic_store_n(&base, NULL, __ATOMIC_RELEASE);
+    if (!h)
+        return NULL;
+    /* the parent's parts, for the child to read from until st_trace_unmap
+     * (the child of a child: its parent's are unmapped already) */
+    st_fmap_unmap(&parent);
+    for (unsigned k = ST_MAP_PARTS; k-- > 0;)
+        __atomic_store_n(&parent.part[k], __atomic_load_n(&cur.part[k], __ATOMIC_RELAXED),
+                         __ATOMIC_RELAXED);
+    __atomic_store_n(&cur.part[0], NULL, __ATOMIC_RELEASE);
+    for (unsigned k = 1; k < ST_MAP_PARTS; k++)
+        __atomic_store_n(&cur.part[k], NULL, __ATOMIC_RELAXED);
     return h;
 }
 
 void st_trace_unmap(struct st_header *h)
 {
-    if (h)
-        munmap(h, map_len);
+    if (h && (char *)h == __atomic_load_n(&parent.part[0], __ATOMIC_RELAXED))
+        st_fmap_unmap(&parent);
 }
 
 void st_trace_close(void)
@@ -367,28 +427,36 @@ void st_trace_close(void)
     st_trace_unmap(st_trace_forget());
 }
 
-/* Makes the file at least `need` bytes long. Threads may do this at the
- * same time: both extend, and file_end only ever grows. The file is opened
- * again by name: no fd is kept between calls, so a program that closes
- * every fd cannot hurt us. */
+/* Makes the file at least `need` bytes long, and mapped here that far.
+ * Threads may do this at the same time: both extend, and file_end only
+ * ever grows. The file is opened again by name: no fd is kept between
+ * calls, so a program that closes every fd cannot hurt us. */
 static bool grow(struct st_header *h, uint64_t need)
 {
     uint64_t end = __atomic_load_n(&h->file_end.v, __ATOMIC_ACQUIRE);
-    if (end >= need)
-        return true;
-    if (need > map_len)
+    if (end >= need) {
+        /* the thread that grew it mapped it first; only another process
+         * on this file (a raw clone child) leaves parts unmapped here */
+        return st_fmap_at(&cur, need - 1) || map_upto(need);
+    }
+    if (need > max_len)
         return false;
     uint64_t least = (need + GROW_MIN - 1) / GROW_MIN * GROW_MIN;
     uint64_t target = end * 2 > least ? end * 2 : least;
-    if (target > map_len)
-        target = map_len;
+    if (target > max_len)
+        target = max_len;
     int saved = errno;
     bool ok = false;
     int fd = st_sys_open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd >= 0) {
-        /* doubling keeps growth rare; near a full disk, take what is needed */
-        ok = reserve(fd, end, target) == 0 ||
-             (least < target && reserve(fd, end, target = least) == 0);
+        /* the address space first: a file this process cannot map is no
+         * use to it. Parts mapped past the end are not touched before the
+         * file reaches them. Doubling keeps growth rare; near a limit or
+         * a full disk, take what is needed. */
+        if (st_fmap_upto(&cur, fd, target) ||
+            (least < target && st_fmap_upto(&cur, fd, target = least)))
+            ok = reserve(fd, end, target) == 0 ||
+                 (least < target && reserve(fd, end, target = least) == 0);
         st_sys_close(fd);
     }
     errno = saved;
@@ -401,7 +469,10 @@ static bool grow(struct st_header *h, uint64_t need)
     return true;
 }
 
-/* n bytes (a multiple of 16) of fresh, zeroed file space, or 0. */
+/* n bytes (a multiple of 16) of fresh, zeroed file space, or 0. The
+ * block lies within one mapped part: one that
+ * would cross into the next part starts there, and the bytes skipped stay
+ * unused (at most n; the parts double, so it is rare). */
 static uint64_t space(uint64_t n)
 {
     struct st_header *h = st_hdr();
@@ -409,11 +480,17 @@ static uint64_t space(uint64_t n)
         return 0;
     uint64_t at = __atomic_load_n(&h->alloc_end.v, __ATOMIC_RELAXED);
     for (;;) {
-        if (!grow(h, at + n))
+        uint64_t from = at;
+        unsigned k = st_part_of(from);
+        while (k < ST_MAP_PARTS && from + n > st_part_start(k) + st_part_len(k))
+            from = st_part_start(++k);
+        if (k >= ST_MAP_PARTS)
             return 0;
-        if (__atomic_compare_exchange_n(&h->alloc_end.v, &at, at + n, false,
+        if (!grow(h, from + n))
+            return 0;
+        if (__atomic_compare_exchange_n(&h->alloc_end.v, &at, from + n, false,
                                         __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            return at;
+            return from;
     }
 }
 
@@ -439,7 +516,7 @@ uint64_t *st_slot(int fd, bool create)
     struct st_header *h = st_hdr();
     if (!h || fd < 0 || (uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS)
         return NULL;
-    uint64_t *dirp = (uint64_t *)((char *)h + h->dir_off);
+    uint64_t *dirp = st_at_in(h, h->dir_off);     /* in part 0 */
     uint64_t *entry = &dirp[(uint32_t)fd / ST_LEAF_SLOTS];
     uint64_t leaf = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
     if (!leaf) {
@@ -449,7 +526,10 @@ uint64_t *st_slot(int fd, bool create)
         if (!leaf)
             return NULL;
     }
-    return (uint64_t *)((char *)h + leaf) + ST_LEAF_POS((uint32_t)fd % ST_LEAF_SLOTS);
+    uint64_t *slots = st_at_in(h, leaf);
+    if (!slots)
+        return NULL;
+    return slots + ST_LEAF_POS((uint32_t)fd % ST_LEAF_SLOTS);
 }
 
 void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
@@ -460,13 +540,13 @@ void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
         return;
     if (lo < 0)
         lo = 0;
-    uint64_t *dirp = (uint64_t *)((char *)h + h->dir_off);
+    uint64_t *dirp = st_at_in(h, h->dir_off);
     for (uint32_t d = (uint32_t)lo / ST_LEAF_SLOTS;
          d < ST_DIR_ENTRIES && d <= (uint32_t)hi / ST_LEAF_SLOTS; d++) {
         uint64_t leaf = __atomic_load_n(&dirp[d], __ATOMIC_ACQUIRE);
-        if (!leaf)
+        uint64_t *slots = leaf ? st_at_in(h, leaf) : NULL;
+        if (!slots)
             continue;
-        uint64_t *slots = (uint64_t *)((char *)h + leaf);
         for (uint32_t i = 0; i < ST_LEAF_SLOTS; i++) {
             int fd = (int)(d * ST_LEAF_SLOTS + i);
             uint64_t *slot = &slots[ST_LEAF_POS(i)];
@@ -533,7 +613,9 @@ uint32_t st_rec_alloc(uint16_t size)
     uint64_t *head = free_head(h, size);
     uint64_t top = __atomic_load_n(head, __ATOMIC_ACQUIRE);
     while ((uint32_t)top) {
-        uint64_t *rec = (uint64_t *)((char *)h + (uint64_t)(uint32_t)top * ST_GRANULE);
+        uint64_t *rec = st_at_in(h, (uint64_t)(uint32_t)top * ST_GRANULE);
+        if (!rec)
+            break;      /* not mapped here (filemap.h): take fresh space */
         uint64_t next = __atomic_load_n(rec, __ATOMIC_RELAXED) & ST_W_GRAN_MASK;
         uint64_t want = ((top >> 32) + 1) << 32 | next;
         if (__atomic_compare_exchange_n(head, &top, want, false, __ATOMIC_ACQUIRE,
@@ -552,7 +634,9 @@ void st_rec_free(uint32_t gran, uint16_t size)
     if (!h || !gran || cache_put(&rcache[size == ST_REC_LARGE], gran))
         return;
     uint64_t *head = free_head(h, size);
-    uint64_t *rec = (uint64_t *)((char *)h + (uint64_t)gran * ST_GRANULE);
+    uint64_t *rec = st_at_in(h, (uint64_t)gran * ST_GRANULE);
+    if (!rec)
+        return;         /* not mapped here: left unused */
     uint64_t top = __atomic_load_n(head, __ATOMIC_RELAXED);
     do {
         __atomic_store_n(rec, top & ST_W_GRAN_MASK, __ATOMIC_RELAXED);
@@ -611,9 +695,8 @@ static void *ring_rec(struct st_header *h, struct st_ring *r, uint64_t pos)
     if (k >= r->nsegs)
         return NULL;
     uint64_t off = install(&r->seg_off[k], n * r->rec_size);
-    if (!off)
-        return NULL;
-    return (char *)h + off + idx * r->rec_size;
+    char *seg = off ? st_at_in(h, off) : NULL;
+    return seg ? seg + idx * r->rec_size : NULL;
 }
 
 bool st_ring_read(struct st_header *h, const struct st_ring *r, uint64_t pos,
@@ -623,9 +706,10 @@ bool st_ring_read(struct st_header *h, const struct st_ring *r, uint64_t pos,
     uint64_t idx, n;
     st_ring_place(r, pos, &k, &idx, &n);
     uint64_t off = k < ST_RING_SEGS ? __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE) : 0;
-    if (!off)
+    const char *seg = off ? st_at_in(h, off) : NULL;
+    if (!seg)
         return false;
-    const uint64_t *at = (const uint64_t *)((char *)h + off + idx * r->rec_size);
+    const uint64_t *at = (const uint64_t *)(seg + idx * r->rec_size);
     st_load_words(out, at, r->rec_size);
     uint64_t w = *(const uint64_t *)out;
     return w == ((pos + 1) << 2 | ST_RING_COMMITTED) &&

@@ -39,6 +39,10 @@ struct st_header *st_hdr(void);
  * cannot be made (*why says why, once per process: the caller warns). */
 struct st_header *st_trace_create(const char **why);
 
+/* *why when the address-space limit leaves no room for the file: the
+ * caller notes it in the trace directory, not on the program's stderr. */
+extern const char st_why_no_room[];
+
 /* After exec: maps this process's existing file. 0, or -1 when there is
  * none (or it is not ours, or not this version). */
 int st_trace_reopen(void);
@@ -51,7 +55,8 @@ void st_trace_unmap(struct st_header *h);
 /* Unmaps everything (the tracer is off from now on). */
 void st_trace_close(void);
 
-/* Counts a change that could not be recorded (the file could not grow). */
+/* Counts a change that could not be recorded (the file could not grow,
+ * or be mapped). */
 void st_drop(void);
 
 /* The slot word of fd, or NULL: no leaf yet (create: make the leaf). */
@@ -60,8 +65,11 @@ uint64_t *st_slot(int fd, bool create);
 void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
                   void *arg);
 
-/* File memory at an offset. */
+/* File memory at an offset: of this process's file (st_at), or of h,
+ * which is this process's or, in a forked child, its parent's (the one
+ * st_trace_forget returned); NULL when the offset is not mapped here. */
 void *st_at(uint64_t off);
+void *st_at_in(struct st_header *h, uint64_t off);
 /* A record of `size` bytes (ST_REC_SMALL or ST_REC_LARGE) as a granule
  * index, or 0 when the file cannot grow. */
 uint32_t st_rec_alloc(uint16_t size);

@@ -165,7 +165,11 @@ static int read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
             memset(cur, 0, sizeof *cur);
             return K_NONE;
         }
-        const char *rec = (const char *)h + (uint64_t)(uint32_t)(v & ST_W_GRAN_MASK) * ST_GRANULE;
+        const char *rec = st_at_in(h, (uint64_t)(uint32_t)(v & ST_W_GRAN_MASK) * ST_GRANULE);
+        if (!rec) {     /* not mapped here (filemap.h): cannot be read */
+            memset(cur, 0, sizeof *cur);
+            return K_NONE;
+        }
         st_load_words(&buf.head, rec, sizeof buf.head);
         uint16_t size = buf.head.size == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL;
         st_load_words((char *)&buf + sizeof buf.head, rec + sizeof buf.head,
@@ -186,12 +190,12 @@ bool st_get_in(struct st_header *h, int fd, struct st_sock *s)
 {
     if (!h || fd < 0 || (uint32_t)fd >= h->dir_entries * h->leaf_slots)
         return false;
-    const uint64_t *dirp = (const uint64_t *)((char *)h + h->dir_off);
+    const uint64_t *dirp = st_at_in(h, h->dir_off);
     uint64_t leaf = __atomic_load_n(&dirp[(uint32_t)fd / h->leaf_slots], __ATOMIC_ACQUIRE);
+    const uint64_t *slots = leaf ? st_at_in(h, leaf) : NULL;
     uint64_t w;
-    return leaf && read_slot_in(h, (const uint64_t *)((char *)h + leaf) +
-                                       ST_LEAF_POS((uint32_t)fd % h->leaf_slots),
-                                &w, s) == K_LIVE;
+    return slots && read_slot_in(h, slots + ST_LEAF_POS((uint32_t)fd % h->leaf_slots),
+                                 &w, s) == K_LIVE;
 }
 
 enum { OLDER, NEWER, OVERLAP };
@@ -261,10 +265,10 @@ static void peer_forget(int fd)
 static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
                     uint64_t marks)
 {
-    struct st_header *h = st_hdr();
     uint16_t size = st_rec_size(s);
     uint32_t gran = st_rec_alloc(size);
-    if (!gran) {
+    char *rec = gran ? st_at((uint64_t)gran * ST_GRANULE) : NULL;
+    if (!rec) {
         st_drop();
         return __atomic_compare_exchange_n(slot, &old, next_word(old, 0, ST_W_UNKNOWN),
                                            false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
@@ -277,7 +281,6 @@ static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
         struct st_rec_large large;
     } buf;
     st_rec_encode(&buf, size, s);
-    char *rec = (char *)h + (uint64_t)gran * ST_GRANULE;
     st_store_words(rec, &buf, size);
     stall(s->fd);
     if (!(marks & ST_W_TOMB))
@@ -289,10 +292,10 @@ static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
         return false;
     }
     uint32_t old_gran = (uint32_t)(old & ST_W_GRAN_MASK);
-    if (old_gran && !(old & ST_W_UNKNOWN)) {
+    const struct st_rec_head *oh =
+        old_gran && !(old & ST_W_UNKNOWN) ? st_at((uint64_t)old_gran * ST_GRANULE) : NULL;
+    if (oh) {
         /* unlinked: ours alone now */
-        const struct st_rec_head *oh =
-            (const void *)((char *)h + (uint64_t)old_gran * ST_GRANULE);
         uint16_t osize = __atomic_load_n(&oh->size, __ATOMIC_RELAXED);
         st_rec_free(old_gran, osize == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL);
     }

@@ -70,6 +70,8 @@ if [ "$mode" = test ]; then
     # a daemon that starts each session with a raw clone (t0950)
     [ -x /usr/sbin/vsftpd ] || t vsftpd
     if is_root; then
+        # t0940: vsftpd's sessions set RLIMIT_AS themselves (it runs as root)
+        command -v vsftpd >/dev/null || [ -x /usr/sbin/vsftpd ] || t vsftpd
         command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || t debootstrap
         command -v podman >/dev/null || t podman
         # crun refuses a hybrid cgroup hierarchy (t1030 then uses runc)
