@@ -51,6 +51,10 @@ def fields(o, indent, out, skip=()):
             fields(inner, indent + "    ", out, skip=[x for x in D["process"]["properties"]
                                                       if x in inner["properties"]])
             out.append(f"{indent}}}, ... ]")
+        elif p.get("type") == "object" and "properties" in p:
+            out.append(f'{indent}"{k}": {{' + (f"  // {d}" if d else ""))
+            fields(p, indent + "    ", out)
+            out.append(f"{indent}}}")
         else:
             out.append(f'{indent}"{k}": {typ(p)}' + (f"  // {d}" if d else ""))
 

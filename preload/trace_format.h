@@ -73,8 +73,8 @@
  * address-space limit, RLIMIT_AS, is charged what the file holds, not a
  * reservation), and a block is handed out within one part. Under such a
  * limit a part is mapped only while it is a small fraction of the room
- * left. When the file cannot grow or be mapped, a slot gets ST_W_UNKNOWN
- * and `dropped` is counted.
+ * left. When a change or record cannot be written, a slot gets
+ * ST_W_UNKNOWN where it is one, and `dropped` counts it under its reason.
  *
  * fork: the child starts a file of its own (new pid, ppid = the forking
  * process) and enters every socket fd it has from the kernel's answers,
@@ -122,7 +122,9 @@
  * reserve a position with a fetch-add on `head`, claim the record by CAS
  * from a committed word of an earlier lap (never from a claimed one: a
  * claimed record belongs to a writer that may still be writing; the writer
- * takes another position instead), write the body, and commit (release).
+ * takes another position instead, and after as many positions as the ring
+ * has records, at least 64, all held, drops its record: ST_DROP_BUSY),
+ * write the body, and commit (release).
  * A record claimed by a writer that left through siglongjmp is voided by
  * that thread's next call. Position p lives at p % cap; segment k holds
  * positions [cap0 << (k-1), cap0 << k) (segment 0: [0, cap0)) and is
@@ -142,8 +144,10 @@
 #include <stddef.h>
 
 #define ST_MAGIC        "SOCKTRC1"      /* 8 bytes, no terminator stored */
-#define ST_VERSION      4u              /* 3: lock-free table and rings;
-                                           4: connect outcomes */
+#define ST_VERSION      5u              /* 3: lock-free table and rings;
+                                           4: connect outcomes;
+                                           5: dropped by reason, the file
+                                           mapped in parts (ST_SEG0) */
 #define ST_ENDIAN_MARK  0x01020304u
 #define ST_PAGE         4096u
 #define ST_CMDLINE_MAX  2048u
@@ -390,6 +394,32 @@ struct st_line {
     uint64_t pad[7];
 };
 
+/* st_drops.why[]: why a change or record was not written; there is no
+ * other reason. No writer waits for another, and a ring claim gives up
+ * only when it has found every record of the ring held (ST_DROP_BUSY). */
+enum st_drop_why {
+    ST_DROP_FILE = 0,   /* the file could not grow: disk full, RLIMIT_FSIZE,
+                           or its name out of reach (a chroot, a process
+                           that changed user) */
+    ST_DROP_ADDR,       /* no address space to map the file's next part:
+                           RLIMIT_AS leaves too little room, or mmap failed */
+    ST_DROP_BUSY,       /* a ring record: every record of the ring was held
+                           by a writer that had not committed (one stopped
+                           or killed mid-record holds its record for good) */
+    ST_DROP_FD,         /* an fd beyond the table (ST_DIR_ENTRIES *
+                           ST_LEAF_SLOTS and up) */
+    ST_DROP_WHY_COUNT_
+};
+
+/* What was not written, alone on its cache line. Each drop adds 1 to v and
+ * to its reason (relaxed, not together: a reader may see one before the
+ * other; both are exact once the writers are gone). */
+struct st_drops {
+    uint64_t v;                         /* all drops */
+    uint64_t why[ST_DROP_WHY_COUNT_];   /* by enum st_drop_why */
+    uint64_t pad[7 - ST_DROP_WHY_COUNT_];
+};
+
 /* A ring's descriptor, in the header. 256 bytes. */
 struct st_ring {
     struct st_line head;    /* positions ever reserved */
@@ -439,7 +469,7 @@ struct st_header {
                                NUL-terminated, cut; "" when unreadable */
     uint8_t  reserved[16];
     /* written all the time, each word on a line of its own */
-    struct st_line dropped;     /* changes lost: the file could not grow */
+    struct st_drops dropped;    /* changes and records not written */
     struct st_line file_end;    /* bytes of the file that exist */
     struct st_line alloc_end;   /* bytes handed out */
     struct st_line free_small;  /* free-list heads: tag << 32 | granule */
@@ -489,6 +519,7 @@ _Static_assert(sizeof(struct st_histrec) == 352, "st_histrec layout");
 _Static_assert(sizeof(struct st_evrec) == 128, "st_evrec layout");
 _Static_assert(sizeof(struct st_namerec) == 256, "st_namerec layout");
 _Static_assert(sizeof(struct st_ring) == 256, "st_ring layout");
+_Static_assert(sizeof(struct st_drops) == 64, "st_drops is one cache line");
 _Static_assert(offsetof(struct st_header, cmdline) == 128, "header layout");
 _Static_assert(offsetof(struct st_header, exec_pending) == 2176, "header layout");
 _Static_assert(offsetof(struct st_header, exec_path) == 2192, "header layout");

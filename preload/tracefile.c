@@ -171,11 +171,23 @@ void *st_at(uint64_t off)
     return st_at_in(st_hdr(), off);
 }
 
-void st_drop(void)
+/* Why this thread's last request for space failed (enum st_drop_why). */
+static __thread unsigned space_why __attribute__((tls_model("initial-exec")));
+
+unsigned st_space_why(void)
+{
+    return space_why;
+}
+
+void st_drop(unsigned why)
 {
     struct st_header *h = st_hdr();
-    if (h)
-        __atomic_add_fetch(&h->dropped.v, 1, __ATOMIC_RELAXED);
+    if (!h)
+        return;
+    if (why >= ST_DROP_WHY_COUNT_)
+        why = ST_DROP_FILE;
+    __atomic_add_fetch(&h->dropped.why[why], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&h->dropped.v, 1, __ATOMIC_RELAXED);
 }
 
 /* Reserves [from, to) of the file. ftruncate past RLIMIT_FSIZE would send
@@ -430,15 +442,20 @@ void st_trace_close(void)
 /* Makes the file at least `need` bytes long, and mapped here that far.
  * Threads may do this at the same time: both extend, and file_end only
  * ever grows. The file is opened again by name: no fd is kept between
- * calls, so a program that closes every fd cannot hurt us. */
+ * calls, so a program that closes every fd cannot hurt us. False (the
+ * reason in space_why) when it cannot. */
 static bool grow(struct st_header *h, uint64_t need)
 {
     uint64_t end = __atomic_load_n(&h->file_end.v, __ATOMIC_ACQUIRE);
     if (end >= need) {
         /* the thread that grew it mapped it first; only another process
          * on this file (a raw clone child) leaves parts unmapped here */
-        return st_fmap_at(&cur, need - 1) || map_upto(need);
+        if (st_fmap_at(&cur, need - 1) || map_upto(need))
+            return true;
+        space_why = ST_DROP_ADDR;
+        return false;
     }
+    space_why = ST_DROP_FILE;
     if (need > max_len)
         return false;
     uint64_t least = (need + GROW_MIN - 1) / GROW_MIN * GROW_MIN;
@@ -453,8 +470,10 @@ static bool grow(struct st_header *h, uint64_t need)
          * use to it. Parts mapped past the end are not touched before the
          * file reaches them. Doubling keeps growth rare; near a limit or
          * a full disk, take what is needed. */
-        if (st_fmap_upto(&cur, fd, target) ||
-            (least < target && st_fmap_upto(&cur, fd, target = least)))
+        if (!st_fmap_upto(&cur, fd, target) &&
+            !(least < target && st_fmap_upto(&cur, fd, target = least)))
+            space_why = ST_DROP_ADDR;
+        else
             ok = reserve(fd, end, target) == 0 ||
                  (least < target && reserve(fd, end, target = least) == 0);
         st_sys_close(fd);
@@ -469,8 +488,8 @@ static bool grow(struct st_header *h, uint64_t need)
     return true;
 }
 
-/* n bytes (a multiple of 16) of fresh, zeroed file space, or 0. The
- * block lies within one mapped part: one that
+/* n bytes (a multiple of 16) of fresh, zeroed file space, or 0 (the
+ * reason in space_why). The block lies within one mapped part: one that
  * would cross into the next part starts there, and the bytes skipped stay
  * unused (at most n; the parts double, so it is rare). */
 static uint64_t space(uint64_t n)
@@ -484,8 +503,10 @@ static uint64_t space(uint64_t n)
         unsigned k = st_part_of(from);
         while (k < ST_MAP_PARTS && from + n > st_part_start(k) + st_part_len(k))
             from = st_part_start(++k);
-        if (k >= ST_MAP_PARTS)
+        if (k >= ST_MAP_PARTS) {
+            space_why = ST_DROP_FILE;
             return 0;
+        }
         if (!grow(h, from + n))
             return 0;
         if (__atomic_compare_exchange_n(&h->alloc_end.v, &at, from + n, false,
@@ -514,8 +535,12 @@ static uint64_t install(uint64_t *where, uint64_t n)
 uint64_t *st_slot(int fd, bool create)
 {
     struct st_header *h = st_hdr();
-    if (!h || fd < 0 || (uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS)
+    if (!h || fd < 0)
         return NULL;
+    if ((uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS) {
+        space_why = ST_DROP_FD;
+        return NULL;
+    }
     uint64_t *dirp = st_at_in(h, h->dir_off);     /* in part 0 */
     uint64_t *entry = &dirp[(uint32_t)fd / ST_LEAF_SLOTS];
     uint64_t leaf = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
@@ -527,8 +552,10 @@ uint64_t *st_slot(int fd, bool create)
             return NULL;
     }
     uint64_t *slots = st_at_in(h, leaf);
-    if (!slots)
+    if (!slots) {
+        space_why = ST_DROP_ADDR;
         return NULL;
+    }
     return slots + ST_LEAF_POS((uint32_t)fd % ST_LEAF_SLOTS);
 }
 
@@ -696,6 +723,8 @@ static void *ring_rec(struct st_header *h, struct st_ring *r, uint64_t pos)
         return NULL;
     uint64_t off = install(&r->seg_off[k], n * r->rec_size);
     char *seg = off ? st_at_in(h, off) : NULL;
+    if (off && !seg)
+        space_why = ST_DROP_ADDR;
     return seg ? seg + idx * r->rec_size : NULL;
 }
 
@@ -724,13 +753,21 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
     uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
     if (npend)
         void_stale_claims(frame);
-    /* a record still claimed from an earlier lap is skipped, not taken:
-     * its writer may be writing it now */
-    for (int tries = 0; tries < 64; tries++) {
+    /* A record still claimed from an earlier lap is skipped, not taken:
+     * its writer may be writing it now. The claim gives up only after
+     * trying as many positions as the ring has records, each found held:
+     * every record taken by a writer that has not committed, so that none
+     * can be had without waiting for one of them; and a holder may never
+     * commit (a thread stopped for good in a signal handler, one that left
+     * a hook by siglongjmp and makes no other call), so waiting could last
+     * for ever. That alone is a ring's drop (ST_DROP_BUSY): it takes as
+     * many writers inside the ring at once as it has records. */
+    uint64_t tries = r->cap > 64 ? r->cap : 64;
+    while (tries-- > 0) {
         uint64_t p = __atomic_fetch_add(&r->head.v, 1, __ATOMIC_RELAXED);
         uint64_t *rec = ring_rec(h, r, p);
         if (!rec) {
-            st_drop();
+            st_drop(space_why);
             return NULL;
         }
         uint64_t w = __atomic_load_n(rec, __ATOMIC_ACQUIRE);
@@ -753,7 +790,7 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
         *pos = p;
         return rec;
     }
-    st_drop();
+    st_drop(ST_DROP_BUSY);
     return NULL;
 }
 

@@ -55,11 +55,15 @@ void st_trace_unmap(struct st_header *h);
 /* Unmaps everything (the tracer is off from now on). */
 void st_trace_close(void);
 
-/* Counts a change that could not be recorded (the file could not grow,
- * or be mapped). */
-void st_drop(void);
+/* Counts a change or record that could not be written, for a reason of
+ * enum st_drop_why. */
+void st_drop(unsigned why);
+/* Why this thread's last request for file space, a slot or a ring record
+ * failed (ST_DROP_FILE, ST_DROP_ADDR, ST_DROP_FD): for st_drop. */
+unsigned st_space_why(void);
 
-/* The slot word of fd, or NULL: no leaf yet (create: make the leaf). */
+/* The slot word of fd, or NULL: no leaf yet (create: make the leaf; when
+ * that fails, or fd is beyond the table, st_space_why says why). */
 uint64_t *st_slot(int fd, bool create);
 /* Calls fn for every slot that exists with fd in [lo, hi]. */
 void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),

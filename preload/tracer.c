@@ -101,14 +101,14 @@ static struct st_header *file(void)
 }
 
 /* fd's slot, making the file and the leaf when needed; NULL (counted as
- * dropped when the file is there but cannot grow) */
+ * dropped, with its reason, when the file is there) */
 static uint64_t *slot_for(int fd)
 {
     if (!file())
         return NULL;
     uint64_t *slot = st_slot(fd, true);
-    if (!slot)
-        st_drop();
+    if (!slot && fd >= 0)
+        st_drop(st_space_why());
     return slot;
 }
 
@@ -269,7 +269,7 @@ static bool publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
     uint32_t gran = st_rec_alloc(size);
     char *rec = gran ? st_at((uint64_t)gran * ST_GRANULE) : NULL;
     if (!rec) {
-        st_drop();
+        st_drop(gran ? ST_DROP_ADDR : st_space_why());
         return __atomic_compare_exchange_n(slot, &old, next_word(old, 0, ST_W_UNKNOWN),
                                            false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
     }

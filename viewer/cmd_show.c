@@ -146,9 +146,20 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci,
         printf(", %s%zu unknown: no access to /proc/%d/fd%s", color(C_YELLOW),
                snap_unknown_now(s), s->h.pid, color("0"));
     putchar('\n');
-    if (s->h.dropped.v || s->torn)
-        printf("  %s%" PRIu64 " records dropped by the tracer, %" PRIu64
-               " unreadable%s\n", color(C_YELLOW), s->h.dropped.v, s->torn, color("0"));
+    if (s->h.dropped.v || s->torn) {
+        /* "12 records dropped (the file could not grow: 10, unreadable: 2)" */
+        printf("  %s%" PRIu64 " record%s dropped", color(C_YELLOW), s->h.dropped.v + s->torn,
+               s->h.dropped.v + s->torn == 1 ? "" : "s");
+        const char *sep = " (";
+        for (unsigned i = 0; i <= DROP_UNREADABLE; i++) {
+            uint64_t n = i < ST_DROP_WHY_COUNT_ ? s->h.dropped.why[i] : s->torn;
+            if (n) {
+                printf("%s%s: %" PRIu64, sep, drop_words(i), n);
+                sep = ", ";
+            }
+        }
+        printf("%s%s\n", *sep == ',' ? ")" : "", color("0"));
+    }
     if (all && s->closed_lost)
         printf("  %s%" PRIu64 " older closed sockets overwritten in the history ring%s\n",
                color(C_YELLOW), s->closed_lost, color("0"));

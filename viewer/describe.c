@@ -213,6 +213,24 @@ const char *outcome_name(int outcome)
     return outcome > 0 && outcome < ST_CONN_COUNT_ ? n[outcome] : NULL;
 }
 
+static const char *const drop_names[][2] = {
+    [ST_DROP_FILE] = {"file_could_not_grow", "the file could not grow"},
+    [ST_DROP_ADDR] = {"address_space", "no room under RLIMIT_AS"},
+    [ST_DROP_BUSY] = {"ring_busy", "every ring record held by other writers"},
+    [ST_DROP_FD] = {"fd_beyond_table", "fd beyond the table"},
+    [DROP_UNREADABLE] = {"unreadable", "unreadable"},
+};
+
+const char *drop_key(unsigned why)
+{
+    return why <= DROP_UNREADABLE ? drop_names[why][0] : "unknown";
+}
+
+const char *drop_words(unsigned why)
+{
+    return why <= DROP_UNREADABLE ? drop_names[why][1] : "unknown";
+}
+
 void ms_text(uint64_t ns, char *buf, size_t size)
 {
     char d[32];

@@ -50,6 +50,12 @@ const char *outcome_name(int outcome);
  * 1,002 ms", "closed (was listening)", "closed (was connected, ECONNRESET,
  * unseen)" */
 void state_text(const struct st_sock *s, char *buf, size_t size);
+/* Why records were dropped (enum st_drop_why; DROP_UNREADABLE: what the
+ * reader could not copy): the JSON key ("file_could_not_grow") and words
+ * for the text ("the file could not grow"). */
+#define DROP_UNREADABLE ST_DROP_WHY_COUNT_
+const char *drop_key(unsigned why);
+const char *drop_words(unsigned why);
 /* ms with thousands separators: "1,002" */
 void ms_text(uint64_t ns, char *buf, size_t size);
 const char *call_name(int call);

@@ -138,6 +138,16 @@ void json_process_fields(FILE *f, bool *first, const struct snapshot *s)
     fprintf(f, "%" PRIu64, s->h.dropped.v + s->torn);
     if (s->no_access)
         json_bool(f, first, "no_access", true);
+    /* the same, by reason: the writer's reasons, and what we could not read */
+    json_key(f, first, "dropped_why");
+    bool in = true;
+    fputc('{', f);
+    for (unsigned i = 0; i < ST_DROP_WHY_COUNT_; i++) {
+        json_key(f, &in, drop_key(i));
+        fprintf(f, "%" PRIu64, s->h.dropped.why[i]);
+    }
+    json_key(f, &in, drop_key(DROP_UNREADABLE));
+    fprintf(f, "%" PRIu64 "}", s->torn);
 }
 
 void json_process(FILE *f, const struct snapshot *s)
