@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/sched.h>
 #include <sys/socket.h>
 
 #include "hooks.h"
@@ -48,8 +49,13 @@ static bool followed(long n)
  * ours (CLONE_VM: a thread) finds our page armed and stays in our file. */
 static long clone_call(long n, long a, long b, long c, long d, long e, long f)
 {
+    /* a child sharing our memory is a thread (or vfork-like): the child's
+     * start-up would tear down the parent's own mapping */
+    unsigned long flags = n == SYS_clone ? (unsigned long)a
+                        : n == SYS_clone3 && a ? (unsigned long)((const struct clone_args *)a)->flags
+                        : 0;
     long ret = st_next_syscall(n, a, b, c, d, e, f);
-    if (ret == 0) {
+    if (ret == 0 && !(flags & CLONE_VM)) {
         int saved = errno;
         st_newproc_child();
         errno = saved;

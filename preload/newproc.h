@@ -1,6 +1,7 @@
 /* newproc.h - whether this process is a copy made behind fork()'s back (a
  * raw clone, clone3 or fork system call, _Fork, an inline syscall
- * instruction), told before its first record, so that it never writes
+ * instruction), told before its first record (_Fork's and an inline
+ * clone's child at its first hooked call), so that it never writes
  * into its parent's file. */
 #ifndef SOCKTRACE_NEWPROC_H
 #define SOCKTRACE_NEWPROC_H
@@ -15,11 +16,10 @@ extern const uint32_t *st_self_mark;
 
 /* At start-up, once per program image: the page the kernel empties in a
  * child (MADV_WIPEONFORK, Linux 4.14). Without it st_self_mark never reads
- * zero and only fork()'s handler and the hooks of _Fork and syscall(2)
- * tell a child. */
+ * zero and only fork()'s handler and syscall(2)'s hook tell a child. */
 void st_newproc_arm(void);
 
-/* In a child (fork's handler, _Fork's and syscall(2)'s hooks, or the gate
+/* In a child (fork's handler, syscall(2)'s hook, or the gate
  * that found st_self_mark zero): takes the forked child's path once per
  * process, then arms the page again. A child that shares our memory (a
  * thread, vfork) reads the page nonzero and is left alone. */

@@ -66,7 +66,6 @@ struct st_real {
     int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
                             struct hostent **, int *);
     long (*syscall)(long, ...);
-    pid_t (*_Fork)(void);
 };
 
 extern struct st_real st_real;

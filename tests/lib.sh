@@ -204,7 +204,7 @@ print("none" if not v else "null" if v[-1] is None else v[-1])' "$2" "$3" <<<"$j
 # name). Addresses normalised to the viewer's text form.
 kernel_view() {
     local k
-    k=$(ss -H -n -a -p -A inet,unix 2>&1) || { echo "SS FAILED: $(head -1 <<<"$k")"; return 1; }
+    k=$(ss -H -n -a -p -A inet,unix 2>"$T/ss.err") || { echo "SS FAILED: $(head -1 "$T/ss.err")"; return 1; }
     awk -v pid="$1" -v fds="${2:-}" '
     function norm(a) {
         if (a ~ /^\*:\*$/ || a ~ /^0\.0\.0\.0:\*$/ || a ~ /^\[::\]:\*$/) return "-"

@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/.." || exit 1
 busy=()
 for _ in 1 2; do
-    nice -n 0 sh -c 'while :; do :; done' &
+    sh -c 'while :; do :; done' &
     busy+=($!)
 done
 trap 'kill "${busy[@]}" 2>/dev/null' EXIT

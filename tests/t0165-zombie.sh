@@ -80,7 +80,8 @@ closes: []" "$(show_states "$pid")"
         "$("$SOCKTRACE" ps | awk -v p="$pid" '{sub(/^[^0-9]*/, "")} $1 == p {print $3}')"
     check "$who: show says exited, 3 open at the end" "1" \
         "$("$SOCKTRACE" show "$pid" | grep -c "exited .*, 3 open at the end")"
-    check "$who: show marks no socket closed unseen" "0" "$("$SOCKTRACE" show "$pid" | grep -c unseen)"
+    check "$who: show (exit 0) marks no socket closed unseen" "0 0" \
+        "$("$SOCKTRACE" show "$pid" >"$T/show.txt"; echo $?) $(grep -c unseen "$T/show.txt")"
     check "$who: --verify: not running, exit 1" "1" "$(status "$SOCKTRACE" show "$pid" --verify)"
     check_cmd "  ... saying so" grep -q "pid $pid is not running" "$T/err"
 done

@@ -4,16 +4,18 @@
 start srv --traced "$EX/fork_server" 0 2
 pid=$(ready_pid srv)
 port=$(said srv | sed -n 's/^PORT //p')
-"$SOCKTRACE" events "$pid" -f --json >"$T/follow.jsonl" &
+# timeout(1): the hang guard; SIGTERM ends it
+timeout 300 "$SOCKTRACE" events "$pid" -f --json >"$T/follow.jsonl" &
 PIDS[follow]=$!
-watching "${PIDS[follow]}"
+for _ in $(seq 1200); do follow=$(pgrep -P "${PIDS[follow]}") && break; sleep 0.05; done
+watching "$follow"
 start c1 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
 start c2 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
 wait_for srv 'what=served' 2
 LD_PRELOAD="$PRELOAD" "$EX/client_ephemeral" 127.0.0.1 1 </dev/null >/dev/null 2>&1
 refused=$(ls -t "$SOCKTRACE_DIR" | head -1 | cut -d- -f1)
 # SIGTERM: its last look, after the signal, prints both accepts
-kill -TERM "${PIDS[follow]}"; wait "${PIDS[follow]}"; unset "PIDS[follow]"
+kill -TERM "$follow"; wait "${PIDS[follow]}"; unset "PIDS[follow]"
 accepts=$(python3 -c '
 import json, sys
 n = 0

@@ -41,6 +41,7 @@ ok = len(s) == 1 and s[0]["family"] == "inet" and s[0]["proto"] == "udp" and \
      s[0]["local"] in ("127.0.0.1:" + sys.argv[2], "127.0.0.1:" + sys.argv[3])
 print("yes" if ok else "no: %s" % s)' "$T/during$1.json" "$p1" "$p2")"
 }
+if ! wait_line '^A_ASLEEP' 60; then not_ok "A did not get into its stall"; said st | sed 's/^/#   /'; done_testing; exit 1; fi
 during 1
 # B and C run to the end while A is held (a writer that waited for A
 # would wait for the hang guard, and A_DONE would come first)

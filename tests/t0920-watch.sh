@@ -98,7 +98,7 @@ wait_for http CLIENT 9
 # logged; socat's children exit after their ends close), then SIGTERM:
 # a watcher's last look, after the signal, sees every call made
 for _ in $(seq 1200); do
-    ss -Htan | awk -v h=":$hport" -v f=":$fport" '$1 != "LISTEN" && $1 != "TIME-WAIT" && (index($4 " " $5, h " ") || index($4 " " $5, f " ")) {n++} END {exit n > 0}' && break
+    ss -Htan | awk -v h=":$hport" -v f=":$fport" '$1 != "LISTEN" && $1 != "TIME-WAIT" && (index($4 " " $5 " ", h " ") || index($4 " " $5 " ", f " ")) {n++} END {exit n > 0}' && break
     sleep 0.05
 done
 for w in all conn clos text piped flt sc; do kill -TERM "${PIDS[$w]}" 2>/dev/null; done

@@ -6,8 +6,8 @@
  * P1 is moved onto fd 100; socket Y is bound to P2. Then PATH is made,
  * "STALLING P1=.. P2=.." printed, and at once:
  *   thread A dup2s Y onto fd 100 (the stalled record);
- *   threads B and C, once the kernel shows A asleep in the stall, each
- *   run CYCLES socket+bind(port 0)+close cycles.
+ *   once the kernel shows A asleep in the stall, "A_ASLEEP" is printed
+ *   and threads B and C each run CYCLES socket+bind(port 0)+close cycles.
  * Prints "A_DONE" when A's dup2 returns (when the test removes PATH),
  * "B_DONE cycles=N" and the same for C as they finish, then
  * "READY pid=P" and it holds still until stdin closes.
@@ -47,7 +47,7 @@ static int bound(int *port)
 
 /* A is in the stall when the kernel shows its thread in a sleep call
  * (/proc/self/task/TID/syscall); a 60 s guard, then B and C go anyway
- * and the test sees A_DONE too early */
+ * and the test sees no A_ASLEEP */
 static void wait_for_a_asleep(void)
 {
     char path[64], buf[64];
@@ -62,8 +62,11 @@ static void wait_for_a_asleep(void)
             if (n > 0) {
                 buf[n] = 0;
                 long nr = strtol(buf, NULL, 10);
-                if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep)
+                if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep) {
+                    printf("A_ASLEEP\n");
+                    fflush(stdout);
                     return;
+                }
             }
         }
         struct timespec ms = {0, 1000 * 1000};
@@ -84,7 +87,6 @@ static void *writer_a(void *arg)
 static void *writer_bc(void *arg)
 {
     const char *name = arg;
-    wait_for_a_asleep();
     int i;
     for (i = 0; i < cycles; i++) {
         int port;
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     pthread_t a, b, c;
     pthread_create(&a, NULL, writer_a, NULL);
+    wait_for_a_asleep();
     pthread_create(&b, NULL, writer_bc, "B");
     pthread_create(&c, NULL, writer_bc, "C");
     pthread_join(b, NULL);
