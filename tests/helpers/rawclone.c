@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../examples/example.h"
+
 extern pid_t _Fork(void) __attribute__((weak));
 
 static int report_w;    /* a child writes one byte here once it has said */
@@ -67,18 +69,6 @@ static void child(const char *kind, int lfd, int ufd)
     while (read(hold_r, &c, 1) > 0)
         ;
     _exit(0);
-}
-
-static void say_sock(int fd)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    if (getsockname(fd, (struct sockaddr *)&a, &len))
-        die("getsockname");
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
-    printf("SOCK pid=%d fd=%d local=%s:%u peer=- x\n", (int)getpid(), fd, ip,
-           ntohs(a.sin_port));
 }
 
 static void *thread_main(void *arg)
@@ -232,9 +222,9 @@ int main(int argc, char **argv)
         wait_report(rep[0], (pid_t)pid, kind);
     }
     close(hold[0]);
-    say_sock(lfd);
-    say_sock(ufd);
-    say_sock(tfd);
+    ex_print_sock("x", lfd);
+    ex_print_sock("x", ufd);
+    ex_print_sock("x", tfd);
     printf("READY pid=%d\n", (int)getpid());
     char c;
     while (read(0, &c, 1) > 0)

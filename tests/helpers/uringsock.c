@@ -20,6 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../../examples/example.h"
+
 static int ring;
 static unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
 static struct io_uring_sqe *sqes;
@@ -98,18 +100,6 @@ static int ring_close(int fd)
     return run(&op);
 }
 
-static void say(int fd)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    if (getsockname(fd, (struct sockaddr *)&a, &len))
-        die("getsockname");
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &a.sin_addr, ip, sizeof ip);
-    printf("SOCK pid=%d fd=%d local=%s:%u peer=- x\n", (int)getpid(), fd, ip,
-           ntohs(a.sin_port));
-}
-
 /* no ring here: READY all the same, for the test to see why and skip */
 static int hold(void)
 {
@@ -140,8 +130,8 @@ int main(void)
         die("bind+listen");
     if (bind(ufd, (struct sockaddr *)&a, sizeof a))
         die("bind udp");
-    say(lfd);
-    say(ufd);
+    ex_print_sock("x", lfd);
+    ex_print_sock("x", ufd);
     printf("READY pid=%d\n", (int)getpid());
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
