@@ -169,7 +169,7 @@ static struct st_header *exec_mark(const char *path, int dirfd)
             /* fexecve, or execveat relative to a directory fd: the fd's name */
             char link[32];
             fd_link(link, dirfd);
-            ssize_t n = readlink(link, buf, sizeof buf - 1);
+            ssize_t n = st_sys_readlink(link, buf, sizeof buf - 1);
             buf[n > 0 ? n : 0] = 0;
         } else {
             copy_path(buf, sizeof buf, path);

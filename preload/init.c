@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "newproc.h"
+#include "outcome.h"
 #include "real.h"
 #include "startup.h"
 #include "tracedir.h"
@@ -39,8 +40,7 @@ static void warn(const char *what, const char *why)
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
     int saved = errno;
-    ssize_t w = write(2, line, (size_t)n);
-    (void)w;
+    st_sys_write(2, line, (size_t)n);
     errno = saved;
 }
 
@@ -154,7 +154,7 @@ static char *child_argv[64];
  * have been changing the table at the moment of fork; asking the kernel
  * makes that harmless, and nobody here waits for them. Reached through
  * st_newproc_child (newproc.c), once per child, however it was made. */
-void st_child_start(void)
+static void child_start(void)
 {
     st_tracer_after_fork();
     if (!st_on)
@@ -226,7 +226,7 @@ void st_child_start(void)
     errno = saved;
 }
 
-void st_warn_untraced(const char *why)
+static void warn_untraced(const char *why)
 {
     static int warned;
     if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
@@ -265,7 +265,9 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
         warn("trace directory path too long", NULL);
         goto out;
     }
-    st_newproc_arm();
+    st_newproc_arm(child_start);
+    st_on_untraced(warn_untraced);
+    st_on_close(st_outcome_closing, st_outcome_closed);
     if (pthread_atfork(NULL, NULL, st_newproc_child) != 0) {
         warn("pthread_atfork failed", NULL);
         goto out;

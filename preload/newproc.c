@@ -21,9 +21,11 @@ static uint32_t *page;
 /* set while a child takes its path: the hooks that come meanwhile (another
  * thread, a signal handler) pass through untraced rather than wait */
 static int switching;
+static void (*child_start)(void);
 
-void st_newproc_arm(void)
+void st_newproc_arm(void (*start)(void))
 {
+    child_start = start;
     int saved = errno;
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED && madvise(p, 4096, MADV_WIPEONFORK) != 0) {
@@ -46,7 +48,8 @@ void st_newproc_child(void)
         return;
     if (__atomic_exchange_n(&switching, 1, __ATOMIC_ACQUIRE))
         return;
-    st_child_start();
+    if (child_start)
+        child_start();
     if (page)
         __atomic_store_n(page, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&switching, 0, __ATOMIC_RELEASE);

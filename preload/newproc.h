@@ -16,8 +16,10 @@ extern const uint32_t *st_self_mark;
 
 /* At start-up, once per program image: the page the kernel empties in a
  * child (MADV_WIPEONFORK, Linux 4.14). Without it st_self_mark never reads
- * zero and only fork()'s handler and syscall(2)'s hook tell a child. */
-void st_newproc_arm(void);
+ * zero and only fork()'s handler and syscall(2)'s hook tell a child.
+ * child_start is what a child does to become a process of its own
+ * (init.c's), run once in each. */
+void st_newproc_arm(void (*child_start)(void));
 
 /* In a child (fork's handler, syscall(2)'s hook, or the gate
  * that found st_self_mark zero): takes the forked child's path once per
@@ -28,8 +30,5 @@ void st_newproc_child(void);
 /* The gate's slow path: st_self_mark read zero. True when the call that
  * asked is to be traced (this process has its own file now). */
 bool st_newproc_enter(void);
-
-/* init.c: what a forked child does to become a process of its own. */
-void st_child_start(void);
 
 #endif

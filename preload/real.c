@@ -142,6 +142,30 @@ int st_sys_close(int fd)
     return r;
 }
 
+ssize_t st_sys_write(int fd, const void *buf, size_t n)
+{
+    int saved = errno;
+    ssize_t r = syscall(SYS_write, fd, buf, n);
+    errno = saved;
+    return r;
+}
+
+ssize_t st_sys_pread(int fd, void *buf, size_t n, off_t off)
+{
+    int saved = errno;
+    ssize_t r = syscall(SYS_pread64, fd, buf, n, off);
+    errno = saved;
+    return r;
+}
+
+ssize_t st_sys_readlink(const char *path, char *buf, size_t n)
+{
+    int saved = errno;
+    ssize_t r = syscall(SYS_readlinkat, AT_FDCWD, path, buf, n);
+    errno = saved;
+    return r;
+}
+
 int st_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
     int saved = errno;

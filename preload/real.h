@@ -104,6 +104,9 @@ long st_syscall_hook(long n, ...);
  * sanitizer's included) sees one half of the pair. */
 int st_sys_open(const char *path, int flags, int mode);
 int st_sys_close(int fd);
+ssize_t st_sys_write(int fd, const void *buf, size_t n);
+ssize_t st_sys_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t st_sys_readlink(const char *path, char *buf, size_t n);
 int st_sys_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 int st_sys_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
 int st_sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len);

@@ -1,6 +1,8 @@
 /* tracedir.c - the trace directory: its path, its safety checks, the names
  * of the files in it, and how a process is told apart from a later one
- * with the same pid (its start time in /proc). */
+ * with the same pid (its start time in /proc). Its own reads go through
+ * syscall(), which in the preload is the private raw one (--wrap=syscall),
+ * so they never enter the exported read/open hooks. */
 #define _GNU_SOURCE
 #include "tracedir.h"
 
@@ -104,12 +106,12 @@ int st_proc_read(int pid, uint64_t *start, int *ppid, int *ended)
         snprintf(path, sizeof path, "/proc/%d/stat", pid);
     else
         snprintf(path, sizeof path, "/proc/self/stat");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         errno = saved;
         return -1;
     }
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = syscall(SYS_read, fd, buf, sizeof buf - 1);
     syscall(SYS_close, fd);
     errno = saved;
     if (n <= 0)
@@ -154,7 +156,7 @@ uint64_t st_ns_inode(int pid, const char *name)
         snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
     else
         snprintf(path, sizeof path, "/proc/self/ns/%s", name);
-    ssize_t n = readlink(path, buf, sizeof buf - 1);
+    ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, path, buf, sizeof buf - 1);
     if (n <= 0)
         return 0;
     buf[n] = 0;

@@ -360,7 +360,7 @@ int st_trace_reopen(void)
     ssize_t n;
     const char *why;
     if (link_name(name, sizeof name, proc.pid) != 0 ||
-        (n = readlink(name, target, sizeof target - 1)) <= 0)
+        (n = st_sys_readlink(name, target, sizeof target - 1)) <= 0)
         goto out;
     target[n] = 0;
     if (strchr(target, '/') || st_trace_name_parse(target, &pid, &start) != 0 ||
@@ -376,7 +376,7 @@ int st_trace_reopen(void)
     struct st_header h;
     if (st_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (uint64_t)st.st_size < sizeof h ||
-        pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+        st_sys_pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         goto out_close;
     if (memcmp(h.magic, ST_MAGIC, 8) || h.version != ST_VERSION ||
         h.header_size != sizeof h || h.pid != proc.pid ||

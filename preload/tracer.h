@@ -159,7 +159,11 @@ void st_name_push(int family, const uint8_t addr[16], const char *host,
                   uint64_t ns);
 
 /* One line on stderr, once per process: tracing is off from now on. */
-void st_warn_untraced(const char *why);
+/* What the write path tells the layers above it, which hand it these
+ * once at start-up (init.c): it never calls up into them. */
+void st_on_untraced(void (*fn)(const char *why));   /* no file: untraced */
+void st_on_close(void (*before)(struct st_sock *s, int fd),
+                 void (*after)(struct st_sock *s)); /* around a socket's close */
 
 /* Test hook (SOCKTRACE_TEST_STALL=FD:MS): a writer recording a change to
  * fd FD sleeps MS ms between building its records and publishing them. */

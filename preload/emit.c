@@ -1,0 +1,116 @@
+/* emit.c - the rings the hooks append to: events, closed sockets (history),
+ * name lookups; and the per-fd peer cache that keeps a datagram socket
+ * talking to one peer from recording it again and again. */
+#define _GNU_SOURCE
+#include "tracer.h"
+
+#include <string.h>
+
+#include "tracefile.h"
+#include "write_path.h"
+
+/* The last peer noted per fd (direct-mapped; (fd + 1) << 32 | hash): a
+ * datagram socket talking to one peer records it once. Forgotten when a
+ * new socket takes the fd number. */
+#define PEER_CACHE 4096
+static uint64_t peer_cache[PEER_CACHE];
+
+void st_peer_forget(int fd)
+{
+    if (fd >= 0)
+        __atomic_store_n(&peer_cache[fd % PEER_CACHE], 0, __ATOMIC_RELAXED);
+}
+
+void st_history(const struct st_sock *s)
+{
+    struct st_header *h = st_hdr();
+    uint64_t pos;
+    struct st_histrec *r = h ? st_ring_claim(&h->history, &pos) : NULL;
+    if (!r)
+        return;
+    struct st_histrec buf;
+    st_hist_encode(&buf, s);
+    st_store_words((char *)r + 8, (char *)&buf + 8, sizeof buf - 8);
+    st_ring_commit(r, pos);
+}
+
+void st_emit(int call, int fd, int fd2, long ret, int err,
+             const struct st_sock *s)
+{
+    static const struct st_addr none;
+    st_emit_addrs(call, fd, fd2, ret, err, s ? &s->local : &none,
+                  s ? &s->peer : &none, s ? s->sock_id : 0);
+}
+
+void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
+                   const struct st_addr *local, const struct st_addr *peer,
+                   uint64_t sock_id)
+{
+    struct st_header *h = st_file();
+    uint64_t pos;
+    struct st_evrec *r = h ? st_ring_claim(&h->events, &pos) : NULL;
+    if (!r)
+        return;
+    struct st_evrec ev;
+    ev.word = 0;
+    uint64_t t = st_before_loose();
+    ev.ns = t ? t : st_now();
+    ev.sock_id = sock_id;
+    ev.call = (uint16_t)call;
+    ev.reserved = 0;
+    ev.tid = st_tid();
+    ev.fd = fd;
+    ev.fd2 = fd2;
+    ev.ret = (int32_t)ret;
+    ev.err = ret < 0 ? err : 0;
+    st_caddr_from(&ev.local, local);
+    st_caddr_from(&ev.peer, peer);
+    st_store_words((char *)r + 8, (char *)&ev + 8, sizeof ev - 8);
+    st_ring_commit(r, pos);
+}
+
+bool st_peer_cached(int fd, uint32_t hash)
+{
+    uint64_t key = (uint64_t)(fd + 1) << 32 | hash;
+    return __atomic_load_n(&peer_cache[fd % PEER_CACHE], __ATOMIC_RELAXED) == key;
+}
+
+void st_peer_cache(int fd, uint32_t hash)
+{
+    __atomic_store_n(&peer_cache[fd % PEER_CACHE],
+                     (uint64_t)(fd + 1) << 32 | hash, __ATOMIC_RELAXED);
+}
+
+void st_name_push(int family, const uint8_t addr[16], const char *host,
+                  uint64_t ns)
+{
+    struct st_header *h = st_file();
+    if (!h)
+        return;
+    struct st_ring *r = &h->names;
+    /* a program that resolves the same name for every request must not
+     * push older names out: a pair already held is not written again (two
+     * threads resolving at once may both write it: harmless) */
+    uint64_t head = __atomic_load_n(&r->head.v, __ATOMIC_ACQUIRE);
+    uint64_t first = head > r->cap ? head - r->cap : 0;
+    size_t n = strnlen(host, ST_HOST_MAX - 1);
+    for (uint64_t i = head; i-- > first;) {
+        struct st_namerec rec;
+        if (st_ring_read(h, r, i, &rec) && rec.family == family &&
+            memcmp(rec.addr, addr, 16) == 0 && strncmp(rec.host, host, n) == 0 &&
+            rec.host[n] == 0)
+            return;
+    }
+    uint64_t pos;
+    struct st_namerec *slot = st_ring_claim(r, &pos);
+    if (!slot)
+        return;
+    struct st_namerec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.family = (uint16_t)family;
+    rec.ns = ns;
+    memcpy(rec.addr, addr, 16);
+    memcpy(rec.host, host, n);
+    st_store_words((char *)slot + 8, (char *)&rec + 8, sizeof rec - 8);
+    st_ring_commit(slot, pos);
+}

@@ -1,0 +1,195 @@
+/* slot.c - the slot protocol (trace_format.h): read a record through its
+ * slot word, publish the next version with one compare-and-swap. Everything
+ * else in the write path changes the table through these. */
+#define _GNU_SOURCE
+#include "tracer.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include "tracefile.h"
+#include "write_path.h"
+
+/* The file, made on the first call that needs it. */
+static void (*untraced)(const char *why);
+
+void st_on_untraced(void (*fn)(const char *why))
+{
+    untraced = fn;
+}
+
+struct st_header *st_file(void)
+{
+    struct st_header *h = st_hdr();
+    if (h)
+        return h;
+    const char *why = NULL;
+    h = st_trace_create(&why);
+    if (!h) {
+        __atomic_store_n(&st_on, 0, __ATOMIC_RELAXED);
+        if (untraced)
+            untraced(why);
+    }
+    return h;
+}
+
+/* fd's slot, making the file and the leaf when needed; NULL (counted as
+ * dropped, with its reason, when the file is there) */
+uint64_t *st_slot_for(int fd)
+{
+    if (!st_file())
+        return NULL;
+    uint64_t *slot = st_slot(fd, true);
+    if (!slot && fd >= 0)
+        st_drop(st_space_why());
+    return slot;
+}
+
+/* Copies the record slot word w names (reader protocol). ST_K_NONE for an
+ * empty or unknown slot; cur is then empty with a zero window. */
+int st_read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
+                        struct st_sock *cur)
+{
+    union {
+        struct st_rec_head head;
+        struct st_rec_large large;
+    } buf;
+    for (;;) {
+        uint64_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        *w = v;
+        if (!v || (v & ST_W_UNKNOWN) || !h) {
+            memset(cur, 0, sizeof *cur);
+            return ST_K_NONE;
+        }
+        const char *rec = st_at_in(h, (uint64_t)(uint32_t)(v & ST_W_GRAN_MASK) * ST_GRANULE);
+        if (!rec) {     /* not mapped here (filemap.h): cannot be read */
+            memset(cur, 0, sizeof *cur);
+            return ST_K_NONE;
+        }
+        st_load_words(&buf.head, rec, sizeof buf.head);
+        uint16_t size = buf.head.size == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL;
+        st_load_words((char *)&buf + sizeof buf.head, rec + sizeof buf.head,
+                      size - (uint32_t)sizeof buf.head);
+        if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v)
+            continue;   /* replaced while we copied: read the new one */
+        st_rec_decode(&buf, cur);
+        return (v & ST_W_TOMB) ? ST_K_TOMB : ST_K_LIVE;
+    }
+}
+
+int st_read_slot(const uint64_t *slot, uint64_t *w, struct st_sock *cur)
+{
+    return st_read_slot_in(st_hdr(), slot, w, cur);
+}
+
+bool st_get_in(struct st_header *h, int fd, struct st_sock *s)
+{
+    if (!h || fd < 0 || (uint32_t)fd >= h->dir_entries * h->leaf_slots)
+        return false;
+    const uint64_t *dirp = st_at_in(h, h->dir_off);
+    uint64_t leaf = __atomic_load_n(&dirp[(uint32_t)fd / h->leaf_slots], __ATOMIC_ACQUIRE);
+    const uint64_t *slots = leaf ? st_at_in(h, leaf) : NULL;
+    uint64_t w;
+    return slots && st_read_slot_in(h, slots + ST_LEAF_POS((uint32_t)fd % h->leaf_slots),
+                                 &w, s) == ST_K_LIVE;
+}
+
+static uint64_t next_word(uint64_t old, uint32_t gran, uint64_t marks)
+{
+    uint64_t gen = ((old >> ST_W_GEN_SHIFT) + 1) & ST_W_GEN_MASK;
+    return gen << ST_W_GEN_SHIFT | gran | marks;
+}
+
+static bool is_inet_dgram(const struct st_sock *s)
+{
+    return s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6);
+}
+
+/* The slot word's hints for a socket in state s. */
+static uint64_t hints_of(const struct st_sock *s)
+{
+    uint64_t w = 0;
+    if (s->state == ST_STATE_CONNECTING ||
+        (is_inet_dgram(s) && (!(s->flags & ST_SF_LOCAL_DONE) || s->local.port == 0)))
+        w |= ST_W_HINT_SEND;
+    if (is_inet_dgram(s) && s->state != ST_STATE_CONNECTED)
+        w |= ST_W_HINT_PEERS;
+    return w;
+}
+
+unsigned st_watch(int fd)
+{
+    if (fd < 0)
+        return 0;
+    if ((uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS)
+        return ST_W_SEND | ST_W_PEERS;
+    uint64_t w = st_word(fd);
+    if (!w || (w & (ST_W_TOMB | ST_W_UNKNOWN)))
+        return 0;
+    return ((w & ST_W_HINT_SEND) ? ST_W_SEND : 0) | ((w & ST_W_HINT_PEERS) ? ST_W_PEERS : 0);
+}
+
+/* Publishes s in place of the version old names, with the given marks
+ * (ST_W_TOMB for a closed socket; ST_W_CLOSING carried over a close in
+ * flight). When the file cannot grow the slot is marked unknown and the
+ * change is counted as dropped. False when the slot no longer holds old. */
+bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
+                    uint64_t marks)
+{
+    uint16_t size = st_rec_size(s);
+    uint32_t gran = st_rec_alloc(size);
+    char *rec = gran ? st_at((uint64_t)gran * ST_GRANULE) : NULL;
+    if (!rec) {
+        st_drop(gran ? ST_DROP_ADDR : st_space_why());
+        return __atomic_compare_exchange_n(slot, &old, next_word(old, 0, ST_W_UNKNOWN),
+                                           false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    }
+    /* the record may be one a reader is still copying from its old
+     * place: our stores must not be seen before what freed it */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    union {
+        struct st_rec_small small;
+        struct st_rec_large large;
+    } buf;
+    st_rec_encode(&buf, size, s);
+    st_store_words(rec, &buf, size);
+    st_test_stall(s->fd);
+    if (!(marks & ST_W_TOMB))
+        marks |= hints_of(s);
+    if (!__atomic_compare_exchange_n(slot, &old,
+                                     next_word(old, gran, marks),
+                                     false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+        st_rec_free(gran, size);
+        return false;
+    }
+    uint32_t old_gran = (uint32_t)(old & ST_W_GRAN_MASK);
+    const struct st_rec_head *oh =
+        old_gran && !(old & ST_W_UNKNOWN) ? st_at((uint64_t)old_gran * ST_GRANULE) : NULL;
+    if (oh) {
+        /* unlinked: ours alone now */
+        uint16_t osize = __atomic_load_n(&oh->size, __ATOMIC_RELAXED);
+        st_rec_free(old_gran, osize == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL);
+    }
+    return true;
+}
+
+uint64_t st_word(int fd)
+{
+    uint64_t *slot = st_slot(fd, false);
+    return slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+}
+
+bool st_get_at(int fd, struct st_sock *s, uint64_t *word)
+{
+    uint64_t *slot = st_slot(fd, false), w = 0;
+    bool live = slot && st_read_slot(slot, &w, s) == ST_K_LIVE;
+    *word = w;
+    return live;
+}
+
+bool st_get(int fd, struct st_sock *s)
+{
+    uint64_t *slot = st_slot(fd, false), w;
+    return slot && st_read_slot(slot, &w, s) == ST_K_LIVE;
+}
+
