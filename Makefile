@@ -29,7 +29,8 @@ BASE     += -idirafter $(DEPS_INC)
 DEPS      = $(if $(wildcard /usr/include/uthash.h /usr/local/include/uthash.h $(DEPS_INC)/uthash.h),,deps)
 
 PRELOAD_SRC = $(wildcard preload/*.c)
-VIEWER_SRC  = $(wildcard viewer/*.c) preload/tracedir.c preload/sockaddr_conv.c preload/codec.c
+VIEWER_SRC  = $(wildcard viewer/*.c) preload/tracedir.c preload/sockaddr_conv.c preload/codec.c \
+              preload/trace_read.c
 PRELOAD_OBJ = $(PRELOAD_SRC:%.c=$(B)/obj/%.o)
 PRELOAD_SAN = $(PRELOAD_SRC:%.c=$(B)/san/%.o)
 VIEWER_OBJ  = $(VIEWER_SRC:%.c=$(B)/obj/%.o)

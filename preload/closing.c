@@ -10,6 +10,7 @@
 
 #include "real.h"
 #include "tracefile.h"
+#include "file_space.h"
 #include "write_path.h"
 
 static void (*closing)(struct st_sock *s, int fd);

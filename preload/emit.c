@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tracefile.h"
+#include "ring.h"
 #include "write_path.h"
 
 /* The last peer noted per fd (direct-mapped; (fd + 1) << 32 | hash): a
@@ -53,8 +54,7 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
         return;
     struct st_evrec ev;
     ev.word = 0;
-    uint64_t t = st_before_loose();
-    ev.ns = t ? t : st_now();
+    ev.ns = st_call_ns();
     ev.sock_id = sock_id;
     ev.call = (uint16_t)call;
     ev.reserved = 0;
@@ -94,9 +94,10 @@ void st_name_push(int family, const uint8_t addr[16], const char *host,
     uint64_t head = __atomic_load_n(&r->head.v, __ATOMIC_ACQUIRE);
     uint64_t first = head > r->cap ? head - r->cap : 0;
     size_t n = strnlen(host, ST_HOST_MAX - 1);
+    struct st_view v = st_view_of(h);
     for (uint64_t i = head; i-- > first;) {
         struct st_namerec rec;
-        if (st_ring_read(h, r, i, &rec) && rec.family == family &&
+        if (st_ring_copy(&v, r, i, &rec, sizeof rec) == ST_RING_REC_OK && rec.family == family &&
             memcmp(rec.addr, addr, 16) == 0 && strncmp(rec.host, host, n) == 0 &&
             rec.host[n] == 0)
             return;

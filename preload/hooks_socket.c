@@ -1,6 +1,6 @@
 /* hooks_socket.c - the calls that create sockets and give them endpoints:
- * socket, socketpair, bind, listen, connect, accept, accept4, shutdown,
- * getsockname, getpeername, getsockopt, setsockopt. Each calls the real
+ * socket, socketpair, bind, listen, connect, accept, accept4, shutdown
+ * (the calls that ask about a socket are hooks_query.c's). Each calls the real
  * function first, then records; errno and the caller's buffers are
  * always what libc left. */
 #define _GNU_SOURCE
@@ -14,10 +14,6 @@
 #include "sockaddr_conv.h"
 #include "tracefile.h"
 #include "tracer.h"
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
 
 #define TYPE_MASK (~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 
@@ -287,7 +283,7 @@ ST_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (!NEED(connect))
         return (int)syscall(SYS_connect, fd, sa, len);
     bool on = st_active();
-    uint64_t base = on ? st_word(fd) : 0, t_lo = on ? st_now() : 0;
+    uint64_t base = on ? st_word(fd) : 0, t_lo = on ? st_before() : 0;
     int ret = REAL(connect)(fd, sa, len);
     int err = errno;
     if (on) {
@@ -420,97 +416,6 @@ ST_EXPORT int shutdown(int fd, int how)
                               : st_get(fd, &s);
         if (known)
             st_emit(ST_CALL_SHUTDOWN, fd, how, ret, err, &s);
-    }
-    errno = err;
-    return ret;
-}
-
-/* A connect in progress is settled by what the kernel tells the program:
- * its own calls tell us, at no cost (getpeername's answer; its ENOTCONN,
- * while the connect may still be running, costs one TCP_INFO read). */
-static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
-{
-    bool on = st_active();
-    uint64_t base = on ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = call == ST_CALL_GETSOCKNAME ? REAL(getsockname)(fd, sa, len)
-                                          : REAL(getpeername)(fd, sa, len);
-    int err = errno;
-    if (on && st_hdr()) {
-        struct st_sock s;
-        bool known = st_get(fd, &s);
-        if (known && call == ST_CALL_GETPEERNAME && s.outcome == ST_CONN_PENDING &&
-            (ret == 0 || err == ENOTCONN))
-            st_told(fd, base, t_lo, ret == 0 ? ST_TOLD_CONNECTED : ST_TOLD_NOTHING,
-                    0, &s);
-        if (known || ret == 0)
-            st_emit(call, fd, -1, ret, err, known ? &s : NULL);
-    }
-    errno = err;
-    return ret;
-}
-
-ST_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
-{
-    if (!NEED(getsockname))
-        return (int)syscall(SYS_getsockname, fd, sa, len);
-    return name_hook(ST_CALL_GETSOCKNAME, fd, sa, len);
-}
-
-ST_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
-{
-    if (!NEED(getpeername))
-        return (int)syscall(SYS_getpeername, fd, sa, len);
-    return name_hook(ST_CALL_GETPEERNAME, fd, sa, len);
-}
-
-/* SO_ERROR is how most programs learn a non-blocking connect's outcome;
- * the value it returned is the socket's connect error (or, once
- * connected, the error its connection ended with). */
-ST_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
-{
-    if (!NEED(getsockopt))
-        return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
-    bool watch = level == SOL_SOCKET && name == SO_ERROR && st_active();
-    uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = REAL(getsockopt)(fd, level, name, val, len);
-    int err = errno;
-    struct st_sock s;
-    if (ret == 0 && base && val && len && *len >= sizeof(int) && st_get(fd, &s)) {
-        int e;
-        memcpy(&e, val, sizeof e);
-        bool was_pending = s.outcome == ST_CONN_PENDING || s.state == ST_STATE_CONNECTING;
-        if (e ? st_told(fd, base, t_lo, ST_TOLD_ERROR, e, &s)
-              : was_pending && (st_told(fd, base, t_lo, ST_TOLD_NOTHING, 0, &s), true))
-            st_emit(ST_CALL_GETSOCKOPT, fd, e, ret, err, &s);
-    }
-    errno = err;
-    return ret;
-}
-
-static bool no_port_apply(struct st_sock *s, int fd, void *arg)
-{
-    (void)fd;
-    uint32_t was = s->flags;
-    s->flags = *(const int *)arg ? (s->flags | ST_SF_NO_PORT) : (s->flags & ~ST_SF_NO_PORT);
-    return s->flags != was;
-}
-
-ST_EXPORT int setsockopt(int fd, int level, int name, const void *val,
-                         socklen_t len)
-{
-    if (!NEED(setsockopt))
-        return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
-    bool watch = level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT &&
-                 len >= sizeof(int) && st_active();
-    uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
-    int ret = REAL(setsockopt)(fd, level, name, val, len);
-    int err = errno;
-    struct st_sock s;
-    if (ret == 0 && watch && base) {
-        int on;
-        memcpy(&on, val, sizeof on);
-        if (st_change(fd, base, t_lo, no_port_apply, &on, &s) || s.sock_id)
-            st_emit(ST_CALL_SETSOCKOPT, fd, on, ret, err, &s);
     }
     errno = err;
     return ret;

@@ -19,6 +19,8 @@
 #include "startup.h"
 #include "tracedir.h"
 #include "tracefile.h"
+#include "file_space.h"
+#include "ring.h"
 #include "tracer.h"
 
 #define HISTORY_DEFAULT (2u << 20)
@@ -114,9 +116,10 @@ static void copy_names(struct st_header *ph)
     struct st_ring *r = &ph->names;
     uint64_t head = __atomic_load_n(&r->head.v, __ATOMIC_ACQUIRE);
     uint64_t first = head > r->cap ? head - r->cap : 0;
+    struct st_view v = st_view_of(ph);
     for (uint64_t i = first; i < head; i++) {
         struct st_namerec rec;
-        if (!st_ring_read(ph, r, i, &rec))
+        if (st_ring_copy(&v, r, i, &rec, sizeof rec) != ST_RING_REC_OK)
             continue;   /* the parent runs on: written over meanwhile */
         rec.host[ST_HOST_MAX - 1] = 0;
         st_name_push(rec.family, rec.addr, rec.host, rec.ns);
@@ -160,6 +163,8 @@ static void child_start(void)
     if (!st_on)
         return;
     int saved = errno;
+    st_ring_forget();
+    st_space_forget();
     struct st_header *parent = st_trace_forget();
     struct st_procinfo p;
     if (!parent) {

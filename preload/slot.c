@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tracefile.h"
+#include "file_space.h"
 #include "write_path.h"
 
 /* The file, made on the first call that needs it. */
@@ -50,30 +51,19 @@ uint64_t *st_slot_for(int fd)
 int st_read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
                         struct st_sock *cur)
 {
-    union {
-        struct st_rec_head head;
-        struct st_rec_large large;
-    } buf;
-    for (;;) {
-        uint64_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-        *w = v;
-        if (!v || (v & ST_W_UNKNOWN) || !h) {
-            memset(cur, 0, sizeof *cur);
-            return ST_K_NONE;
-        }
-        const char *rec = st_at_in(h, (uint64_t)(uint32_t)(v & ST_W_GRAN_MASK) * ST_GRANULE);
-        if (!rec) {     /* not mapped here (filemap.h): cannot be read */
-            memset(cur, 0, sizeof *cur);
-            return ST_K_NONE;
-        }
-        st_load_words(&buf.head, rec, sizeof buf.head);
-        uint16_t size = buf.head.size == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL;
-        st_load_words((char *)&buf + sizeof buf.head, rec + sizeof buf.head,
-                      size - (uint32_t)sizeof buf.head);
-        if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v)
-            continue;   /* replaced while we copied: read the new one */
-        st_rec_decode(&buf, cur);
-        return (v & ST_W_TOMB) ? ST_K_TOMB : ST_K_LIVE;
+    if (!h) {
+        *w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+        memset(cur, 0, sizeof *cur);
+        return ST_K_NONE;
+    }
+    struct st_view v = st_view_of(h);
+    switch (st_slot_copy(&v, slot, 0, w, cur)) {
+    case ST_SLOT_LIVE:
+        return ST_K_LIVE;
+    case ST_SLOT_TOMB:
+        return ST_K_TOMB;
+    default:    /* empty, unknown, or not mapped here (filemap.h) */
+        return ST_K_NONE;
     }
 }
 

@@ -13,6 +13,7 @@
 #include "real.h"
 #include "sockaddr_conv.h"
 #include "tracefile.h"
+#include "file_space.h"
 #include "write_path.h"
 
 static void sweep_one(int fd, uint64_t *slot, void *arg)

@@ -10,6 +10,7 @@
 
 #include "newproc.h"
 #include "tracefile.h"
+#include "file_space.h"
 #include "write_path.h"
 
 int st_on;
@@ -20,6 +21,11 @@ int st_tcpinfo = 1;
 static __thread int in_vfork_child TLS;
 static __thread int cached_tid TLS;
 static __thread uint64_t last_ns TLS;
+/* A clock reading taken after the real call of the hook running now, 0
+ * while there is none: an event is stamped with it, or with a reading of
+ * its own. A hook's start (st_before, st_before_loose) clears it, so no
+ * event carries the time of an earlier call. */
+static __thread uint64_t call_ns TLS;
 static __thread uint64_t id_next TLS, id_end TLS;
 
 bool st_active(void)
@@ -34,7 +40,7 @@ bool st_active(void)
     return true;
 }
 
-uint64_t st_now(void)
+static uint64_t clock_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,14 +49,29 @@ uint64_t st_now(void)
     return t;
 }
 
+uint64_t st_now(void)
+{
+    uint64_t t = clock_now();
+    call_ns = t;
+    return t;
+}
+
 uint64_t st_before(void)
 {
-    return st_now();
+    call_ns = 0;
+    return clock_now();
 }
 
 uint64_t st_before_loose(void)
 {
+    call_ns = 0;
     return last_ns;
+}
+
+uint64_t st_call_ns(void)
+{
+    uint64_t t = call_ns;
+    return t ? t : st_now();
 }
 
 int st_tid(void)

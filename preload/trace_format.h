@@ -109,13 +109,31 @@
  * record is: s1 = exec_seq (acquire), skip when odd, copy, acquire fence,
  * good when exec_seq == s1.
  *
- * Reader steps for slot N: w1 = slot (acquire); skip 0 and ST_W_TOMB, and
- * show ST_W_UNKNOWN as "unknown" (a change could not be recorded); copy
- * the record's head at the granule, then `size` bytes; acquire fence; w2 =
- * slot; the copy is good when w1 == w2 (retry otherwise). Entries that
- * share a sock_id are one socket (dup): every alias takes the endpoints
- * and state of the one with the latest t_hi, since a change is recorded
- * on the fd it was made through.
+ * Reader of slot N (trace_read.c, st_slot_copy; every reader uses it):
+ *   1. w1 = slot (acquire). 0: no socket ever; ST_W_UNKNOWN: show
+ *      "unknown" (a change could not be recorded); otherwise the record is
+ *      at granule w1 & ST_W_GRAN_MASK.
+ *   2. copy the record's head (relaxed word loads). Its `size` may be torn
+ *      (the record was freed and reused meanwhile): use it only when it is
+ *      ST_REC_SMALL or ST_REC_LARGE and the record lies inside the file.
+ *   3. copy the rest, acquire fence, w2 = slot (relaxed). w1 != w2: the
+ *      copy may be torn, go to 1. w1 == w2: the copy is good (a record is
+ *      never changed once published); a bad size then means a corrupt file.
+ *   4. ST_W_TOMB: the socket closed there last (not open). ST_W_CLOSING:
+ *      a close, dup2 or dup3 of N is running; until it publishes the
+ *      tombstone the socket is open, and a reader shows it as open.
+ * Entries that share a sock_id are one socket (dup): every alias takes the
+ * endpoints and state of the one with the latest t_hi, since a change is
+ * recorded on the fd it was made through.
+ *
+ * Free records and id blocks. A record replaced by a newer version goes
+ * to a free list per size: free_small / free_large hold tag << 32 |
+ * granule of the top record, whose first word holds the next granule; the
+ * tag changes on every pop, so a compare-and-swap on a head that was
+ * popped and pushed back in between fails. Each thread keeps up to two
+ * free records of each size of its own (lost when it ends, never in a
+ * list twice). Socket ids are unique per file: a thread takes a block of
+ * 256 with a fetch-add on next_id_block and hands them out alone.
  *
  * Rings (events, closed sockets, name lookups) hold fixed-size records whose
  * first 8 bytes are a commit word: (position + 1) << 2 | ST_RING_*. Writers
@@ -129,10 +147,24 @@
  * that thread's next call. Position p lives at p % cap; segment k holds
  * positions [cap0 << (k-1), cap0 << k) (segment 0: [0, cap0)) and is
  * allocated when first reached, so a quiet process keeps a small file.
- * Reader: for p from max(0, head - cap) to head - 1: read the word
- * (acquire), skip unless it is committed with position p, copy, acquire
- * fence, re-read the word; a changed word means overwritten while read.
- * `head - cap` (when positive) is how many records the ring overwrote.
+ * Reader of a ring (trace_read.c, st_ring_copy), for p from
+ * max(0, head - cap) to head - 1 (`head - cap`, when positive, is how many
+ * records the ring overwrote):
+ *   1. the segment offset of p (acquire; 0: not reached), bounded by the
+ *      file; w1 = the record's word (acquire).
+ *   2. w1 == (p + 1) << 2 | ST_RING_COMMITTED: copy the record's first
+ *      bytes (as many as the reader knows: rec_size may be larger),
+ *      acquire fence, w2 = the word; w1 == w2: good, else written over.
+ *   3. otherwise: a later position (w1 >> 2 > p + 1): written over;
+ *      claimed for p: being written (look again, or count it torn: its
+ *      writer may have stopped); anything else: nothing for p.
+ *
+ * Versions. `version` is the format the writer wrote, `min_reader` the
+ * oldest reader that can read it. A later format that only adds (fields
+ * at the header's end, with a larger header_size; bytes at the end of a
+ * ring record, with a larger rec_size; reserved space) keeps min_reader,
+ * and a reader of an older version reads what it knows and skips the
+ * rest. The magic does not change with the version.
  *
  * Times in records are CLOCK_MONOTONIC ns; `clock_real_ns - clock_mono_ns`
  * converts them to CLOCK_REALTIME. Header times are CLOCK_REALTIME.
@@ -143,11 +175,16 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define ST_MAGIC        "SOCKTRC1"      /* 8 bytes, no terminator stored */
-#define ST_VERSION      5u              /* 3: lock-free table and rings;
+#define ST_MAGIC        "SOCKTRCF"      /* 8 bytes, no terminator stored;
+                                           before version 6 the last byte
+                                           was a digit */
+#define ST_VERSION      6u              /* 3: lock-free table and rings;
                                            4: connect outcomes;
                                            5: dropped by reason, the file
-                                           mapped in parts (ST_SEG0) */
+                                           mapped in parts (ST_SEG0);
+                                           6: min_reader, longer headers
+                                           and ring records readable */
+#define ST_VERSION_READ 6u              /* the oldest format read */
 #define ST_ENDIAN_MARK  0x01020304u
 #define ST_PAGE         4096u
 #define ST_CMDLINE_MAX  2048u
@@ -423,7 +460,8 @@ struct st_drops {
 /* A ring's descriptor, in the header. 256 bytes. */
 struct st_ring {
     struct st_line head;    /* positions ever reserved */
-    uint32_t rec_size;      /* bytes per record */
+    uint32_t rec_size;      /* bytes per record: a reader takes records
+                               longer than its own and reads their start */
     uint32_t cap;           /* records when fully grown: cap0 << (nsegs-1) */
     uint32_t cap0;          /* records in segment 0 */
     uint32_t nsegs;
@@ -435,7 +473,8 @@ struct st_ring {
 struct st_header {
     char     magic[8];      /* ST_MAGIC */
     uint32_t version;       /* ST_VERSION */
-    uint32_t header_size;   /* sizeof(struct st_header) */
+    uint32_t header_size;   /* sizeof(struct st_header): a reader takes a
+                               larger one (fields it does not know) */
     uint32_t endian;        /* ST_ENDIAN_MARK */
     uint32_t flags;         /* ST_HF_* */
     int32_t  pid;
@@ -467,7 +506,11 @@ struct st_header {
     uint64_t exec_call_ns;  /* CLOCK_REALTIME when that exec call started */
     char     exec_path[ST_EXEC_PATH_MAX];   /* the path or file it named,
                                NUL-terminated, cut; "" when unreadable */
-    uint8_t  reserved[16];
+    uint32_t min_reader;    /* the oldest reader version that can read this
+                               file: a later format that only adds (at the
+                               header's end, a ring record's end, in
+                               reserved space) keeps it at 6 */
+    uint8_t  reserved[12];
     /* written all the time, each word on a line of its own */
     struct st_drops dropped;    /* changes and records not written */
     struct st_line file_end;    /* bytes of the file that exist */

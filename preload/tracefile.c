@@ -1,5 +1,5 @@
-/* tracefile.c - creates, maps and grows the trace file and hands out its
- * space. The file grows with posix_fallocate (a store into a hole of a full
+/* tracefile.c - creates, maps, re-opens after exec and grows the trace
+ * file (file_space.c hands out its space, ring.c writes its rings). It grows with posix_fallocate (a store into a hole of a full
  * file system would kill the host with SIGBUS) and is mapped part by part
  * as it does (filemap.c), so no pointer ever moves. No fd stays open. */
 #define _GNU_SOURCE
@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -17,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
 #include "filemap.h"
 #include "real.h"
 #include "tracedir.h"
@@ -171,23 +169,14 @@ void *st_at(uint64_t off)
     return st_at_in(st_hdr(), off);
 }
 
-/* Why this thread's last request for space failed (enum st_drop_why). */
-static __thread unsigned space_why __attribute__((tls_model("initial-exec")));
-
-unsigned st_space_why(void)
+static const void *view_at(void *h, uint64_t off)
 {
-    return space_why;
+    return st_at_in(h, off);
 }
 
-void st_drop(unsigned why)
+struct st_view st_view_of(struct st_header *h)
 {
-    struct st_header *h = st_hdr();
-    if (!h)
-        return;
-    if (why >= ST_DROP_WHY_COUNT_)
-        why = ST_DROP_FILE;
-    __atomic_add_fetch(&h->dropped.why[why], 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&h->dropped.v, 1, __ATOMIC_RELAXED);
+    return (struct st_view){.at = view_at, .ctx = h};
 }
 
 /* Reserves [from, to) of the file. ftruncate past RLIMIT_FSIZE would send
@@ -311,6 +300,7 @@ struct st_header *st_trace_create(const char **why)
     memcpy(h->magic, ST_MAGIC, 8);
     h->version = ST_VERSION;
     h->header_size = sizeof *h;
+    h->min_reader = ST_VERSION_READ;
     h->endian = ST_ENDIAN_MARK;
     h->start_ns = proc.now_ns;
     h->clock_real_ns = st_clock_ns(CLOCK_REALTIME);
@@ -378,9 +368,9 @@ int st_trace_reopen(void)
         (uint64_t)st.st_size < sizeof h ||
         st_sys_pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         goto out_close;
-    if (memcmp(h.magic, ST_MAGIC, 8) || h.version != ST_VERSION ||
-        h.header_size != sizeof h || h.pid != proc.pid ||
-        h.rec_small != ST_REC_SMALL || h.rec_large != ST_REC_LARGE ||
+    char unreadable[128];
+    if (st_header_check(&h, (uint64_t)st.st_size, unreadable, sizeof unreadable) != 0 ||
+        h.version != ST_VERSION || h.header_size != sizeof h || h.pid != proc.pid ||
         h.file_end.v > (uint64_t)st.st_size || h.alloc_end.v > h.file_end.v ||
         h.dir_off != ST_PAGE || h.dir_entries != ST_DIR_ENTRIES ||
         h.leaf_slots != ST_LEAF_SLOTS)
@@ -406,14 +396,9 @@ out:
     return r;
 }
 
-static __thread int npend __attribute__((tls_model("initial-exec")));
-static __thread uint64_t rcache[2] __attribute__((tls_model("initial-exec")));
-
 struct st_header *st_trace_forget(void)
 {
     struct st_header *h = st_hdr();
-    npend = 0;     /* claims in the parent's rings are not ours to void */
-    rcache[0] = rcache[1] = 0;  /* nor its records ours to use */
     if (!h)
         return NULL;
     /* the parent's parts, for the child to read from until st_trace_unmap
@@ -434,17 +419,12 @@ void st_trace_unmap(struct st_header *h)
         st_fmap_unmap(&parent);
 }
 
-void st_trace_close(void)
-{
-    st_trace_unmap(st_trace_forget());
-}
-
 /* Makes the file at least `need` bytes long, and mapped here that far.
  * Threads may do this at the same time: both extend, and file_end only
  * ever grows. The file is opened again by name: no fd is kept between
  * calls, so a program that closes every fd cannot hurt us. False (the
- * reason in space_why) when it cannot. */
-static bool grow(struct st_header *h, uint64_t need)
+ * reason in *why) when it cannot. */
+bool st_trace_grow(struct st_header *h, uint64_t need, unsigned *why)
 {
     uint64_t end = __atomic_load_n(&h->file_end.v, __ATOMIC_ACQUIRE);
     if (end >= need) {
@@ -452,10 +432,10 @@ static bool grow(struct st_header *h, uint64_t need)
          * on this file (a raw clone child) leaves parts unmapped here */
         if (st_fmap_at(&cur, need - 1) || map_upto(need))
             return true;
-        space_why = ST_DROP_ADDR;
+        *why = ST_DROP_ADDR;
         return false;
     }
-    space_why = ST_DROP_FILE;
+    *why = ST_DROP_FILE;
     if (need > max_len)
         return false;
     uint64_t least = (need + GROW_MIN - 1) / GROW_MIN * GROW_MIN;
@@ -472,7 +452,7 @@ static bool grow(struct st_header *h, uint64_t need)
          * a full disk, take what is needed. */
         if (!st_fmap_upto(&cur, fd, target) &&
             !(least < target && st_fmap_upto(&cur, fd, target = least)))
-            space_why = ST_DROP_ADDR;
+            *why = ST_DROP_ADDR;
         else
             ok = reserve(fd, end, target) == 0 ||
                  (least < target && reserve(fd, end, target = least) == 0);
@@ -486,329 +466,4 @@ static bool grow(struct st_header *h, uint64_t need)
                                         __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
         ;
     return true;
-}
-
-/* n bytes (a multiple of 16) of fresh, zeroed file space, or 0 (the
- * reason in space_why). The block lies within one mapped part: one that
- * would cross into the next part starts there, and the bytes skipped stay
- * unused (at most n; the parts double, so it is rare). */
-static uint64_t space(uint64_t n)
-{
-    struct st_header *h = st_hdr();
-    if (!h)
-        return 0;
-    uint64_t at = __atomic_load_n(&h->alloc_end.v, __ATOMIC_RELAXED);
-    for (;;) {
-        uint64_t from = at;
-        unsigned k = st_part_of(from);
-        while (k < ST_MAP_PARTS && from + n > st_part_start(k) + st_part_len(k))
-            from = st_part_start(++k);
-        if (k >= ST_MAP_PARTS) {
-            space_why = ST_DROP_FILE;
-            return 0;
-        }
-        if (!grow(h, from + n))
-            return 0;
-        if (__atomic_compare_exchange_n(&h->alloc_end.v, &at, from + n, false,
-                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            return from;
-    }
-}
-
-/* Installs a zeroed block of n bytes at *where (an offset word, 0 while
- * absent), unless another thread did first. Returns the offset, or 0. */
-static uint64_t install(uint64_t *where, uint64_t n)
-{
-    uint64_t off = __atomic_load_n(where, __ATOMIC_ACQUIRE);
-    if (off)
-        return off;
-    uint64_t mine = space(n);
-    if (!mine)
-        return 0;
-    /* the loser's block stays unused: a race on a first use, rare */
-    if (__atomic_compare_exchange_n(where, &off, mine, false, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE))
-        return mine;
-    return off;
-}
-
-uint64_t *st_slot(int fd, bool create)
-{
-    struct st_header *h = st_hdr();
-    if (!h || fd < 0)
-        return NULL;
-    if ((uint32_t)fd >= ST_DIR_ENTRIES * ST_LEAF_SLOTS) {
-        space_why = ST_DROP_FD;
-        return NULL;
-    }
-    uint64_t *dirp = st_at_in(h, h->dir_off);     /* in part 0 */
-    uint64_t *entry = &dirp[(uint32_t)fd / ST_LEAF_SLOTS];
-    uint64_t leaf = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
-    if (!leaf) {
-        if (!create)
-            return NULL;
-        leaf = install(entry, ST_LEAF_SLOTS * 8u);
-        if (!leaf)
-            return NULL;
-    }
-    uint64_t *slots = st_at_in(h, leaf);
-    if (!slots) {
-        space_why = ST_DROP_ADDR;
-        return NULL;
-    }
-    return slots + ST_LEAF_POS((uint32_t)fd % ST_LEAF_SLOTS);
-}
-
-void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
-                  void *arg)
-{
-    struct st_header *h = st_hdr();
-    if (!h || hi < 0)
-        return;
-    if (lo < 0)
-        lo = 0;
-    uint64_t *dirp = st_at_in(h, h->dir_off);
-    for (uint32_t d = (uint32_t)lo / ST_LEAF_SLOTS;
-         d < ST_DIR_ENTRIES && d <= (uint32_t)hi / ST_LEAF_SLOTS; d++) {
-        uint64_t leaf = __atomic_load_n(&dirp[d], __ATOMIC_ACQUIRE);
-        uint64_t *slots = leaf ? st_at_in(h, leaf) : NULL;
-        if (!slots)
-            continue;
-        for (uint32_t i = 0; i < ST_LEAF_SLOTS; i++) {
-            int fd = (int)(d * ST_LEAF_SLOTS + i);
-            uint64_t *slot = &slots[ST_LEAF_POS(i)];
-            if (fd >= lo && fd <= hi && __atomic_load_n(slot, __ATOMIC_RELAXED))
-                fn(fd, slot, arg);
-        }
-    }
-}
-
-/* Free records: a stack per size, head = tag << 32 | granule; the tag
- * changes on every pop so a record popped and pushed back in between
- * makes a stale compare-and-swap fail. The next granule is kept in the
- * free record's first word. */
-static uint64_t *free_head(struct st_header *h, uint16_t size)
-{
-    return size == ST_REC_SMALL ? &h->free_small.v : &h->free_large.v;
-}
-
-/* Each thread keeps two free records of each size (two granules in one
- * word): a change frees one record and takes one, so a thread that keeps
- * changing its sockets stays off the shared list. Taken and put back by
- * compare-and-swap on the thread's own word, so a signal handler that
- * interrupts either gets another record. A thread that ends leaves its
- * (at most four) records unused. */
-
-static uint32_t cache_take(uint64_t *c)
-{
-    uint64_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-    while (v) {
-        uint64_t rest = (uint32_t)v ? v & ~ST_W_GRAN_MASK : 0;
-        uint32_t g = (uint32_t)v ? (uint32_t)v : (uint32_t)(v >> 32);
-        if (__atomic_compare_exchange_n(c, &v, rest, false, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED))
-            return g;
-    }
-    return 0;
-}
-
-static bool cache_put(uint64_t *c, uint32_t g)
-{
-    uint64_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-    for (;;) {
-        uint64_t want;
-        if (!(uint32_t)v)
-            want = v | g;
-        else if (!(v >> 32))
-            want = v | (uint64_t)g << 32;
-        else
-            return false;
-        if (__atomic_compare_exchange_n(c, &v, want, false, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED))
-            return true;
-    }
-}
-
-uint32_t st_rec_alloc(uint16_t size)
-{
-    struct st_header *h = st_hdr();
-    if (!h)
-        return 0;
-    uint32_t g = cache_take(&rcache[size == ST_REC_LARGE]);
-    if (g)
-        return g;
-    uint64_t *head = free_head(h, size);
-    uint64_t top = __atomic_load_n(head, __ATOMIC_ACQUIRE);
-    while ((uint32_t)top) {
-        uint64_t *rec = st_at_in(h, (uint64_t)(uint32_t)top * ST_GRANULE);
-        if (!rec)
-            break;      /* not mapped here (filemap.h): take fresh space */
-        uint64_t next = __atomic_load_n(rec, __ATOMIC_RELAXED) & ST_W_GRAN_MASK;
-        uint64_t want = ((top >> 32) + 1) << 32 | next;
-        if (__atomic_compare_exchange_n(head, &top, want, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_ACQUIRE))
-            return (uint32_t)top;
-    }
-    uint64_t off = space(size);
-    if (!off)
-        return 0;
-    return (uint32_t)(off / ST_GRANULE);
-}
-
-void st_rec_free(uint32_t gran, uint16_t size)
-{
-    struct st_header *h = st_hdr();
-    if (!h || !gran || cache_put(&rcache[size == ST_REC_LARGE], gran))
-        return;
-    uint64_t *head = free_head(h, size);
-    uint64_t *rec = st_at_in(h, (uint64_t)gran * ST_GRANULE);
-    if (!rec)
-        return;         /* not mapped here: left unused */
-    uint64_t top = __atomic_load_n(head, __ATOMIC_RELAXED);
-    do {
-        __atomic_store_n(rec, top & ST_W_GRAN_MASK, __ATOMIC_RELAXED);
-    } while (!__atomic_compare_exchange_n(head, &top,
-                                          (top & ~ST_W_GRAN_MASK) | gran, false,
-                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-}
-
-/* Records this thread claimed and has not committed. A claim left behind
- * by a siglongjmp out of a hook is voided by the thread's next claim: the
- * claim's stack frame is then no longer below us. A signal handler running
- * on top of a claim sees it below its own frame, and leaves it alone. */
-#define PENDING 4
-static __thread struct {
-    uint64_t *word;
-    uint64_t claimed;
-    uintptr_t frame;
-} pend[PENDING] __attribute__((tls_model("initial-exec")));
-
-static void pend_drop(int i)
-{
-    int last = npend - 1;
-    if (i < last)
-        pend[i] = pend[last];
-    npend = last;
-}
-
-static void void_stale_claims(uintptr_t frame)
-{
-    /* on an alternate signal stack, frames cannot be compared with those
-     * of the thread's own stack: a claim below may be live; leave them all
-     * to a later call on the thread's stack (a rare path: a claim is
-     * pending only while nested, or after a siglongjmp) */
-    stack_t ss;
-    int saved = errno;
-    bool alt = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
-    errno = saved;
-    if (alt)
-        return;
-    for (int i = npend; i-- > 0;) {
-        if (i >= PENDING || pend[i].frame > frame)
-            continue;
-        uint64_t c = pend[i].claimed;
-        __atomic_compare_exchange_n(pend[i].word, &c,
-                                    (c & ~3ull) | ST_RING_VOID, false,
-                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-        pend_drop(i);
-    }
-}
-
-static void *ring_rec(struct st_header *h, struct st_ring *r, uint64_t pos)
-{
-    uint32_t k;
-    uint64_t idx, n;
-    st_ring_place(r, pos, &k, &idx, &n);
-    if (k >= r->nsegs)
-        return NULL;
-    uint64_t off = install(&r->seg_off[k], n * r->rec_size);
-    char *seg = off ? st_at_in(h, off) : NULL;
-    if (off && !seg)
-        space_why = ST_DROP_ADDR;
-    return seg ? seg + idx * r->rec_size : NULL;
-}
-
-bool st_ring_read(struct st_header *h, const struct st_ring *r, uint64_t pos,
-                  void *out)
-{
-    uint32_t k;
-    uint64_t idx, n;
-    st_ring_place(r, pos, &k, &idx, &n);
-    uint64_t off = k < ST_RING_SEGS ? __atomic_load_n(&r->seg_off[k], __ATOMIC_ACQUIRE) : 0;
-    const char *seg = off ? st_at_in(h, off) : NULL;
-    if (!seg)
-        return false;
-    const uint64_t *at = (const uint64_t *)(seg + idx * r->rec_size);
-    st_load_words(out, at, r->rec_size);
-    uint64_t w = *(const uint64_t *)out;
-    return w == ((pos + 1) << 2 | ST_RING_COMMITTED) &&
-           __atomic_load_n(at, __ATOMIC_RELAXED) == w;
-}
-
-void *st_ring_claim(struct st_ring *r, uint64_t *pos)
-{
-    struct st_header *h = st_hdr();
-    if (!h)
-        return NULL;
-    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
-    if (npend)
-        void_stale_claims(frame);
-    /* A record still claimed from an earlier lap is skipped, not taken:
-     * its writer may be writing it now. The claim gives up only after
-     * trying as many positions as the ring has records, each found held:
-     * every record taken by a writer that has not committed, so that none
-     * can be had without waiting for one of them; and a holder may never
-     * commit (a thread stopped for good in a signal handler, one that left
-     * a hook by siglongjmp and makes no other call), so waiting could last
-     * for ever. That alone is a ring's drop (ST_DROP_BUSY): it takes as
-     * many writers inside the ring at once as it has records. */
-    uint64_t tries = r->cap > 64 ? r->cap : 64;
-    while (tries-- > 0) {
-        uint64_t p = __atomic_fetch_add(&r->head.v, 1, __ATOMIC_RELAXED);
-        uint64_t *rec = ring_rec(h, r, p);
-        if (!rec) {
-            st_drop(space_why);
-            return NULL;
-        }
-        uint64_t w = __atomic_load_n(rec, __ATOMIC_ACQUIRE);
-        uint64_t claimed = (p + 1) << 2 | ST_RING_CLAIMED;
-        if ((w & 3) == ST_RING_CLAIMED || (w >> 2) >= p + 1)
-            continue;
-        if (!__atomic_compare_exchange_n(rec, &w, claimed, false,
-                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            continue;
-        /* the claim is seen before the body we are about to write: a
-         * reader copying the earlier lap then sees the word change */
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        if (npend < PENDING) {
-            pend[npend].word = rec;
-            pend[npend].claimed = claimed;
-            pend[npend].frame = frame;
-            __atomic_signal_fence(__ATOMIC_SEQ_CST);
-            npend++;
-        }
-        *pos = p;
-        return rec;
-    }
-    st_drop(ST_DROP_BUSY);
-    return NULL;
-}
-
-void st_ring_commit(void *rec, uint64_t pos)
-{
-    uint64_t claimed = (pos + 1) << 2 | ST_RING_CLAIMED;
-    __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
-                                (pos + 1) << 2 | ST_RING_COMMITTED, false,
-                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-    for (int i = npend; i-- > 0;)
-        if (i < PENDING && pend[i].word == rec) {
-            pend_drop(i);
-            break;
-        }
-}
-
-uint64_t st_id_block(uint64_t n)
-{
-    struct st_header *h = st_hdr();
-    return h ? __atomic_fetch_add(&h->next_id_block.v, n, __ATOMIC_RELAXED) : 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "trace_format.h"
+#include "trace_read.h"
 
 struct st_procinfo {
     int pid, ppid;
@@ -48,52 +49,30 @@ extern const char st_why_no_room[];
 int st_trace_reopen(void);
 
 /* In a forked child, before anything else: forgets the parent's mapping
- * without unmapping it and returns it, for the child to copy from. */
+ * without unmapping it and returns it, for the child to copy from (the
+ * thread's ring claims and cached records are forgotten by their owners,
+ * st_ring_forget and st_space_forget). */
 struct st_header *st_trace_forget(void);
 void st_trace_unmap(struct st_header *h);
 
-/* Unmaps everything (the tracer is off from now on). */
-void st_trace_close(void);
 
-/* Counts a change or record that could not be written, for a reason of
- * enum st_drop_why. */
-void st_drop(unsigned why);
-/* Why this thread's last request for file space, a slot or a ring record
- * failed (ST_DROP_FILE, ST_DROP_ADDR, ST_DROP_FD): for st_drop. */
-unsigned st_space_why(void);
-
-/* The slot word of fd, or NULL: no leaf yet (create: make the leaf; when
- * that fails, or fd is beyond the table, st_space_why says why). */
-uint64_t *st_slot(int fd, bool create);
-/* Calls fn for every slot that exists with fd in [lo, hi]. */
-void st_slot_each(int lo, int hi, void (*fn)(int fd, uint64_t *slot, void *arg),
-                  void *arg);
 
 /* File memory at an offset: of this process's file (st_at), or of h,
  * which is this process's or, in a forked child, its parent's (the one
  * st_trace_forget returned); NULL when the offset is not mapped here. */
 void *st_at(uint64_t off);
 void *st_at_in(struct st_header *h, uint64_t off);
-/* A record of `size` bytes (ST_REC_SMALL or ST_REC_LARGE) as a granule
- * index, or 0 when the file cannot grow. */
-uint32_t st_rec_alloc(uint16_t size);
-void st_rec_free(uint32_t gran, uint16_t size);
 
-/* Ring records: claim a record (NULL: dropped), fill it from byte 8 on,
- * commit. */
-void *st_ring_claim(struct st_ring *r, uint64_t *pos);
-void st_ring_commit(void *rec, uint64_t pos);
-/* Copies the record at pos of a ring of h (this process's file or a
- * parent's) into out (rec_size bytes); false unless it is committed at
- * pos and was not written over while copied. */
-bool st_ring_read(struct st_header *h, const struct st_ring *r, uint64_t pos,
-                  void *out);
+/* Makes the file at least `need` bytes long and mapped here that far;
+ * false (the reason, enum st_drop_why, in *why) when it cannot. */
+bool st_trace_grow(struct st_header *h, uint64_t need, unsigned *why);
+
+/* h (this process's file or, in a forked child, its parent's) as the
+ * reader (trace_read.h) sees it. */
+struct st_view st_view_of(struct st_header *h);
 
 /* clock_gettime(c) in ns. */
 uint64_t st_clock_ns(clockid_t c);
-
-/* A block of socket ids for one thread. */
-uint64_t st_id_block(uint64_t n);
 
 /* The parent this process had at its start (the forking process, or
  * getppid() when the image started), 0 when not known here (a vfork

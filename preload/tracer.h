@@ -22,11 +22,14 @@ extern int st_tcpinfo;
  * it is told (newproc.h), before its first record. */
 bool st_active(void);
 
-/* CLOCK_MONOTONIC, ns. */
+/* CLOCK_MONOTONIC, ns. Read after a hook's real call, it is also the time
+ * the hook's event carries. */
 uint64_t st_now(void);
 /* A time before the real call: exact for the calls that hand out fd
  * numbers (read the clock), this thread's last reading for the others
- * (earlier, which is all the protocol needs of it). */
+ * (earlier, which is all the protocol needs of it). Every hook that
+ * records starts with one of them: that forgets the time of its thread's
+ * previous call, so no event is stamped with it. */
 uint64_t st_before(void);
 uint64_t st_before_loose(void);
 

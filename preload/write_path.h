@@ -12,6 +12,9 @@
 
 /* thread_state.c */
 int st_tid(void);
+/* An event's time: the reading taken after the real call of the running
+ * hook (st_now), or a new one. */
+uint64_t st_call_ns(void);
 uint64_t st_new_sock_id(void);
 bool st_in_vfork_child(void);
 

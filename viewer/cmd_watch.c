@@ -24,6 +24,7 @@
 #include "tracedb.h"
 #include "tracedir.h"
 #include "watch.h"
+#include "trace_read.h"
 
 static const char usage[] =
     "usage: socktrace watch [PID...|NAME] [FILTER] [--json] [--connects | --closes]\n"
@@ -119,8 +120,8 @@ static int read_header(const char *path, struct st_header *h)
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
         n = pread(fd, h, sizeof *h, 0);
     close(fd);
-    if (n != (ssize_t)sizeof *h || memcmp(h->magic, ST_MAGIC, 8) != 0 ||
-        h->version != ST_VERSION || h->endian != ST_ENDIAN_MARK)
+    char why[128];
+    if (n != (ssize_t)sizeof *h || st_header_check(h, 0, why, sizeof why) != 0)
         return -1;
     h->cmdline[ST_CMDLINE_MAX - 1] = 0;
     return 0;

@@ -20,6 +20,7 @@
 
 #include "nsmap.h"
 #include "proc_exec.h"
+#include "trace_read.h"
 #include "tracedir.h"
 
 #define RETRIES 64
@@ -32,59 +33,10 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static bool range_ok(uint64_t off, uint64_t count, uint64_t size, uint64_t file)
-{
-    if (count && size > UINT64_MAX / count)
-        return false;
-    uint64_t len = count * size;
-    return off <= file && len <= file - off;
-}
-
 static int by_fd(const void *a, const void *b)
 {
     const struct st_sock *x = a, *y = b;
     return (x->fd > y->fd) - (x->fd < y->fd);
-}
-
-static bool ring_ok(const struct st_ring *r, uint32_t rec_size)
-{
-    return r->rec_size == rec_size && r->cap0 && !(r->cap0 & (r->cap0 - 1)) &&
-           r->cap0 <= (1u << 20) && r->nsegs >= 1 && r->nsegs <= ST_RING_SEGS &&
-           r->cap == r->cap0 << (r->nsegs - 1) &&
-           (uint64_t)r->cap * rec_size <= (1ull << 31);
-}
-
-static int check_header(const struct st_header *h, uint64_t size, char *err,
-                        size_t errlen)
-{
-    if (memcmp(h->magic, ST_MAGIC, 7) != 0) {
-        fail(err, errlen, "not a socktrace trace file");
-        return -1;
-    }
-    if (memcmp(h->magic, ST_MAGIC, 8) != 0 || h->version != ST_VERSION) {
-        fail(err, errlen, "trace format version %u; this socktrace reads version %u",
-             h->version, ST_VERSION);
-        return -1;
-    }
-    if (h->endian != ST_ENDIAN_MARK) {
-        fail(err, errlen, "written on a machine of another byte order");
-        return -1;
-    }
-    if (h->header_size != sizeof *h || h->rec_small != ST_REC_SMALL ||
-        h->rec_large != ST_REC_LARGE) {
-        fail(err, errlen, "record sizes differ from this socktrace's");
-        return -1;
-    }
-    if (h->dir_entries != ST_DIR_ENTRIES || h->leaf_slots != ST_LEAF_SLOTS ||
-        !range_ok(h->dir_off, h->dir_entries, 8, size) ||
-        !ring_ok(&h->events, sizeof(struct st_evrec)) ||
-        !ring_ok(&h->history, sizeof(struct st_histrec)) ||
-        !ring_ok(&h->names, sizeof(struct st_namerec)) ||
-        h->cmdline_len > ST_CMDLINE_MAX) {
-        fail(err, errlen, "corrupt header (counts or offsets out of range)");
-        return -1;
-    }
-    return 0;
 }
 
 /* monotonic (records) to CLOCK_REALTIME */
@@ -93,35 +45,10 @@ static uint64_t real_ns(const struct st_header *h, uint64_t mono)
     return mono ? mono + (h->clock_real_ns - h->clock_mono_ns) : 0;
 }
 
-/* Copies the live record slot word w names; false when it cannot be read. */
-static bool copy_rec(const char *base, uint64_t size, const uint64_t *slot,
-                     struct st_sock *out, uint64_t *w_out)
+/* The file mapped whole, as the reader (trace_read.h) sees it. */
+static struct st_view view_of(const char *base, uint64_t size)
 {
-    union {
-        struct st_rec_head head;
-        struct st_rec_large large;
-    } buf;
-    for (int i = 0; i < RETRIES; i++) {
-        uint64_t w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-        *w_out = w;
-        if (!w || (w & (ST_W_TOMB | ST_W_UNKNOWN)))
-            return false;
-        uint64_t off = (uint64_t)(uint32_t)(w & ST_W_GRAN_MASK) * ST_GRANULE;
-        if (!range_ok(off, 1, sizeof buf.head, size))
-            continue;
-        memcpy(&buf.head, base + off, sizeof buf.head);
-        uint16_t rs = buf.head.size;
-        if ((rs != ST_REC_SMALL && rs != ST_REC_LARGE) || !range_ok(off, 1, rs, size))
-            continue;
-        memcpy(&buf, base + off, rs);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(slot, __ATOMIC_RELAXED) != w)
-            continue;
-        st_rec_decode(&buf, out);
-        out->flags &= ~SNAP_SF_NO_ACCESS;   /* the viewer's own, never a file's */
-        return true;
-    }
-    return false;
+    return (struct st_view){.base = base, .size = size};
 }
 
 static bool push_sock(struct snapshot *s, size_t *cap, const struct st_sock *so)
@@ -182,12 +109,13 @@ static int load_table(const char *base, uint64_t size, bool records,
 {
     const struct st_header *h = &s->h;
     const uint64_t *dirp = (const void *)(base + h->dir_off);
+    struct st_view v = view_of(base, size);
     size_t cap = 0;
     for (uint32_t d = 0; d < h->dir_entries; d++) {
         uint64_t leaf = __atomic_load_n(&dirp[d], __ATOMIC_ACQUIRE);
         if (!leaf)
             continue;
-        if (leaf % 8 || !range_ok(leaf, h->leaf_slots, 8, size)) {
+        if (leaf % 8 || leaf > size || size - leaf < (uint64_t)h->leaf_slots * 8) {
             s->torn++;
             continue;
         }
@@ -207,10 +135,13 @@ static int load_table(const char *base, uint64_t size, bool records,
             } else if (!records) {
                 s->open_count++;
                 continue;
-            } else if (!copy_rec(base, size, slot, &so, &w)) {
-                if (w && !(w & (ST_W_TOMB | ST_W_UNKNOWN)))
+            } else {
+                int kind = st_slot_copy(&v, slot, RETRIES, &w, &so);
+                if (kind == ST_SLOT_TORN)
                     s->torn++;
-                continue;
+                if (kind != ST_SLOT_LIVE)
+                    continue;   /* torn, or closed meanwhile */
+                so.flags &= ~SNAP_SF_NO_ACCESS; /* the viewer's own, never a file's */
             }
             if (so.state == ST_STATE_FREE || so.state >= ST_STATE_COUNT_ ||
                 so.state == ST_STATE_CLOSED) {
@@ -236,9 +167,10 @@ static int load_table(const char *base, uint64_t size, bool records,
 }
 
 /* Walks a ring from max(since, head - cap) to head - 1, copying each
- * committed record into raw and handing it to take. */
-static void ring_walk(const char *base, uint64_t size, const struct st_ring *r,
-                      uint64_t head, uint64_t since, void *raw,
+ * committed record (its first rec_size bytes) into raw and handing it to
+ * take. A record being written is looked at again, RETRIES times. */
+static void ring_walk(const struct st_view *v, const struct st_ring *r,
+                      uint64_t head, uint64_t since, void *raw, uint32_t rec_size,
                       void (*take)(void *ctx, const void *raw, uint64_t pos),
                       void *ctx, uint64_t *lost, uint64_t *torn)
 {
@@ -247,34 +179,15 @@ static void ring_walk(const char *base, uint64_t size, const struct st_ring *r,
     if (since > first)
         first = since < head ? since : head;
     for (uint64_t p = first; p < head; p++) {
-        uint32_t k;
-        uint64_t idx, n;
-        st_ring_place(r, p, &k, &idx, &n);
-        if (k >= r->nsegs || !r->seg_off[k] || r->seg_off[k] % 8 ||
-            !range_ok(r->seg_off[k], n, r->rec_size, size))
-            continue;
-        const char *rec = base + r->seg_off[k] + idx * r->rec_size;
-        uint64_t want = (p + 1) << 2 | ST_RING_COMMITTED;
-        for (int i = 0; i < RETRIES; i++) {
-            uint64_t w = __atomic_load_n((const uint64_t *)rec, __ATOMIC_ACQUIRE);
-            if (w != want) {
-                if ((w >> 2) > p + 1)
-                    (*lost)++;          /* overwritten by a later lap */
-                else if (w == ((p + 1) << 2 | ST_RING_CLAIMED) && i + 1 < RETRIES)
-                    continue;           /* being written: look again */
-                else if (w == ((p + 1) << 2 | ST_RING_CLAIMED))
-                    (*torn)++;          /* its writer stopped mid-record */
-                break;
-            }
-            memcpy(raw, rec, r->rec_size);
-            __atomic_thread_fence(__ATOMIC_ACQUIRE);
-            if (__atomic_load_n((const uint64_t *)rec, __ATOMIC_RELAXED) != w) {
-                (*lost)++;
-                break;
-            }
+        int got = ST_RING_REC_BUSY;
+        for (int i = 0; i < RETRIES && got == ST_RING_REC_BUSY; i++)
+            got = st_ring_copy(v, r, p, raw, rec_size);
+        if (got == ST_RING_REC_OK)
             take(ctx, raw, p);
-            break;
-        }
+        else if (got == ST_RING_REC_LOST)
+            (*lost)++;
+        else if (got == ST_RING_REC_BUSY)
+            (*torn)++;          /* its writer stopped mid-record */
     }
 }
 
@@ -371,7 +284,10 @@ static void *load_ring(const char *base, uint64_t size, struct snapshot *s,
     struct taker t = {s, malloc(elem), 0, 1, elem};
     if (!t.out)
         return NULL;
-    ring_walk(base, size, r, head, since, &raw, take, &t, lost, &s->torn);
+    uint32_t rec_size = r == &s->h.events ? sizeof raw.e
+                        : r == &s->h.history ? sizeof raw.h : sizeof raw.n;
+    struct st_view v = view_of(base, size);
+    ring_walk(&v, r, head, since, &raw, rec_size, take, &t, lost, &s->torn);
     *n = t.n;
     return t.out;
 }
@@ -391,7 +307,7 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
         return -1;
     }
     memcpy(&s->h, base, sizeof s->h);
-    if (check_header(&s->h, size, err, errlen) != 0)
+    if (st_header_check(&s->h, size, err, errlen) != 0)
         return -1;
     struct st_header *h = &s->h;
     /* the writer extends the file before it says so: a file shorter than
@@ -506,22 +422,8 @@ int snap_load(const char *path, unsigned what, struct snapshot *out,
 static void exec_mark(const struct st_header *live, struct snapshot *s)
 {
     s->exec_pending = __atomic_load_n(&live->exec_pending, __ATOMIC_ACQUIRE) != 0;
-    if (!s->exec_pending)
-        return;
-    for (int i = 0; i < RETRIES; i++) {
-        uint32_t seq = __atomic_load_n(&live->exec_seq, __ATOMIC_ACQUIRE);
-        if (seq & 1)
-            continue;
-        s->exec_call_ns = __atomic_load_n(&live->exec_call_ns, __ATOMIC_RELAXED);
-        memcpy(s->exec_path, live->exec_path, sizeof s->exec_path);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&live->exec_seq, __ATOMIC_RELAXED) == seq) {
-            s->exec_path[sizeof s->exec_path - 1] = 0;
-            return;
-        }
-    }
-    s->exec_call_ns = 0;
-    s->exec_path[0] = 0;
+    if (s->exec_pending)
+        st_exec_mark_copy(live, RETRIES, &s->exec_call_ns, s->exec_path);
 }
 
 /* After the table is read: whether the process left the tracer by exec.

@@ -17,6 +17,7 @@
 #include "nsmap.h"
 #include "snapshot.h"
 #include "tracedir.h"
+#include "trace_read.h"
 
 static struct {
     char dir[ST_PATH_MAX];
@@ -142,8 +143,8 @@ static int read_header(const char *path, struct st_header *h)
     struct stat st;
     ssize_t r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, h, sizeof *h, 0) : -1;
     close(fd);
-    return r == (ssize_t)sizeof *h && memcmp(h->magic, ST_MAGIC, 8) == 0 &&
-           h->version == ST_VERSION ? 0 : -1;
+    char why[128];
+    return r == (ssize_t)sizeof *h && st_header_check(h, 0, why, sizeof why) == 0 ? 0 : -1;
 }
 
 /* 2: the file of the running process pid found, 1: an older one, 0: none */

@@ -1,0 +1,20 @@
+/* ring.h - the writer's side of the trace file's rings (events, history,
+ * names): claim, fill, commit, without waiting (st_ring_copy in
+ * trace_read.h reads them). */
+#ifndef SOCKTRACE_RING_H
+#define SOCKTRACE_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace_format.h"
+
+/* Ring records: claim a record (NULL: dropped), fill it from byte 8 on,
+ * commit. */
+void *st_ring_claim(struct st_ring *r, uint64_t *pos);
+void st_ring_commit(void *rec, uint64_t pos);
+
+/* In a forked child: the parent's pending claims are not ours to void. */
+void st_ring_forget(void);
+
+#endif
