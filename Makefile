@@ -146,7 +146,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_OBJ)
 
 $(B)/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(CFLAGS) $< -o $@
+	$(CC) $(BASE) $(CFLAGS) -Ipreload $< -o $@
 
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -192,7 +192,8 @@ test-loaded: test-deps check-build
 demo: all $(EXAMPLES)
 	@tests/demo.sh
 
-bench: all $(EXAMPLES) $(BENCHES)
+# libempty.so: an empty preload library, the spawn row's baseline
+bench: all $(EXAMPLES) $(BENCHES) $(B)/tests/libempty.so
 	@tests/bench/run.sh
 
 install: all
