@@ -56,13 +56,16 @@ int st_read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
         memset(cur, 0, sizeof *cur);
         return ST_K_NONE;
     }
+    /* a parent's file (a forked child's hints) may change for as long as
+     * the parent runs: a bounded number of copies */
     struct st_view v = st_view_of(h);
-    switch (st_slot_copy(&v, slot, 0, w, cur)) {
+    switch (st_slot_copy(&v, slot, h == st_hdr() ? 0 : 64, w, cur)) {
     case ST_SLOT_LIVE:
         return ST_K_LIVE;
     case ST_SLOT_TOMB:
         return ST_K_TOMB;
-    default:    /* empty, unknown, or not mapped here (filemap.h) */
+    default:    /* empty, unknown, torn: not mapped here (filemap.h), or
+                   a corrupt record */
         return ST_K_NONE;
     }
 }

@@ -136,5 +136,6 @@ void st_vfork_parent(void *sp)
 void st_tracer_after_fork(void)
 {
     cached_tid = 0;
+    call_ns = 0;    /* the forking thread's last call is not the child's */
     id_next = id_end = 0;
 }

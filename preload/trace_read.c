@@ -53,7 +53,7 @@ int st_header_check(const struct st_header *h, uint64_t size, char *why,
         snprintf(why, whylen, "not a socktrace trace file");
         return -1;
     }
-    /* formats before 6 said their version in the magic's last byte */
+    /* formats 3 to 5 had the magic SOCKTRC1 */
     bool ours = memcmp(h->magic, ST_MAGIC, 8) == 0;
     if (!ours || h->version < ST_VERSION_READ || h->min_reader > ST_VERSION) {
         snprintf(why, whylen, "trace format version %u%s; this socktrace reads version %u",
@@ -100,8 +100,11 @@ int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
             return ST_SLOT_UNKNOWN;
         uint64_t off = (uint64_t)(uint32_t)(v1 & ST_W_GRAN_MASK) * ST_GRANULE;
         const char *rec = view_at(v, off, sizeof buf.head);
-        if (!rec)
+        if (!rec) {
+            if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v1)
+                continue;   /* replaced meanwhile: read the new one */
             return ST_SLOT_TORN;
+        }
         copy_words(&buf.head, rec, sizeof buf.head);
         uint16_t size = buf.head.size;
         bool size_ok = (size == ST_REC_SMALL || size == ST_REC_LARGE) && view_at(v, off, size);

@@ -41,8 +41,9 @@ enum st_slot_kind {
 
 /* Copies the record slot names into *out (decoded; zeroed unless LIVE or
  * TOMB); *w is the slot word the copy belongs to. tries: copies before
- * giving up, 0 for as many as it takes (the writer reading its own file,
- * where only a newer version can replace a record). */
+ * giving up, 0 for as many as it takes (the writer reading its own file:
+ * it loops only while other threads publish newer versions, which it must
+ * then see). */
 int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
                  uint64_t *w, struct st_sock *out);
 

@@ -1,7 +1,8 @@
 /* tracefile.c - creates, maps, re-opens after exec and grows the trace
- * file (file_space.c hands out its space, ring.c writes its rings). It grows with posix_fallocate (a store into a hole of a full
- * file system would kill the host with SIGBUS) and is mapped part by part
- * as it does (filemap.c), so no pointer ever moves. No fd stays open. */
+ * file (file_space.c hands out its space, ring.c writes its rings). It
+ * grows with posix_fallocate (a store into a hole of a full file system
+ * would kill the host with SIGBUS) and is mapped part by part as it does
+ * (filemap.c), so no pointer ever moves. No fd stays open. */
 #define _GNU_SOURCE
 #include "tracefile.h"
 

@@ -1,6 +1,6 @@
 /* tracefile.h - the writer's side of the trace file: create it (on the
- * first socket), re-open it after exec, grow it, and hand out its space:
- * fd-table slots, socket records, ring records. Lock-free throughout: any
+ * first socket), re-open it after exec, map and grow it (file_space.h
+ * hands out its space, ring.h its ring records). Lock-free throughout: any
  * thread may be here at any moment, signal handlers included. */
 #ifndef SOCKTRACE_TRACEFILE_H
 #define SOCKTRACE_TRACEFILE_H

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # t0215 - an event carries the time its call returned, held against the
 # program's own clock read on both sides of the call: an accept that
-# blocked for a second, and a failed bind made a second after the thread's
-# previous call (an event stamped with an earlier reading falls outside).
+# blocked for a second (its event no earlier than 1 s after the reading
+# before it), and a failed bind made a second after the thread's previous
+# call (an event stamped with an earlier reading falls outside), and the
+# fork event of a child forked a second after that bind.
 . "$(dirname "$0")/lib.sh"
 
 start cc --traced "$B/tests/callclock"
 pid=$(ready_pid cc)
 viewer_json events "$pid" --json >"$T/events.jsonl"
-for name in ACCEPT BIND; do
+child=$(said cc | sed -n 's/^FORK fd=\([0-9]*\) .*/\1/p')
+viewer_json events "${child:-none}" --json >"$T/child.jsonl"
+for name in ACCEPT BIND FORK; do
     line=$(said cc | grep "^$name ")
     call=$(echo "$name" | tr A-Z a-z)
     fd=$(echo "$line" | sed 's/.* fd=\([0-9]*\) .*/\1/')
@@ -18,12 +22,17 @@ for name in ACCEPT BIND; do
     got=$(python3 -c '
 import datetime, json, sys
 call, fd = sys.argv[1], int(sys.argv[2])
-hits = [e for e in map(json.loads, open(sys.argv[3])) if e["call"] == call and e.get("fd") == fd]
+# a fork event is in the file of the child (fd= names it)
+hits = [e for e in map(json.loads, open(sys.argv[3]))
+        if e["call"] == call and (call == "fork" or e.get("fd") == fd)]
 if len(hits) != 1:
     sys.exit("%d %s events on fd %d" % (len(hits), call, fd))
 t = datetime.datetime.fromisoformat(hits[0]["time"])
-print(int(t.timestamp() * 1000 + 0.5))' "$call" "$fd" "$T/events.jsonl" 2>&1)
+print(int(t.timestamp() * 1000 + 0.5))' "$call" "$fd" "$T/$([ "$name" = FORK ] && echo child || echo events).jsonl" 2>&1)
     lo=$((before / 1000000)) hi=$((after / 1000000))
+    # the accept returned 1 s or more after its reading: a time taken when
+    # it started would fall before that
+    [ "$name" = ACCEPT ] && lo=$((lo + 1000))
     if [[ $got =~ ^[0-9]+$ ]] && [ "$got" -ge "$lo" ] && [ "$got" -le "$hi" ]; then
         ok "$call event time within the program's own clock readings around it ($lo <= $got <= $hi ms)"
     else

@@ -1,9 +1,12 @@
 /* callclock.c - calls whose time the program knows from its own clock on
  * both sides, for holding the tracer's event times against it:
  *   ACCEPT: an accept that blocks until a child connects, 1 s after the
- *           program read its clock (so it returns at least 1 s later);
+ *           program read its clock and told the child so (the accept
+ *           returns at least 1 s after that reading);
  *   BIND:   a bind that fails (EADDRINUSE), made 1 s after the socket
- *           (the thread's previous recorded call).
+ *           (the thread's previous recorded call);
+ *   FORK:   a fork 1 s after that bind; the child's fork event
+ *           ("FORK fd=CHILD_PID ...": the child's pid in fd=).
  * Each line: "NAME fd=FD before=NS after=NS" in CLOCK_REALTIME ns, read 1 ms
  * before the call and 1 ms after it, so the tracer's clock conversion (ns)
  * cannot cross a millisecond the viewer prints. Prints READY pid=PID,
@@ -51,11 +54,17 @@ int main(void)
         getsockname(l, (struct sockaddr *)&a, &len) != 0)
         return fail("listener");
 
-    uint64_t before = real_ns();
+    int go[2];
+    if (pipe(go) != 0)
+        return fail("pipe");
     pid_t child = fork();
     if (child < 0)
         return fail("fork");
     if (child == 0) {
+        char g;
+        close(go[1]);
+        if (read(go[0], &g, 1) != 1)
+            _exit(1);
         pause_ms(1000);
         int c = socket(AF_INET, SOCK_STREAM, 0);
         if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) != 0)
@@ -63,6 +72,10 @@ int main(void)
         pause_ms(200);
         _exit(0);
     }
+    close(go[0]);
+    uint64_t before = real_ns();
+    if (write(go[1], "g", 1) != 1)
+        return fail("write");
     pause_ms(1);
     int s = accept(l, NULL, NULL);
     if (s < 0)
@@ -83,6 +96,21 @@ int main(void)
         return fail("bind did not fail with EADDRINUSE");
     pause_ms(1);
     printf("BIND fd=%d before=%llu after=%llu\n", b, (unsigned long long)before,
+           (unsigned long long)real_ns());
+
+    pause_ms(1000);
+    before = real_ns();
+    pause_ms(1);
+    child = fork();
+    if (child < 0)
+        return fail("fork");
+    if (child == 0) {
+        pause_ms(1);
+        _exit(0);
+    }
+    waitpid(child, &status, 0);
+    pause_ms(1);
+    printf("FORK fd=%d before=%llu after=%llu\n", (int)child, (unsigned long long)before,
            (unsigned long long)real_ns());
 
     printf("READY pid=%d\n", (int)getpid());
