@@ -360,6 +360,37 @@ int main(void)
     OK(r == 0 && s.n_closed == 0, "a wild head reads nothing, no crash");
     if (r == 0)
         snap_free(&s);
+    p64(f, H_HISTORY, 6);
+
+    /* the one reader's bounds (preload/trace_read.c) */
+    uint64_t slot5 = LEAF + 8u * leaf_pos(5), was5;
+    memcpy(&was5, f + slot5, 8);
+    p64(f, slot5, GEN1 | (size / 16));      /* a record beyond the file */
+    r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
+    OK(r == 0 && s.n_open == 5 && s.torn == 1, "a slot naming a record beyond the file: torn (%llu)",
+       r == 0 ? (unsigned long long)s.torn : 0ull);
+    if (r == 0)
+        snap_free(&s);
+    p64(f, slot5, GEN1 | ((size - 16) / 16));   /* its head would cross the end */
+    r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
+    OK(r == 0 && s.n_open == 5 && s.torn == 1, "a record whose head crosses the file's end: torn");
+    if (r == 0)
+        snap_free(&s);
+    p64(f, slot5, was5);
+    /* a later format's longer event records: the known start of each is read */
+    unsigned char claimed[EVREC];
+    memcpy(claimed, f + EVS + EVREC, EVREC);
+    memset(f + EVS + EVREC, 0, EVREC);
+    memcpy(f + EVS + 2 * EVREC, claimed, EVREC);
+    p32(f, H_EVENTS + 64, 2 * EVREC);       /* rec_size */
+    p32(f, H_VERSION, ST_VERSION + 1);
+    r = snap_load_mem(f, size, SNAP_EVENTS, &s, err, sizeof err);
+    OK(r == 0 && s.n_events == 1 && s.events[0].call == ST_CALL_CONNECT && s.events[0].fd == 3 &&
+           s.events[0].err == 115 && s.torn == 1,
+       "longer ring records (a later format, min_reader 6): each one's start read: %s",
+       r ? err : "");
+    if (r == 0)
+        snap_free(&s);
     free(f);
     return DONE();
 }
