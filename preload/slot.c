@@ -51,13 +51,9 @@ uint64_t *st_slot_for(int fd)
 int st_read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
                         struct st_sock *cur)
 {
-    if (!h) {
-        *w = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-        memset(cur, 0, sizeof *cur);
-        return ST_K_NONE;
-    }
-    /* a parent's file (a forked child's hints) may change for as long as
-     * the parent runs: a bounded number of copies */
+    /* h NULL (no file mapped): no record is readable, ST_K_NONE. A
+     * parent's file (a forked child's hints) may change for as long as
+     * the parent runs: a bounded number of copies. */
     struct st_view v = st_view_of(h);
     switch (st_slot_copy(&v, slot, h == st_hdr() ? 0 : 64, w, cur)) {
     case ST_SLOT_LIVE:

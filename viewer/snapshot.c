@@ -272,8 +272,9 @@ static void take_name(void *ctx, const void *raw, uint64_t pos)
 
 /* Copies a ring into a fresh array; NULL when out of memory. */
 static void *load_ring(const char *base, uint64_t size, struct snapshot *s,
-                       const struct st_ring *r, uint64_t head, uint64_t since,
-                       size_t elem, void (*take)(void *, const void *, uint64_t),
+                       const struct st_ring *r, uint32_t rec_size, uint64_t head,
+                       uint64_t since, size_t elem,
+                       void (*take)(void *, const void *, uint64_t),
                        size_t *n, uint64_t *lost)
 {
     union {
@@ -284,8 +285,6 @@ static void *load_ring(const char *base, uint64_t size, struct snapshot *s,
     struct taker t = {s, malloc(elem), 0, 1, elem};
     if (!t.out)
         return NULL;
-    uint32_t rec_size = r == &s->h.events ? sizeof raw.e
-                        : r == &s->h.history ? sizeof raw.h : sizeof raw.n;
     struct st_view v = view_of(base, size);
     ring_walk(&v, r, head, since, &raw, rec_size, take, &t, lost, &s->torn);
     *n = t.n;
@@ -336,7 +335,8 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
         return -1;
     s->socks_total = hist_head + s->open_count;
     if (what & SNAP_HISTORY) {
-        s->closed = load_ring(base, size, s, &h->history, hist_head, 0,
+        s->closed = load_ring(base, size, s, &h->history, sizeof(struct st_histrec),
+                              hist_head, 0,
                               sizeof(struct st_sock), take_hist, &s->n_closed,
                               &s->closed_lost);
         if (!s->closed) {
@@ -345,7 +345,8 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
         }
     }
     if (what & SNAP_EVENTS) {
-        s->events = load_ring(base, size, s, &h->events, ev_head, since,
+        s->events = load_ring(base, size, s, &h->events, sizeof(struct st_evrec),
+                              ev_head, since,
                               sizeof(struct st_event), take_event, &s->n_events,
                               &s->events_lost);
         if (!s->events) {
@@ -355,7 +356,8 @@ static int load(const char *base, uint64_t size, unsigned what, uint64_t since,
     }
     if (what & (SNAP_TABLE | SNAP_HISTORY | SNAP_EVENTS)) {
         uint64_t lost = 0;
-        s->names = load_ring(base, size, s, &h->names, names_head, 0,
+        s->names = load_ring(base, size, s, &h->names, sizeof(struct st_namerec),
+                              names_head, 0,
                              sizeof(struct st_name), take_name, &s->n_names, &lost);
         if (!s->names) {
             fail(err, errlen, "out of memory");
