@@ -122,6 +122,22 @@ check "  ... the trace records the shell as its parent, as the shell gave its pi
 check "  ... run --wait's summary has its socket, the port it reported" "1" \
     "$(grep -c "^$late_pid .*127.0.0.1:$late_port" "$T/late.err")"
 
+# a process in the middle of execve reads as an empty /proc/PID/environ;
+# run --wait must not take that for a process outside the run: a job that
+# execs itself 300 times, after the shell exited, writes its file at the end
+cat >"$T/chain.sh" <<'SH'
+if [ "$1" -gt 0 ]; then exec sh "$0" $(($1 - 1)) "$2"; fi
+echo done >"$2"
+SH
+missed=0
+for i in 1 2 3 4 5; do
+    rm -f "$T/chain.out"
+    "$SOCKTRACE" run --quiet --wait -- sh -c "(sleep 0.1; exec sh '$T/chain.sh' 300 '$T/chain.out') & exit 0"
+    [ -s "$T/chain.out" ] || missed=$((missed + 1))
+done
+check "run --wait through 300 execs after the shell exited: the last one's file exists when run returns (5 runs)" \
+    "0" "$missed"
+
 # setblocking(False) is ioctl(FIONBIO) in CPython
 cat >"$T/nb.py" <<'PY'
 import fcntl, os, socket, sys

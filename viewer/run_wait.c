@@ -51,18 +51,41 @@ static bool running(int pid)
     return st_proc_read(pid, &start, &ppid, &ended) == 0 && !ended;
 }
 
-static bool in_run(int pid, const char *want, size_t wlen)
+enum member { NOT_IN_RUN, IN_RUN, UNKNOWN };
+
+static enum member look(int pid, const char *want, size_t wlen)
 {
     char path[64];
     size_t len;
     snprintf(path, sizeof path, "/proc/%d/environ", pid);
     char *env = slurp(path, &len);
-    bool found = false;
-    for (size_t o = 0; env && o < len && !found; o += strnlen(env + o, len - o) + 1)
-        found = len - o >= wlen && !memcmp(env + o, want, wlen) &&
-                (o + wlen == len || env[o + wlen] == 0);
+    if (!env)
+        return NOT_IN_RUN;
+    enum member m = len ? NOT_IN_RUN : UNKNOWN;
+    for (size_t o = 0; o < len && m != IN_RUN; o += strnlen(env + o, len - o) + 1)
+        if (len - o >= wlen && !memcmp(env + o, want, wlen) &&
+            (o + wlen == len || env[o + wlen] == 0))
+            m = IN_RUN;
     free(env);
-    return found;
+    return m;
+}
+
+/* A process in the middle of execve reads as an empty environment (the
+ * old image's is gone, the new one's not yet set up), so an empty one is
+ * read again for a while. Kernel threads, which have no image at all
+ * (no exe link), are not asked twice. */
+static bool in_run(int pid, const char *want, size_t wlen)
+{
+    enum member m = look(pid, want, wlen);
+    char path[64], exe[8];
+    snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    if (m == UNKNOWN && readlink(path, exe, sizeof exe) < 0)
+        return false;
+    for (int i = 0; m == UNKNOWN && i < 50; i++) {
+        nanosleep(&(struct timespec){.tv_nsec = 2 * 1000000}, NULL);
+        m = look(pid, want, wlen);
+    }
+    return m == IN_RUN;
 }
 
 static void cmdline_of(int pid, char *buf, size_t size)
