@@ -25,14 +25,11 @@ void st_peer_forget(int fd)
 void st_history(const struct st_sock *s)
 {
     struct st_header *h = st_hdr();
-    uint64_t pos;
-    struct st_histrec *r = h ? st_ring_claim(&h->history, &pos) : NULL;
-    if (!r)
+    if (!h)
         return;
     struct st_histrec buf;
     st_hist_encode(&buf, s);
-    st_store_words((char *)r + 8, (char *)&buf + 8, sizeof buf - 8);
-    st_ring_commit(r, pos);
+    st_ring_put(&h->history, &buf, sizeof buf);
 }
 
 void st_emit(int call, int fd, int fd2, long ret, int err,
@@ -48,9 +45,7 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
                    uint64_t sock_id)
 {
     struct st_header *h = st_file();
-    uint64_t pos;
-    struct st_evrec *r = h ? st_ring_claim(&h->events, &pos) : NULL;
-    if (!r)
+    if (!h)
         return;
     struct st_evrec ev;
     ev.word = 0;
@@ -65,8 +60,7 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
     ev.err = ret < 0 ? err : 0;
     st_caddr_from(&ev.local, local);
     st_caddr_from(&ev.peer, peer);
-    st_store_words((char *)r + 8, (char *)&ev + 8, sizeof ev - 8);
-    st_ring_commit(r, pos);
+    st_ring_put(&h->events, &ev, sizeof ev);
 }
 
 bool st_peer_cached(int fd, uint32_t hash)
@@ -102,16 +96,11 @@ void st_name_push(int family, const uint8_t addr[16], const char *host,
             rec.host[n] == 0)
             return;
     }
-    uint64_t pos;
-    struct st_namerec *slot = st_ring_claim(r, &pos);
-    if (!slot)
-        return;
     struct st_namerec rec;
     memset(&rec, 0, sizeof rec);
     rec.family = (uint16_t)family;
     rec.ns = ns;
     memcpy(rec.addr, addr, 16);
     memcpy(rec.host, host, n);
-    st_store_words((char *)slot + 8, (char *)&rec + 8, sizeof rec - 8);
-    st_ring_commit(slot, pos);
+    st_ring_put(r, &rec, sizeof rec);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "codec.h"
 #include "file_space.h"
 #include "tracefile.h"
 
@@ -133,6 +134,17 @@ void st_ring_commit(void *rec, uint64_t pos)
             pend_drop(i);
             break;
         }
+}
+
+bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
+{
+    uint64_t pos;
+    char *slot = st_ring_claim(r, &pos);
+    if (!slot)
+        return false;
+    st_store_words(slot + 8, (const char *)rec + 8, size - 8);
+    st_ring_commit(slot, pos);
+    return true;
 }
 
 void st_ring_forget(void)

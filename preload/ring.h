@@ -5,6 +5,7 @@
 #define SOCKTRACE_RING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "trace_format.h"
@@ -13,6 +14,10 @@
  * commit. */
 void *st_ring_claim(struct st_ring *r, uint64_t *pos);
 void st_ring_commit(void *rec, uint64_t pos);
+
+/* The three steps for a record built whole in rec (size bytes, its first
+ * word left to the ring); false when it was dropped. */
+bool st_ring_put(struct st_ring *r, const void *rec, size_t size);
 
 /* In a forked child: the parent's pending claims are not ours to void. */
 void st_ring_forget(void);
