@@ -67,11 +67,10 @@ if [ "$mode" = test ]; then
     # the musl build (t1020); the container test (t1030) needs root, and
     # podman and debootstrap are large: only where they can be used
     command -v musl-gcc >/dev/null || t musl-tools
-    # a daemon that starts each session with a raw clone (t0950)
+    # a daemon that starts each session with a raw clone (t0950) and sets
+    # RLIMIT_AS in it (t0940)
     [ -x /usr/sbin/vsftpd ] || t vsftpd
     if is_root; then
-        # t0940: vsftpd's sessions set RLIMIT_AS themselves (it runs as root)
-        command -v vsftpd >/dev/null || [ -x /usr/sbin/vsftpd ] || t vsftpd
         command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || t debootstrap
         command -v podman >/dev/null || t podman
         # crun refuses a hybrid cgroup hierarchy (t1030 then uses runc)
