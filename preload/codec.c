@@ -63,14 +63,13 @@ static void head_encode(struct st_rec_head *h, const struct st_sock *s,
     memset(h, 0, sizeof *h);
     h->sock_id = s->sock_id;
     h->opened_ns = s->opened_ns;
-    h->closed_ns = s->closed_ns;
     h->t_lo = s->t_lo;
     h->t_hi = s->t_hi;
     h->flags = s->flags;
-    h->peers_seen = s->peers_seen;
+    h->peers_seen = (uint16_t)s->peers_seen;
     h->fd = s->fd;
-    h->family = s->family;
-    h->type = s->type;
+    h->family = (uint8_t)s->family;
+    h->type = (uint8_t)s->type;
     h->protocol = s->protocol;
     h->state = s->state;
     h->origin = s->origin;
@@ -87,7 +86,7 @@ static void head_decode(const struct st_rec_head *h, struct st_sock *s)
     memset(s, 0, offsetof(struct st_sock, local));
     s->sock_id = h->sock_id;
     s->opened_ns = h->opened_ns;
-    s->closed_ns = h->closed_ns;
+    s->closed_ns = h->state == ST_STATE_CLOSED ? h->t_hi : 0;
     s->t_lo = h->t_lo;
     s->t_hi = h->t_hi;
     s->flags = h->flags;
@@ -149,6 +148,7 @@ void st_rec_decode(const void *rec, struct st_sock *s)
 void st_hist_encode(struct st_histrec *r, const struct st_sock *s)
 {
     head_encode(&r->h, s, ST_REC_LARGE);
+    r->closed_ns = s->closed_ns;
     r->bytes_sent = s->bytes_sent;
     r->bytes_received = s->bytes_received;
     r->rtt_us = s->rtt_us;
@@ -160,6 +160,7 @@ void st_hist_encode(struct st_histrec *r, const struct st_sock *s)
 void st_hist_decode(const struct st_histrec *r, struct st_sock *s)
 {
     head_decode(&r->h, s);
+    s->closed_ns = r->closed_ns;
     s->bytes_sent = r->bytes_sent;
     s->bytes_received = r->bytes_received;
     s->rtt_us = r->rtt_us;

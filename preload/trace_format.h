@@ -178,13 +178,15 @@
 #define ST_MAGIC        "SOCKTRCF"      /* 8 bytes, no terminator stored;
                                            before version 6 the last byte
                                            was a digit */
-#define ST_VERSION      6u              /* 3: lock-free table and rings;
+#define ST_VERSION      7u              /* 3: lock-free table and rings;
                                            4: connect outcomes;
                                            5: dropped by reason, the file
                                            mapped in parts (ST_SEG0);
                                            6: min_reader, longer headers
-                                           and ring records readable */
-#define ST_VERSION_READ 6u              /* the oldest format read */
+                                           and ring records readable;
+                                           7: 64-byte record head, closed_ns
+                                           in history records only */
+#define ST_VERSION_READ 7u              /* the oldest format read */
 #define ST_ENDIAN_MARK  0x01020304u
 #define ST_PAGE         4096u
 #define ST_CMDLINE_MAX  2048u
@@ -318,50 +320,53 @@ enum st_conn {
                                        such socket then); when it closed is
                                        unknown, closed_ns is the exit's */
 
-/* What every socket record starts with. 80 bytes. */
+/* What every socket record starts with. 64 bytes: a table record of two
+ * inet addresses is 144 (with its slot, 152 bytes per open socket). */
 struct st_rec_head {
     uint64_t sock_id;       /* same for all dup aliases of one socket */
     uint64_t opened_ns;     /* monotonic */
-    uint64_t closed_ns;     /* monotonic; 0 while open */
-    uint64_t t_lo;          /* window of the call that made this version */
+    uint64_t t_lo;          /* window of the call that made this version;
+                               a closed version in the table (a tombstone)
+                               closed at t_hi (history records carry their
+                               own closed_ns) */
     uint64_t t_hi;
+    uint64_t connect_ns;    /* monotonic: start of the last connect; 0: none */
     uint32_t flags;         /* ST_SF_* */
-    uint32_t peers_seen;    /* distinct peers of an unconnected datagram
-                               socket (sendto/sendmsg/recvfrom/recvmsg) */
     int32_t  fd;
-    uint16_t family;        /* AF_* from socket() */
-    uint16_t type;          /* SOCK_STREAM, ... (flags removed) */
     uint16_t protocol;      /* IPPROTO_* as the kernel reports it */
+    uint16_t peers_seen;    /* distinct peers of an unconnected datagram
+                               socket (sendto/sendmsg/recvfrom/recvmsg), at
+                               most ST_PEERS_MAX (then ST_SF_PEERS_MORE) */
+    uint8_t  family;        /* AF_* from socket() (AF_MAX is below 64) */
+    uint8_t  type;          /* SOCK_STREAM, ... (flags removed) */
     uint8_t  state;         /* enum st_state */
     uint8_t  origin;        /* enum st_origin */
     uint16_t size;          /* ST_REC_SMALL or ST_REC_LARGE */
-    uint16_t reserved;
-    uint64_t connect_ns;    /* monotonic: start of the last connect; 0: none */
     uint16_t connect_err;   /* errno the connect failed with (ST_CONN_FAILED;
                                0: failed, the error not known) */
     uint16_t end_err;       /* errno a data call or SO_ERROR reported on the
                                connected socket (ECONNRESET, ...), 0: none */
     uint8_t  outcome;       /* enum st_conn */
     uint8_t  was;           /* closed versions: the state before the close */
-    uint16_t reserved2;
 };
 
 /* A table record: the head, then two addresses, compact when both fit. */
-struct st_rec_small {       /* 160 bytes */
+struct st_rec_small {       /* 144 bytes */
     struct st_rec_head h;
     struct st_caddr local, peer;
 };
-struct st_rec_large {       /* 320 bytes */
+struct st_rec_large {       /* 304 bytes */
     struct st_rec_head h;
     struct st_addr local, peer;
 };
 #define ST_REC_SMALL ((uint16_t)sizeof(struct st_rec_small))
 #define ST_REC_LARGE ((uint16_t)sizeof(struct st_rec_large))
 
-/* A closed socket in the history ring. 352 bytes. */
+/* A closed socket in the history ring. 344 bytes. */
 struct st_histrec {
     uint64_t word;          /* ring commit word */
     struct st_rec_head h;
+    uint64_t closed_ns;     /* monotonic */
     uint64_t bytes_sent;    /* TCP_INFO at close, when ST_SF_TCPINFO */
     uint64_t bytes_received;
     uint32_t rtt_us;
@@ -555,10 +560,10 @@ static inline void st_ring_place(const struct st_ring *r, uint64_t pos,
 
 _Static_assert(sizeof(struct st_addr) == 120, "st_addr layout");
 _Static_assert(sizeof(struct st_caddr) == 40, "st_caddr layout");
-_Static_assert(sizeof(struct st_rec_head) == 80, "st_rec_head layout");
-_Static_assert(sizeof(struct st_rec_small) == 160, "st_rec_small layout");
-_Static_assert(sizeof(struct st_rec_large) == 320, "st_rec_large layout");
-_Static_assert(sizeof(struct st_histrec) == 352, "st_histrec layout");
+_Static_assert(sizeof(struct st_rec_head) == 64, "st_rec_head layout");
+_Static_assert(sizeof(struct st_rec_small) == 144, "st_rec_small layout");
+_Static_assert(sizeof(struct st_rec_large) == 304, "st_rec_large layout");
+_Static_assert(sizeof(struct st_histrec) == 344, "st_histrec layout");
 _Static_assert(sizeof(struct st_evrec) == 128, "st_evrec layout");
 _Static_assert(sizeof(struct st_namerec) == 256, "st_namerec layout");
 _Static_assert(sizeof(struct st_ring) == 256, "st_ring layout");

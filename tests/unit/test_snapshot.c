@@ -10,11 +10,11 @@
 #define PAGE        4096u
 #define DIR_OFF     PAGE                    /* 1024 leaf offsets */
 #define LEAF        (DIR_OFF + 1024u * 8u)  /* 1024 slot words */
-#define RECS        (LEAF + 1024u * 8u)     /* records, 320 bytes apart */
-#define REC_SMALL   160u
-#define REC_LARGE   320u
+#define RECS        (LEAF + 1024u * 8u)     /* records, 304 bytes apart */
+#define REC_SMALL   144u
+#define REC_LARGE   304u
 #define HIST        (RECS + 16u * REC_LARGE)
-#define HISTREC     352u
+#define HISTREC     344u
 #define EVS         (HIST + 4u * HISTREC)
 #define EVREC       128u
 #define SIZE        (EVS + 4u * EVREC + PAGE)
@@ -59,12 +59,15 @@ static void ring(unsigned char *f, size_t r, uint32_t rec_size, uint64_t off)
     p64(f, r + R_SEG0, off);
 }
 
-/* A record head (80 bytes) at off. */
+/* A record head (64 bytes) at off. closed is not in it: a history
+ * record has it after the head, a tombstone closed at t_hi. */
 struct head {
     uint64_t sock_id, opened, closed, t_lo, t_hi;
-    uint32_t flags, peers;
+    uint32_t flags;
+    uint16_t peers;
     int32_t fd;
-    uint16_t family, type, protocol;
+    uint8_t family, type;
+    uint16_t protocol;
     uint8_t state, origin;
     uint16_t size;
     uint64_t connect_ns;
@@ -76,23 +79,22 @@ static void put_head(unsigned char *f, size_t off, const struct head *h)
 {
     p64(f, off + 0, h->sock_id);
     p64(f, off + 8, h->opened);
-    p64(f, off + 16, h->closed);
-    p64(f, off + 24, h->t_lo);
-    p64(f, off + 32, h->t_hi);
+    p64(f, off + 16, h->t_lo);
+    p64(f, off + 24, h->t_hi);
+    p64(f, off + 32, h->connect_ns);
     p32(f, off + 40, h->flags);
-    p32(f, off + 44, h->peers);
-    p32(f, off + 48, (uint32_t)h->fd);
-    p16(f, off + 52, h->family);
-    p16(f, off + 54, h->type);
-    p16(f, off + 56, h->protocol);
-    p8(f, off + 58, h->state);
-    p8(f, off + 59, h->origin);
-    p16(f, off + 60, h->size);
-    p64(f, off + 64, h->connect_ns);
-    p16(f, off + 72, h->connect_err);
-    p16(f, off + 74, h->end_err);
-    p8(f, off + 76, h->outcome);
-    p8(f, off + 77, h->was);
+    p32(f, off + 44, (uint32_t)h->fd);
+    p16(f, off + 48, h->protocol);
+    p16(f, off + 50, h->peers);
+    p8(f, off + 52, h->family);
+    p8(f, off + 53, h->type);
+    p8(f, off + 54, h->state);
+    p8(f, off + 55, h->origin);
+    p16(f, off + 56, h->size);
+    p16(f, off + 58, h->connect_err);
+    p16(f, off + 60, h->end_err);
+    p8(f, off + 62, h->outcome);
+    p8(f, off + 63, h->was);
 }
 
 /* IPv4 addresses: compact (40 bytes: kind u8, len u8, family u16, port
@@ -125,9 +127,9 @@ static uint64_t put_small(unsigned char *f, unsigned n, struct head *h, uint16_t
     size_t off = RECS + (size_t)n * REC_LARGE;
     h->size = REC_SMALL;
     put_head(f, off, h);
-    put_caddr4(f, off + 80, LO, lport);
+    put_caddr4(f, off + 64, LO, lport);
     if (pport)
-        put_caddr4(f, off + 120, PEER_IP, pport);
+        put_caddr4(f, off + 104, PEER_IP, pport);
     p64(f, LEAF + 8u * leaf_pos((unsigned)h->fd), GEN1 | (off / 16) | marks);
     return off;
 }
@@ -137,7 +139,7 @@ static size_t build(unsigned char **out)
     unsigned char *f = calloc(1, SIZE);
     memcpy(f, "SOCKTRCF", 8);
     p32(f, H_VERSION, ST_VERSION);
-    p32(f, H_MIN_READER, 6);
+    p32(f, H_MIN_READER, ST_VERSION_READ);
     p32(f, 12, PAGE);                       /* header_size */
     p32(f, H_ENDIAN, 0x01020304u);
     p32(f, 24, 42);                         /* pid */
@@ -168,7 +170,7 @@ static size_t build(unsigned char **out)
                      .size = REC_LARGE};
     size_t off = RECS + 1u * REC_LARGE;
     put_head(f, off, &l);
-    put_addr4(f, off + 80, LO, 7070);
+    put_addr4(f, off + 64, LO, 7070);
     p64(f, LEAF + 8u * leaf_pos(7), GEN1 | (off / 16));
     /* fd 9: a tombstone, not shown */
     struct head t = {.sock_id = 3, .fd = 9, .family = 2, .state = ST_STATE_CLOSED};
@@ -193,12 +195,13 @@ static size_t build(unsigned char **out)
                          .fd = (int32_t)(100 + i), .family = 2, .type = 1, .protocol = 6,
                          .state = ST_STATE_CLOSED, .was = ST_STATE_CONNECTED};
         put_head(f, r + 8, &c);
-        p64(f, r + 88, 1000 + i);           /* bytes_sent */
-        p64(f, r + 96, 2000 + i);           /* bytes_received */
-        p32(f, r + 104, 300 + (uint32_t)i); /* rtt_us */
-        p32(f, r + 108, 7);                 /* retrans */
-        put_addr4(f, r + 112, LO, (uint16_t)(40000 + i));
-        put_addr4(f, r + 232, PEER_IP, 443);
+        p64(f, r + 72, c.closed);           /* closed_ns */
+        p64(f, r + 80, 1000 + i);           /* bytes_sent */
+        p64(f, r + 88, 2000 + i);           /* bytes_received */
+        p32(f, r + 96, 300 + (uint32_t)i);  /* rtt_us */
+        p32(f, r + 100, 7);                 /* retrans */
+        put_addr4(f, r + 104, LO, (uint16_t)(40000 + i));
+        put_addr4(f, r + 224, PEER_IP, 443);
         p64(f, r, (i + 1) << 2 | COMMITTED);
     }
     p64(f, H_HISTORY, 6);                   /* head */
@@ -310,13 +313,18 @@ int main(void)
     OK(r != 0 && strstr(err, "truncated"), "truncated file refused: %s", err);
     p32(f, H_VERSION, 99);
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
-    OK(r == 0 && s.n_open > 0, "a later format that keeps version 6 readable (min_reader 6) is read");
+    OK(r == 0 && s.n_open > 0, "a later format that keeps this one readable (min_reader %u) is read", ST_VERSION_READ);
     if (r == 0)
         snap_free(&s);
     p32(f, H_MIN_READER, 99);
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
     OK(r != 0 && strstr(err, "version 99"), "a format only newer readers read is refused by number: %s", err);
+    p32(f, H_MIN_READER, ST_VERSION_READ);
+    p32(f, H_VERSION, 6);
     p32(f, H_MIN_READER, 6);
+    r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
+    OK(r != 0 && strstr(err, "version 6"), "a format-6 file (80-byte record heads) is refused by number: %s", err);
+    p32(f, H_MIN_READER, ST_VERSION_READ);
     memcpy(f, "SOCKTRC1", 8);
     p32(f, H_VERSION, 5);
     r = snap_load_mem(f, size, SNAP_TABLE, &s, err, sizeof err);
@@ -387,8 +395,8 @@ int main(void)
     r = snap_load_mem(f, size, SNAP_EVENTS, &s, err, sizeof err);
     OK(r == 0 && s.n_events == 1 && s.events[0].call == ST_CALL_CONNECT && s.events[0].fd == 3 &&
            s.events[0].err == 115 && s.torn == 1,
-       "longer ring records (a later format, min_reader 6): each one's start read: %s",
-       r ? err : "");
+       "longer ring records (a later format, min_reader %u): each one's start read: %s",
+       ST_VERSION_READ, r ? err : "");
     if (r == 0)
         snap_free(&s);
     free(f);
