@@ -287,8 +287,72 @@ CONF
     [ "$(id -u)" = 0 ] && sed -i '1i user root;' "$T/ng/nginx.conf"
     LD_PRELOAD="$PRELOAD" "$NGINX" -p "$T/ng" -c "$T/ng/nginx.conf" -g 'daemon off;' 2>"$T/ng.err" &
     PIDS[nginx]=$!
-    for _ in $(seq 100); do [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && break; sleep 0.05; done
-    sleep 0.3
+    # both workers forked, then each in its event loop (/proc shows it in
+    # epoll_wait): its fork handler has written its file, its start-up is
+    # over. Hang guard 60 s, then a not ok.
+    local i w ws=""
+    for i in $(seq 1200); do
+        ws=$(pgrep -P "${PIDS[nginx]}")
+        [ "$(wc -w <<<"$ws")" -ge 2 ] && break
+        kill -0 "${PIDS[nginx]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [ "$(wc -w <<<"$ws")" -lt 2 ]; then
+        not_ok "nginx started two workers (pgrep -P: '$ws')"; sed 's/^/#   /' "$T/ng.err" "$T/ng/logs/error.log" 2>/dev/null
+        return 1
+    fi
+    for w in $ws; do
+        for i in $(seq 1200); do
+            case $(cat /proc/"$w"/wchan 2>/dev/null) in *epoll_wait*|ep_poll*) continue 2 ;; esac
+            sleep 0.05
+        done
+        not_ok "nginx worker $w reached its event loop (wchan: $(cat /proc/"$w"/wchan 2>/dev/null))"
+        return 1
+    done
+}
+
+# wait_listen [-u] PORT: until ss shows a TCP listener on PORT (with -u: a
+# UDP socket bound to it): the program got as far as listen() (bind), and
+# its hooks for the calls before it have recorded them. Hang guard 60 s,
+# then a not ok, status 1.
+wait_listen() {
+    local i p=t
+    if [ "$1" = -u ]; then p=u; shift; fi
+    for i in $(seq 1200); do
+        [ -n "$(ss -H -l -n -$p "sport = :$1" 2>/dev/null)" ] && return 0
+        sleep 0.05
+    done
+    not_ok "something listens on port $1 (ss -l -n -$p)"
+    return 1
+}
+
+# wait_gone PID: until PID has exited (gone, or a zombie not yet reaped):
+# whatever it did before its exit is done. Hang guard 60 s, then a not ok.
+wait_gone() {
+    local i st
+    for i in $(seq 1200); do
+        st=$(awk '{sub(/.*\) /, ""); print $1}' /proc/"$1"/stat 2>/dev/null)
+        case $st in ""|Z|X) return 0 ;; esac
+        sleep 0.05
+    done
+    not_ok "process $1 exited (state $st)"
+    return 1
+}
+
+# wait_traced PID AWK-CONDITION DESC: until the tracer's table of PID (the
+# rows of tracer_view: $1 fd, $2 local, $3 peer) has a row for which the
+# condition holds: the call the test waits for has been recorded, as its
+# hook does after the kernel answered (ss can show it a moment before).
+# Hang guard 60 s, then a not ok with the last view, status 1.
+wait_traced() {
+    local i v
+    for i in $(seq 600); do
+        v=$(tracer_view "$1") && awk "$2 {f = 1} END {exit !f}" <<<"$v" && return 0
+        sleep 0.1
+    done
+    not_ok "the tracer recorded $3 (pid $1)"
+    sed 's/^/#   /' <<<"$v"
+    return 1
 }
 
 # watching PID...: until each PID (a `watch` or `events -f`) has made its
