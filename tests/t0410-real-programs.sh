@@ -15,12 +15,16 @@ if command -v socat >/dev/null; then
     bport=$(said backend | sed -n 's/^PORT //p')
     fport=$(freeport)
     spawn socat --traced socat "TCP-LISTEN:$fport,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$bport"
-    for _ in $(seq 50); do ss -Hltn "sport = :$fport" | grep -q . && break; sleep 0.05; done
+    wait_listen "$fport"
     start cli --traced "$EX/client_ephemeral" 127.0.0.1 "$fport"
     wait_for backend 'what=served'
-    sleep 0.2
-    same_as_kernel "socat proxy, listening parent" "${PIDS[socat]}"
     child=$(pgrep -P "${PIDS[socat]}" | head -1)
+    # the backend's accept is no sign that the child's connect returned
+    # (and was recorded), nor that the parent closed its copy of the
+    # client's connection: wait for each
+    wait_traced "$child" '$3 == "127.0.0.1:'"$bport"'"' "the socat child's connect to the backend"
+    for _ in $(seq 1200); do [ "$(kernel_view "${PIDS[socat]}" | wc -l)" = 1 ] && break; sleep 0.05; done
+    same_as_kernel "socat proxy, listening parent" "${PIDS[socat]}"
     same_as_kernel "socat proxy, forked child with both connections" "$child"
     check "the backend saw the socat child's ephemeral port" \
         "$(said backend | grep what=served | sed -E 's/.* peer=([^ ]*) .*/\1/')" \
@@ -31,9 +35,9 @@ if command -v socat >/dev/null; then
     iport=$(freeport)
     spawn isocat --traced socat "TCP-LISTEN:$iport,bind=127.0.0.1,reuseaddr" \
         "EXEC:$EX/inetd --service,nofork"
-    for _ in $(seq 50); do ss -Hltn "sport = :$iport" | grep -q . && break; sleep 0.05; done
+    wait_listen "$iport"
     start icli --traced "$EX/client_ephemeral" 127.0.0.1 "$iport"
-    for _ in $(seq 100); do grep -q READY "$T/isocat.err" && break; sleep 0.05; done
+    wait_for isocat READY
     svc=$(sed -n 's/^READY pid=//p' "$T/isocat.err")
     same_as_kernel "socat EXEC nofork: the exec'd service's inherited connection" "$svc"
     check "  ... the service's peer is the client's own local address" \
@@ -51,12 +55,13 @@ if [ -x "$NC" ]; then
     run_bg ncs "$PRELOAD" "$T/ncs.in" "$NC" -u -l 127.0.0.1 "$uport"
     exec {ncs}>"$T/ncs.in"
     IN_FD[ncs]=$ncs
-    sleep 0.3
+    wait_listen -u "$uport"
     run_bg ncc "$PRELOAD" "$T/ncc.in" "$NC" -u 127.0.0.1 "$uport"
     exec {ncc}>"$T/ncc.in"
     IN_FD[ncc]=$ncc
     echo hello >&$ncc
-    for _ in $(seq 50); do grep -q hello "$T/ncs.out" && break; sleep 0.05; done
+    # nc -l -u connects to the first sender before it prints what it got
+    wait_for ncs hello
     same_as_kernel "nc -u server" "${PIDS[ncs]}"
     same_as_kernel "nc -u client: port chosen at connect" "${PIDS[ncc]}"
     check "the UDP client's local port is the kernel's choice" "True" \
@@ -71,10 +76,10 @@ fi
 if command -v curl >/dev/null; then
     hport=$(freeport)
     spawn http --traced python3 -m http.server "$hport" --bind 127.0.0.1
-    for _ in $(seq 100); do ss -Hltn "sport = :$hport" | grep -q . && break; sleep 0.05; done
+    wait_listen "$hport"
     same_as_kernel "python3 http.server listening" "${PIDS[http]}"
+    # curl had its answer: the server's accept had returned (and recorded)
     "$SOCKTRACE" run --json -o "$T/curl.json" -- curl -s -o /dev/null "http://127.0.0.1:$hport/"
-    sleep 0.2
     curl_port=$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
