@@ -37,21 +37,26 @@ COLUMNS=60 "$SOCKTRACE" show --all "$master" >"$T/show.60"
 sed 1,3d "$T/show.60" >"$T/show.60.rows"
 check "show --all at COLUMNS=60: no row longer than 60 (the header rows are whole)" "0" \
     "$(longer "$T/show.60.rows" 60)"
+# nginx's master exits after its workers have: once it is reaped all have ended
 kill "$master"; wait "$master" 2>/dev/null; unset "PIDS[nginx]"
-sleep 0.3
 check_cmd "ports --all marks the ended holders" grep -q "ENDED" <("$SOCKTRACE" ports --all)
 
 # run: a background child still running when the command exits
 sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server "$sport" --bind 127.0.0.1 >"$T/http.log" 2>&1 &
 PIDS[http]=$!
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$sport/" && break; sleep 0.1; done
-cmd="(sleep 1; exec curl -s -m 5 -o /dev/null -w 'CURLPORT %{local_port}\n' http://127.0.0.1:$sport/) & exit 5"
-"$SOCKTRACE" run -- sh -c "$cmd" >"$T/run1.out" 2>"$T/run1.err"
+wait_listen "$sport"
+curl_cmd="curl -s -m 5 -o /dev/null -w 'CURLPORT %{local_port}\n' http://127.0.0.1:$sport/"
+# the background child waits for the test (a FIFO), so it is still
+# running when run looks, however late that is
+mkfifo "$T/gate"
+"$SOCKTRACE" run -- sh -c "(read x <'$T/gate'; exec $curl_cmd >'$T/run1.curl') & exit 5" >"$T/run1.out" 2>"$T/run1.err"
 check "run: the command's status" "5" "$?"
 check_cmd "  ... names the process still running (one line, its pid and command)" \
     grep -qE "^socktrace: [0-9]+ process(es)? still running" "$T/run1.err"
-sleep 2
+timeout 60 sh -c "echo go >'$T/gate'"
+for _ in $(seq 1200); do grep -q '^CURLPORT' "$T/run1.curl" 2>/dev/null && break; sleep 0.05; done
+cmd="(sleep 1; exec $curl_cmd) & exit 5"
 COLUMNS=200 "$SOCKTRACE" run --wait -- sh -c "$cmd" >"$T/run2.out" 2>"$T/run2.err"
 check "run --wait: the command's status" "5" "$?"
 own=$(sed -n 's/^CURLPORT //p' "$T/run2.out")
@@ -80,17 +85,23 @@ check "a typo in run's options: one line" "1 2" "$("$SOCKTRACE" run --qiet -- tr
 # the parent recorded must be that process, as it reported its own pid
 cat >"$T/orphan.py" <<'PY'
 import os, socket, time
+r, w = os.pipe()                 # EOF here once the grandchild has exited
 if os.fork() == 0:
-    print("PARENT", os.getpid(), flush=True)
+    os.close(r)
+    parent = os.getpid()
+    print("PARENT", parent, flush=True)
     if os.fork() == 0:
-        time.sleep(0.5)          # the parent has exited by now
+        end = time.time() + 60   # until the parent has exited (hang guard 60 s)
+        while os.getppid() == parent and time.time() < end:
+            time.sleep(0.01)
         s = socket.socket(); s.bind(("127.0.0.1", 0))
         print("CHILD", os.getpid(), os.getppid(), flush=True)
         time.sleep(0.5)
         os._exit(0)
     os._exit(0)
+os.close(w)
 os.wait()
-time.sleep(1.2)
+os.read(r, 1)
 PY
 LD_PRELOAD="$PRELOAD" python3 "$T/orphan.py" >"$T/orphan.out" 2>&1
 parent=$(sed -n 's/^PARENT //p' "$T/orphan.out")
@@ -110,7 +121,10 @@ import os, socket
 s = socket.socket(); s.bind(("127.0.0.1", 0))
 print("LATE", os.getpid(), os.getppid(), s.getsockname()[1], flush=True)
 PY
-"$SOCKTRACE" run --wait -- sh -c "echo SH \$\$ >'$T/late.out'; (sleep 0.5; exec python3 '$T/late.py' >>'$T/late.out') & exit 5" \
+# the job execs once the shell has exited (a zombie: its children are
+# reparented by then); hang guard 60 s
+gone='i=0; while [ $i -lt 1200 ] && [ -e /proc/$$ ] && ! grep -q "^[0-9]* (.*) Z" /proc/$$/stat; do sleep 0.05; i=$((i + 1)); done'
+"$SOCKTRACE" run --wait -- sh -c "echo SH \$\$ >'$T/late.out'; ($gone; exec python3 '$T/late.py' >>'$T/late.out') & exit 5" \
     2>"$T/late.err"
 rc=$?
 sh_pid=$(sed -n 's/^SH //p' "$T/late.out")
