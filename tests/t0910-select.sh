@@ -35,12 +35,8 @@ start_nginx "127.0.0.1:$nport"
 mkdir "$T/www"
 spawn http --traced python3 -m http.server "$pport" --bind 127.0.0.1 --directory "$T/www"
 spawn socat --traced socat "TCP-LISTEN:$sport,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$pport"
-for _ in $(seq 100); do
-    [ "$(pgrep -P "${PIDS[nginx]}" | wc -l)" -ge 2 ] && ss -Hltn "sport = :$pport" | grep -q . &&
-        ss -Hltn "sport = :$sport" | grep -q . && break
-    sleep 0.05
-done
-sleep 0.3
+wait_listen "$pport"
+wait_listen "$sport"
 master=${PIDS[nginx]}
 workers=$(pgrep -P "$master" | sort -n | tr '\n' ' ' | sed 's/ $//')
 http=${PIDS[http]}
@@ -48,11 +44,20 @@ check "two nginx workers started" "2" "$(wc -w <<<"$workers")"
 # curl's own local port, through its -w report
 # the plain library: curl under the ASan-built one hangs (its resolver thread)
 cport=$(LD_PRELOAD="$B/libsocktrace.so" curl -s -o /dev/null -w '%{local_port}' "http://127.0.0.1:$pport/")
+# curl can be gone before the server closed its end: the server's handler
+# thread ends after its close (back to the main thread alone)
+for _ in $(seq 1200); do [ "$(ls /proc/"$http"/task | wc -l)" = 1 ] && break; sleep 0.05; done
 start cli --traced "$EX/client_ephemeral" 127.0.0.1 "$sport"
-for _ in $(seq 100); do ss -Htn state established "sport = :$pport" | grep -q . && break; sleep 0.05; done
-sleep 0.2
-child=$(pgrep -P "${PIDS[socat]}" | head -1)
 cli=$(ready_pid cli)
+# the client's connect returned once the kernel queued it: then socat
+# accepts, forks a child that connects to the server (its connect and the
+# server's accept recorded after the kernel's answers), and closes its copy
+child=""
+for _ in $(seq 1200); do child=$(pgrep -P "${PIDS[socat]}" | head -1) && break; sleep 0.05; done
+[ -n "$child" ] || not_ok "socat forked a child for the client"
+wait_traced "$child" '$3 == "127.0.0.1:'"$pport"'"' "the socat child's connect to the server"
+wait_traced "$http" '$2 == "127.0.0.1:'"$pport"'" && $3 != "-"' "the server's accept of the socat child's connection"
+for _ in $(seq 1200); do [ "$(kernel_view "${PIDS[socat]}" | wc -l)" = 1 ] && break; sleep 0.05; done
 
 # --- processes
 check "show -c nginx: master and workers (pgrep's pids)" \
