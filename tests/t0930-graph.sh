@@ -15,7 +15,9 @@ print("READY", flush=True)
 def serve(c):
     c.recv(100); c.sendall(b"y" * 5000)
     while c.recv(100): pass
+    port = c.getpeername()[1]
     c.close()
+    print("CLOSED", port, flush=True)
 while True:
     c, _ = l.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
@@ -35,9 +37,10 @@ PY
 sport=$(freeport) fport=$(freeport) uport=$(freeport)
 spawn srv --traced python3 "$T/server.py" "$sport"
 spawn usrv python3 "$T/server.py" "$uport"
-for p in $sport $uport; do for _ in $(seq 100); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.05; done; done
+wait_for srv READY
+wait_for usrv READY
 spawn socat --traced socat "TCP-LISTEN:$fport,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$sport"
-for _ in $(seq 100); do ss -Hltn "sport = :$fport" | grep -q . && break; sleep 0.05; done
+wait_listen "$fport"
 start c1 --traced python3 "$T/client.py" "$fport"
 start c2 --traced python3 "$T/client.py" "$sport"
 start c3 --traced python3 "$T/client.py" "$uport"
@@ -76,7 +79,10 @@ check "--svg without dot: exit 1" "1" "$(PATH=/nonexistent status "$SOCKTRACE" g
 check "  ... one line naming Graphviz" "1" "$(grep -c 'Graphviz' "$T/err")"
 
 finish c1; finish c2; finish c3
-sleep 0.5
+# the other ends: the server closes its two (c2's, the proxy child's
+# upstream) and says so; the proxy's child exits after closing both of its
+wait_for srv '^CLOSED' 2
+wait_gone "$child"
 check "graph after the clients ended: exit 0, a graph" "0 1" \
     "$("$SOCKTRACE" graph >"$T/g2.dot" 2>"$T/g2.err"; echo $?) $(grep -c '^digraph' "$T/g2.dot")"
 check "without --all, closed connections are gone" "" "$(edges "$T/g2.dot" | grep -w -e "$(cport c1)" -e "$(cport c2)" -e "$(cport c3)")"
