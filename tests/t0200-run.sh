@@ -7,7 +7,7 @@ if ! command -v curl >/dev/null; then skip "curl is not installed"; done_testing
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server "$port" --bind 127.0.0.1 >"$T/http.log" 2>&1 &
 PIDS[http]=$!
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+wait_listen "$port"
 : >"$T/http.log"
 "$SOCKTRACE" run --json -o "$T/run.json" -- curl -s -o /dev/null "http://127.0.0.1:$port/"
 check "run exits with curl's status" "0" "$?"
@@ -44,8 +44,10 @@ check "death by signal N gives 128+N" "143" "$?"
 "$SOCKTRACE" run -q -- /no/such/program 2>/dev/null
 check "a missing command gives 127" "127" "$?"
 
-# the whole tree: a shell that forks a traced client, which daemonises
-"$SOCKTRACE" run --json -o "$T/tree.json" -- sh -c "(\"$EX/bind_port_zero\" </dev/null >/dev/null &) ; sleep 1"
+# the whole tree: a shell that forks a traced client, which daemonises;
+# the shell ends once the client has made its socket (READY; hang guard 60 s)
+"$SOCKTRACE" run --json -o "$T/tree.json" -- sh -c "(\"$EX/bind_port_zero\" </dev/null >'$T/bpz.out' &) ;
+    i=0; until grep -q READY '$T/bpz.out' 2>/dev/null || [ \$i -ge 1200 ]; do sleep 0.05; i=\$((i + 1)); done"
 check "the tree includes a grandchild started in the background" "True" "$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
