@@ -12,8 +12,10 @@ watching "$follow"
 start c1 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
 start c2 --traced "$EX/client_ephemeral" 127.0.0.1 "$port"
 wait_for srv 'what=served' 2
-LD_PRELOAD="$PRELOAD" "$EX/client_ephemeral" 127.0.0.1 1 </dev/null >/dev/null 2>&1
-refused=$(ls -t "$SOCKTRACE_DIR" | head -1 | cut -d- -f1)
+# its pid, not the newest file's (the server's last close can come later)
+LD_PRELOAD="$PRELOAD" "$EX/client_ephemeral" 127.0.0.1 1 </dev/null >/dev/null 2>&1 &
+refused=$!
+wait "$refused"
 # SIGTERM: its last look, after the signal, prints both accepts
 kill -TERM "$follow"; wait "${PIDS[follow]}"; unset "PIDS[follow]"
 accepts=$(python3 -c '
