@@ -28,18 +28,18 @@ check "  ... the listener dup2'd onto fd 7 by the file actions" "inherited liste
     "$(tracer_field "$(kid_of s)" 7 origin) $(tracer_field "$(kid_of s)" 7 state)"
 finish s
 
-: >"$T/d.log"
-LD_PRELOAD="$PRELOAD" "$B/tests/spawner" daemon "$T/d.log" >"$T/d.first" 2>&1
+# the daemon's log is d.out, for wait_for and said (hang guard 60 s)
+: >"$T/d.out"; : >"$T/d.err"
+LD_PRELOAD="$PRELOAD" "$B/tests/spawner" daemon "$T/d.out" >"$T/d.first" 2>&1
 check "daemon: the first process exits 0" "0" "$?"
-for _ in $(seq 100); do grep -q '^READY' "$T/d.log" && break; sleep 0.05; done
-cp "$T/d.log" "$T/d.out"; : >"$T/d.err"
+wait_for d '^READY'
 dpid=$(ready_pid d)
 same_views d "$dpid" "the daemon (every fd closed, new sockets after)"
 check "  ... its three sockets from before show closed" "3" \
     "$("$SOCKTRACE" show "$dpid" --all --json | python3 -c '
 import json, sys
 print(sum(1 for s in json.load(sys.stdin)["sockets"] if s["closed"] and s["close_seen"] == "close"))')"
-check "  ... nothing printed but its own lines" "" "$(grep -v '^SOCK\|^READY' "$T/d.log")"
+check "  ... nothing printed but its own lines" "" "$(grep -v '^SOCK\|^READY' "$T/d.out")"
 kill "$dpid"
 
 if [ "$(id -u)" != 0 ]; then
