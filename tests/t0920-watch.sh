@@ -15,8 +15,13 @@ import functools, http.server, sys
 class H(http.server.SimpleHTTPRequestHandler):
     def log_message(self, fmt, *a):
         print("CLIENT", self.client_address[1], flush=True)
+class S(http.server.ThreadingHTTPServer):
+    # after the server's close of the connection (its close event written)
+    def process_request_thread(self, request, client_address):
+        super().process_request_thread(request, client_address)
+        print("CLOSED", client_address[1], flush=True)
 h = functools.partial(H, directory=sys.argv[2])
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h).serve_forever()
+S(("127.0.0.1", int(sys.argv[1])), h).serve_forever()
 PY
 cat >"$T/forker.py" <<'PY'
 import os, socket, sys
@@ -54,7 +59,8 @@ tcurl() { LD_PRELOAD="$B/libsocktrace.so" curl -s -o /dev/null -w "$CURLW" "$@";
 before=$(tcurl "http://127.0.0.1:$hport/f")
 start fk --traced python3 "$T/forker.py" "$hport"
 fkpid=$(ready_pid fk)
-wait_for http CLIENT 2
+# the server's closes of these two as well: nothing of them comes later
+wait_for http '^CLOSED' 2
 
 # --timeout and timeout(1): hang guards; SIGTERM ends them
 W() { local name=$1; shift; "$SOCKTRACE" watch --timeout 300 "$@" >"$T/$name.out" 2>"$T/$name.err" & PIDS[$name]=$!; }
@@ -93,10 +99,11 @@ kids_said=$(said fk | awk '$1 == "CONN" && $2 != "before" {print $2}' | sort | t
 check "the forker's two children and its grandchild each reported its connection" \
     "child child grandchild " "$kids_said"
 [ "$kids_said" = "child child grandchild " ] || sed 's/^/#   fk stderr: /' "$T/fk.err"
-wait_for http CLIENT 9
-# every connection over in the kernel (the server closes its end after it
-# logged; socat's children exit after their ends close), then SIGTERM:
-# a watcher's last look, after the signal, sees every call made
+wait_for http '^CLOSED' 9
+# the server's nine closes made (it says so after each: the kernel's view
+# comes before the close event is written), every connection over in the
+# kernel (socat's children exit after their ends close), then SIGTERM: a
+# watcher's last look, after the signal, sees every call made
 for _ in $(seq 1200); do
     ss -Htan | awk -v h=":$hport" -v f=":$fport" '$1 != "LISTEN" && $1 != "TIME-WAIT" && (index($4 " " $5 " ", h " ") || index($4 " " $5 " ", f " ")) {n++} END {exit n > 0}' && break
     sleep 0.05
@@ -211,6 +218,7 @@ check "  ... and every connect/accept since then, once" \
 watching "${PIDS[count]}"
 tcurl "http://127.0.0.1:$hport/f" >/dev/null
 wait "${PIDS[count]}"; rc=$?; unset "PIDS[count]"
+wait_for http '^CLOSED' 10
 check "--count 3 stops after 3 lines" "0 3" "$rc $(wc -l <"$T/count.out")"
 # curl's close and the server's: two lines, then it stops
 "$SOCKTRACE" watch --closes --count 2 --timeout 60 >"$T/ct.out" & PIDS[ct]=$!
