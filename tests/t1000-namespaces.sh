@@ -34,6 +34,7 @@ open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 print("SERVER pid=%d" % os.getpid(), flush=True)
 c, _ = s.accept()
+print("ACCEPTED", flush=True)
 time.sleep(120)
 PYEOF
 cat >"$T/cli.py" <<'PYEOF'
@@ -57,7 +58,10 @@ ns() {
         while [ ! -s "$5/'"$name"'.port" ]; do sleep 0.05; done
         LD_PRELOAD="$3" "$1" "$5/cli.py" "$(cat "$5/'"$name"'.port")" &
         wait' ns "$PY" "$dir" "$PRELOAD" "$private" "$T"
+    # the client's connect returns before the server's accept has (and
+    # has been recorded): both, before any view is held against ss
     wait_for "$name" CLIENT
+    wait_for "$name" ACCEPTED
     INIT[$name]=$(pgrep -P "${PIDS[$name]}")
 }
 
