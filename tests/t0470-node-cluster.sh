@@ -36,8 +36,12 @@ if (cluster.isPrimary) {
 } else {
   // the close comes before the client's end-of-file: once the client has
   // read to the end, the worker's socket is gone from the kernel
-  net.createServer((c) => { c.write(`pid=${process.pid}\n`, () => c.destroy()); })
-    .listen(port, '127.0.0.1');
+  // 'close' comes after libuv's close of the fd (and the tracer's record)
+  net.createServer((c) => {
+    const p = c.remotePort;
+    c.on('close', () => console.log(`CLOSED ${p}`));
+    c.write(`pid=${process.pid}\n`, () => c.destroy());
+  }).listen(port, '127.0.0.1');
 }
 EOF
 cat >"$T/client.py" <<'EOF'
@@ -72,7 +76,7 @@ for p in $pids; do BASE[$p]=$(socket_fds "$p"); done
 settle() {
     local p i
     for p in $pids; do
-        for i in $(seq 1000); do [ "$(socket_fds "$p")" = "${BASE[$p]}" ] && break; sleep 0.01; done
+        for i in $(seq 6000); do [ "$(socket_fds "$p")" = "${BASE[$p]}" ] && break; sleep 0.01; done
     done
 }
 
@@ -81,7 +85,10 @@ verify_fail="" table_fail="" count_fail=""
 coproc CLIENT { python3 "$T/client.py" "$port" 2>"$T/client.err"; }
 for i in $(seq "$N"); do
     echo >&"${CLIENT[1]}"
-    read -r -t 10 line <&"${CLIENT[0]}" && echo "$line" >>"$T/conns"
+    read -r -t 60 line <&"${CLIENT[0]}" && echo "$line" >>"$T/conns"
+    # the client's end-of-file comes with the worker's close in the kernel,
+    # the worker's record of it a moment later: its own word that it closed
+    wait_for node '^CLOSED' "$i" || break
     settle
     for p in $pids; do
         "$SOCKTRACE" show --verify "$p" >"$T/verify" 2>&1 || verify_fail="$verify_fail $i:$p($(tr '\n' ' ' <"$T/verify"))"
