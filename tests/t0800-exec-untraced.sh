@@ -44,7 +44,7 @@ json_field() { # PID EXPR: a Python expression over the show --json object d
 # wait_exec PID PROGRAM: until /proc/PID/exe is PROGRAM (the exec happened)
 wait_exec() {
     local i
-    for i in $(seq 1 200); do
+    for i in $(seq 1 3000); do
         [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ] && return 0
         sleep 0.02
     done
@@ -140,7 +140,14 @@ else
 fi
 "$SOCKTRACE" show "$pid" --json >"$T/mid.json" 2>&1 &
 viewer=$!
-sleep 0.2
+# released once the viewer has looked and found it loading (asleep in its
+# 10 ms wait, which gives the loader 500 ms), not after a fixed time: later
+# it would say untraced, earlier it would not have caught the loader
+for _ in $(seq 6000); do
+    case $(cat /proc/"$viewer"/wchan 2>/dev/null) in *nanosleep*) break ;; esac
+    kill -0 "$viewer" 2>/dev/null || break
+    sleep 0.01
+done
 exec {w}>"$T/fifo.so"      # the loader reads end-of-file, skips it, goes on
 exec {w}>&-
 wait "$viewer"
