@@ -85,9 +85,7 @@ CONF
     for how in untraced traced; do
         pre=""; [ $how = traced ] && pre=$PLAIN
         run_bg ftp_$how "$pre" /dev/null "$VSFTPD" "$T/vsftpd.conf"
-        for _ in $(seq 200); do
-            [ -n "$(ss -H -ltn "sport = :$port")" ] && break; sleep 0.05
-        done
+        wait_listen "$port"
         if [ $how = traced ]; then
             # before any session: a session is a raw clone of the listener
             vpid=${PIDS[ftp_traced]}
