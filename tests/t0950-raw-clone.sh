@@ -89,7 +89,7 @@ EOF
     PIDS[vsftpd]=$!
     vpid=${PIDS[vsftpd]}
     vport=""
-    for _ in $(seq 100); do
+    for _ in $(seq 1200); do
         vport=$(ss -H -ltnp | awk -v p="pid=$vpid," 'index($0, p) {sub(/.*:/, "", $4); print $4; exit}')
         [ -n "$vport" ] && break
         sleep 0.05
