@@ -20,10 +20,12 @@ valid() {
         sed 's/^/#   /' "$T/valid.out" | head -20
     fi
 }
-# q FILE EXPR: a Python expression over the JSON in FILE as d (lines: L)
+# q FILE EXPR: a Python expression over the JSON in FILE as d (lines: L);
+# an empty FILE (the viewer printed nothing) is one line no check expects
 q() {
     $PY -c 'import json, sys
 t = open(sys.argv[1]).read()
+if not t.strip(): print("NO OUTPUT in " + sys.argv[1]); sys.exit(1)
 try: d = json.loads(t)
 except ValueError: d = None
 L = [json.loads(l) for l in t.splitlines() if l.startswith("{")]
