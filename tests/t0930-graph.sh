@@ -53,6 +53,7 @@ up=$(ss -Htnp "dport = :$sport" | awk -v c="pid=$child," 'index($0, c) {n = spli
 edges() { python3 -c '
 import re, sys
 dot = open(sys.argv[1]).read()
+if "digraph" not in dot: print("NO GRAPH in " + sys.argv[1]); sys.exit(1)
 pid = dict(re.findall(r"\"(p\d+)\" \[label=\"(\d+)\\n", dot))
 for t, h, l in re.findall(r"\"([^\"]+)\" -> \"([^\"]+)\" \[label=\"([^\"]*)\"", dot):
     m = re.match(r"(?:udp )?(\d+) → (\d+)", l)
