@@ -18,6 +18,7 @@ import java.io.*;
 import java.net.*;
 import java.nio.ByteBuffer;
 import java.nio.channels.*;
+import java.nio.file.*;
 
 public class Nio {
     static ServerSocketChannel server;
@@ -46,18 +47,40 @@ public class Nio {
         return new SocketChannel[] {c, s};
     }
 
+    // until the thread named name is asleep in the kernel where wchan (a
+    // regular expression) says: in its read or accept, as /proc/self/task
+    // shows it; the hang guard 60 s
+    static void blockedIn(String name, String wchan) throws Exception {
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < end) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(Paths.get("/proc/self/task"))) {
+                for (Path p : ds) {
+                    try {
+                        if (new String(Files.readAllBytes(p.resolve("comm"))).trim().equals(name)
+                            && new String(Files.readAllBytes(p.resolve("wchan"))).trim().matches(wchan))
+                            return;
+                    } catch (IOException e) {
+                        // a task gone meanwhile
+                    }
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new IllegalStateException(name + " not blocked in " + wchan + " after 60 s");
+    }
+
     // a thread blocked reading ch, so that closing ch takes NIO's pre-close
     // (dup2) path
-    static Thread blockedReader(SocketChannel ch) throws InterruptedException {
+    static Thread blockedReader(SocketChannel ch) throws Exception {
         Thread t = new Thread(() -> {
             try {
                 ch.read(ByteBuffer.allocate(10));
             } catch (IOException e) {
                 // AsynchronousCloseException: the close woke us
             }
-        });
+        }, "st-reader");
         t.start();
-        Thread.sleep(500);      // into the read
+        blockedIn("st-reader", "wait_woken|sk_wait_data");   // into the read
         return t;
     }
 
@@ -98,9 +121,9 @@ public class Nio {
                 l.accept();
             } catch (IOException e) {
             }
-        });
+        }, "st-acceptor");
         acc.start();
-        Thread.sleep(500);
+        blockedIn("st-acceptor", "inet_csk_(accept|wait_for_connect)");
         l.close();
         acc.join();
 
