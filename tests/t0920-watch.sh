@@ -143,10 +143,12 @@ before_port=${before%% *}
 curl_ports=$(cut -d' ' -f1 "$T/curls" | sort -n | tr '\n' ' ')
 kid_ports=$(said fk | awk '$1 == "CONN" && $2 != "before" {print $4}' | sort -n | tr '\n' ' ')
 fk_before=$(said fk | awk '$2 == "before" {print $4}')
-# q FILE EXPR: a python expression over the list of events E, printed
+# q FILE EXPR: a python expression over the list of events E, printed; a
+# watcher that printed nothing is one line no check expects
 q() { python3 -c '
 import json, sys
 E = [json.loads(l) for l in open(sys.argv[1])]
+if not E: print("NO EVENTS in " + sys.argv[1]); sys.exit(1)
 port = lambda a: int(a.rsplit(":", 1)[1]) if a else None
 print(eval(sys.argv[2]))' "$@"; }
 new_ports=$(printf '%s\n' $server_ports | grep -vx -e "$before_port" -e "$fk_before" | sort -n | tr '\n' ' ')
@@ -165,7 +167,8 @@ socat_kids=$(q "$T/conn.out" "' '.join(sorted({str(e['pid']) for e in E if e['ca
 check "  ... the proxy's upstream connects: one per curl, each from a child the proxy forked" \
     "3 $socat_pid " "$(wc -w <<<"$socat_kids") $(for p in $socat_kids; do "$SOCKTRACE" show "$p" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ppid"])'; done | sort -u | tr '\n' ' ')"
 check "nothing from before watch started (curl's and the forker's first connections)" "0" \
-    "$(grep -c -e ":$before_port\"" -e ":$fk_before\"" "$T/all.out" "$T/conn.out" "$T/clos.out" | awk -F: '{s += $NF} END {print s}')"
+    "$(for f in all conn clos; do [ -s "$T/$f.out" ] || echo "$f.out is empty"; done
+       grep -c -e ":$before_port\"" -e ":$fk_before\"" "$T/all.out" "$T/conn.out" "$T/clos.out" | awk -F: '{s += $NF} END {print s}')"
 check "watch (every call) has each connect and accept of --connects" \
     "$(q "$T/conn.out" "sorted((e['pid'], e['seq']) for e in E)")" \
     "$(q "$T/all.out" "sorted((e['pid'], e['seq']) for e in E if e['call'] == 'connect' or (e['call'].startswith('accept') and e['ret'] >= 0))")"
