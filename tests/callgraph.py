@@ -2,6 +2,11 @@
 # tests/callgraph.py - the file-level call graph of a set of C files, from
 # gcc's -fcallgraph-info output (one .ci file per translation unit).
 # Prints "a.c -> b.c (fn, ...)" per edge; exits 1 when files call in a loop.
+# With --layers FILE (lines "NAME GLOB...", lowest layer first; "NAME!"
+# for a layer whose files may not call each other) also when a file calls
+# one of a higher layer, or is in no layer.
+import fnmatch
+import os
 import re
 import sys
 
@@ -12,14 +17,16 @@ EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
 def load(paths):
     home = {}       # function -> the .c files that define it (a node without
     calls = []      # a shape has its body in that unit); (caller's file, callee)
+    units = []
     for path in paths:
         text = open(path).read()
         unit = re.search(r'graph: \{ title: "([^"]+)"', text).group(1)
+        units.append(unit)
         for name, ext in NODE.findall(text):
             if not ext:
                 home.setdefault(name, set()).add(unit)
         calls += [(unit, callee) for _, callee in EDGE.findall(text)]
-    return home, calls
+    return home, calls, units
 
 
 def cycles(edges):
@@ -57,10 +64,48 @@ def cycles(edges):
     return out
 
 
-def main(paths):
+def read_layers(path):
+    layers = []     # (rank, name, sealed, globs)
+    for line in open(path):
+        words = line.split('#')[0].split()
+        if words:
+            name = words[0].rstrip('!')
+            layers.append((len(layers), name, words[0].endswith('!'), words[1:]))
+    return layers
+
+
+def layer_of(layers, unit):
+    for rank, name, sealed, globs in layers:
+        if any(fnmatch.fnmatch(os.path.basename(unit), g) for g in globs):
+            return rank, name, sealed
+    return None
+
+
+def layer_errors(layers, units, edges):
+    out = []
+    for u in sorted(units):
+        if layer_of(layers, u) is None:
+            out.append(f"layer: {u} is in no layer")
+    for a, b in sorted(edges):
+        la, lb = layer_of(layers, a), layer_of(layers, b)
+        if la is None or lb is None:
+            continue
+        if lb[0] > la[0]:
+            out.append(f"layer: {a} ({la[1]}) calls up into {b} ({lb[1]})")
+        elif la == lb and la[2]:
+            out.append(f"layer: {a} calls {b}, both {la[1]}, whose files call none of each other")
+    return out
+
+
+def main(args):
+    layers = None
+    if args[:1] == ["--layers"] and len(args) > 1:
+        layers = read_layers(args[1])
+        args = args[2:]
+    paths = args
     if not paths:
-        sys.exit("usage: callgraph.py FILE.ci...")
-    home, calls = load(paths)
+        sys.exit("usage: callgraph.py [--layers FILE] FILE.ci...")
+    home, calls, units = load(paths)
     edges = {}
     for unit, callee in calls:
         # defined in more than one other unit: a static in each of them,
@@ -74,7 +119,12 @@ def main(paths):
     loops = cycles(set(edges))
     for group in loops:
         print("cycle: " + " ".join(group))
-    sys.exit(1 if loops else 0)
+    bad = []
+    if layers is not None:
+        bad = layer_errors(layers, units, edges)
+        for line in bad:
+            print(line)
+    sys.exit(1 if loops or bad else 0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "tracedb.h"
+#include "resolve.h"
 
 static const char usage[] =
     "usage: socktrace clean [--all]\n"

@@ -18,6 +18,7 @@
 #include "peerjoin.h"
 #include "select.h"
 #include "tracedb.h"
+#include "resolve.h"
 
 static const char usage[] =
     "usage: socktrace export [PID...|NAME] [FILTER] [--all]\n"
@@ -89,7 +90,7 @@ int cmd_export(struct ctx *c, int argc, char **argv)
     else if (gethostname(hostname, sizeof hostname - 1) != 0)
         strcpy(hostname, "unknown");
     size_t loaded, bad;
-    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0),
+    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0) | select_what(sel),
                                               c->prog, &loaded, &bad);
     select_resolve(sel, snaps, loaded);
     char why[256];

@@ -18,6 +18,7 @@
 #include "describe.h"
 #include "sockaddr_conv.h"
 #include "tracedb.h"
+#include "resolve.h"
 
 static const char usage[] =
     "usage: socktrace graph [--all] [--svg]\n"

@@ -405,7 +405,7 @@ int cmd_ports(struct ctx *c, int argc, char **argv)
     }
     color_init(stdout, json);
     size_t good, bad;
-    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | SNAP_HISTORY, c->prog,
+    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | SNAP_HISTORY | select_what(sel), c->prog,
                                               &good, &bad);
     select_resolve(sel, snaps, good);
     char why[256];

@@ -9,10 +9,11 @@
 
 #include "commands.h"
 #include "describe.h"
-#include "nsmap.h"
 #include "output.h"
+#include "proc_text.h"
 #include "json_out.h"
 #include "tracedb.h"
+#include "resolve.h"
 
 static const char usage[] =
     "usage: socktrace ps [--json]\n"
@@ -66,9 +67,9 @@ static void add_row(struct table *t, const struct proc *p)
 {
     char pid[96], ppid[64], start[64], open[24], seen[24], cmd[2 * ST_CMDLINE_MAX + 64];
     char ids[64];
-    nsmap_pid_text(p->h.pid, p->ns_pid, ids, sizeof ids);
+    pid_text(p->h.pid, p->ns_pid, ids, sizeof ids);
     snprintf(pid, sizeof pid, "%*s%s%s", p->depth * 2, "", p->depth ? "└ " : "", ids);
-    nsmap_pid_text(p->h.ppid, -p->h.ppid, ppid, sizeof ppid);
+    pid_text(p->h.ppid, -p->h.ppid, ppid, sizeof ppid);
     time_text(p->h.start_ns, start, sizeof start);
     if (p->no_access)
         snprintf(open, sizeof open, "no access");

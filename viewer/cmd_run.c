@@ -26,6 +26,7 @@
 #include "peerjoin.h"
 #include "run_wait.h"
 #include "tracedb.h"
+#include "resolve.h"
 
 #ifndef ST_LIBDIR
 #define ST_LIBDIR "/usr/local/lib"

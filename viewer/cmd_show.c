@@ -13,14 +13,15 @@
 
 #include "commands.h"
 #include "describe.h"
-#include "nsmap.h"
 #include "output.h"
+#include "proc_text.h"
 #include "json_out.h"
 #include "kernel.h"
 #include "peerjoin.h"
 #include "select.h"
 #include "show_kernel.h"
 #include "tracedb.h"
+#include "resolve.h"
 
 static const char usage[] =
     "usage: socktrace show [PID...|NAME] [FILTER] [--all] [--json] [--verify]\n"
@@ -36,19 +37,6 @@ static const char usage[] =
     "                3 when this user may not read its fds (/proc/PID/fd)\n"
     SELECT_USAGE SELECT_SORT_USAGE
     "  -h, --help    this text\n";
-
-void cmdline_text(const struct st_header *h, char *buf, size_t size)
-{
-    size_t o = 0;
-    buf[0] = 0;
-    for (uint32_t i = 0; i < h->cmdline_len && o + 1 < size; i++) {
-        char c = h->cmdline[i];
-        buf[o++] = c ? ((unsigned char)c < 0x20 ? '?' : c) : ' ';
-    }
-    while (o > 0 && buf[o - 1] == ' ')
-        o--;
-    buf[o] = 0;
-}
 
 static const char *state_color(const struct st_sock *s)
 {
@@ -87,28 +75,6 @@ static void add_row(struct table *t, const struct st_sock *s,
     table_add(t, cells, colors);
 }
 
-/* An argv block (each NUL-terminated) as one line. */
-static void argv_text(const char *v, uint32_t len, char *buf, size_t size)
-{
-    struct st_header h;
-    h.cmdline_len = len < ST_CMDLINE_MAX ? len : ST_CMDLINE_MAX;
-    memcpy(h.cmdline, v, h.cmdline_len);
-    cmdline_text(&h, buf, size);
-}
-
-void exec_untraced_text(const struct snapshot *s, char *buf, size_t size)
-{
-    char when[64] = "", now[ST_CMDLINE_MAX] = "";
-    if (s->exec_call_ns)
-        time_text(s->exec_call_ns, when, sizeof when);
-    if (s->command_now_len)
-        argv_text(s->command_now, s->command_now_len, now, sizeof now);
-    snprintf(buf, size, "exec'd into an untraced program%s%s%s%s%s%s",
-             s->exec_path[0] ? " (" : "", s->exec_path, s->exec_path[0] ? ")" : "",
-             when[0] ? " at " : "", when,
-             s->alive ? "" : ", then ended");
-}
-
 static void print_text(const struct snapshot *s, const struct conn_index *ci,
                        const struct sel_row *rows, size_t n, bool all)
 {
@@ -117,7 +83,7 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci,
     char pid[64];
     cmdline_text(&s->h, cmd, sizeof cmd);
     time_text(s->h.start_ns, start, sizeof start);
-    nsmap_pid_text(s->h.pid, s->ns_pid, pid, sizeof pid);
+    pid_text(s->h.pid, s->ns_pid, pid, sizeof pid);
     if (s->exec_untraced) {
         /* what runs now is what /proc says, not the command the file has */
         char now[ST_CMDLINE_MAX] = "", what[ST_CMDLINE_MAX + 200];
@@ -130,7 +96,7 @@ static void print_text(const struct snapshot *s, const struct conn_index *ci,
         printf("%spid %s%s  %s\n", color(C_BOLD), pid, color("0"), cmd);
     }
     char ppid[64];
-    nsmap_pid_text(s->h.ppid, -s->h.ppid, ppid, sizeof ppid);
+    pid_text(s->h.ppid, -s->h.ppid, ppid, sizeof ppid);
     printf("  ppid %s, started %s, ", ppid, start);
     if (s->alive) {
         printf("running");
@@ -259,7 +225,7 @@ static int load_pids(struct ctx *c, const struct selection *sel, bool all,
             fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[i], c->dir);
             return 1;
         }
-        if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &(*out)[*n], err,
+        if (snap_load(ref.path, SNAP_TABLE | (all ? SNAP_HISTORY : 0) | select_what(sel), &(*out)[*n], err,
                       sizeof err)) {
             fprintf(stderr, "%s: %s: %s\n", c->prog, ref.path, err);
             return 1;
@@ -274,7 +240,7 @@ static int show_one(struct ctx *c, bool json, struct trace_ref *ref, bool verify
 {
     struct snapshot s;
     char err[256];
-    if (snap_load(ref->path, SNAP_TABLE | (all ? SNAP_HISTORY : 0), &s, err, sizeof err)) {
+    if (snap_load(ref->path, SNAP_TABLE | (all ? SNAP_HISTORY : 0) | select_what(sel), &s, err, sizeof err)) {
         fprintf(stderr, "%s: %s: %s\n", c->prog, ref->path, err);
         return 1;
     }
@@ -365,7 +331,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
     if (select_only_pids(sel)) {
         status = load_pids(c, sel, all, &snaps, &n);
     } else {
-        snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0), NULL, &n, &bad);
+        snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0) | select_what(sel), NULL, &n, &bad);
         if (!n && errno) {
             fprintf(stderr, "%s: %s: %s\n", c->prog, c->dir, strerror(errno));
             status = 1;

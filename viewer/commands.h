@@ -10,6 +10,8 @@
 #include "snapshot.h"
 #include "tracedir.h"
 #include "json_out.h"
+#include "proc_text.h"
+#include "usage.h"
 
 struct ctx {
     char dir[ST_PATH_MAX];
@@ -27,12 +29,6 @@ int cmd_export(struct ctx *c, int argc, char **argv);
 int cmd_watch(struct ctx *c, int argc, char **argv);
 int cmd_graph(struct ctx *c, int argc, char **argv);
 
-/* Usage errors: one line to stderr ("socktrace: unknown option --jsn; see
- * socktrace show --help"), return 2. With fmt NULL it names what getopt
- * refused, from cli_argv (the verb's argv, set by main with opterr 0). */
-int usage_error(const char *usage, const char *fmt, const char *arg);
-extern char **cli_argv;
-
 /* The command line of a verb whose only options are one flag (--NAME, or
  * -N by its first letter), -w/--wide and --help, and which takes no argument: sets
  * *flag. Returns -1 to go on, else the exit status (0 after --help, 2
@@ -48,11 +44,5 @@ struct trace_ref;
  * usage error, 1 when the pid has no trace file (one line on stderr). */
 int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
               struct trace_ref *ref);
-
-/* The command line of a header as one string: "curl -s http://x/". */
-void cmdline_text(const struct st_header *h, char *buf, size_t size);
-/* A process that exec'd out of the tracer (snapshot.h): "exec'd into an
- * untraced program (PATH) at TIME". */
-void exec_untraced_text(const struct snapshot *s, char *buf, size_t size);
 
 #endif

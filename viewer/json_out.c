@@ -3,7 +3,6 @@
  * and export. docs/socktrace.schema.json describes what they write. */
 #define _GNU_SOURCE
 #include "json_out.h"
-#include "nsmap.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -106,11 +105,25 @@ static void json_addr(FILE *f, bool *first, const char *key, const struct st_add
     }
 }
 
+/* "pid" (the viewer's; null when not known: a container's process that
+ * is not running) and "ns_pid" (the pid inside its own namespace; equal
+ * to "pid" in the viewer's). */
+static void json_pids(FILE *f, bool *first, int pid, int ns_pid)
+{
+    json_key(f, first, "pid");
+    if (pid > 0)
+        fprintf(f, "%d", pid);
+    else
+        fputs("null", f);
+    json_key(f, first, "ns_pid");
+    fprintf(f, "%d", ns_pid > 0 ? ns_pid : pid);
+}
+
 void json_process_fields(FILE *f, bool *first, const struct snapshot *s)
 {
     /* the viewer's pid (null for a container's process that has ended)
      * and the pid its own namespace gave it */
-    nsmap_json_pids(f, first, s->h.pid, s->ns_pid);
+    json_pids(f, first, s->h.pid, s->ns_pid);
     json_key(f, first, "ppid");
     fprintf(f, s->h.ppid < 0 ? "null" : "%d", s->h.ppid);   /* nsmap.h */
     uint32_t len = s->h.cmdline_len < ST_CMDLINE_MAX ? s->h.cmdline_len : ST_CMDLINE_MAX;

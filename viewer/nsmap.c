@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output.h"
 #include "snapshot.h"
 #include "tracedir.h"
 
@@ -194,25 +193,4 @@ int nsmap_pick(const struct snapshot *v, size_t n, int pid, int *out)
         ns = v[i].h.pidns_ino;
     }
     return found ? 0 : -1;
-}
-
-void nsmap_pid_text(int pid, int ns_pid, char *buf, size_t size)
-{
-    if (pid == ns_pid || ns_pid <= 0)
-        snprintf(buf, size, "%d", pid);
-    else if (pid > 0)
-        snprintf(buf, size, "%d (container pid %d)", pid, ns_pid);
-    else
-        snprintf(buf, size, "? (container pid %d)", ns_pid);
-}
-
-void nsmap_json_pids(FILE *f, bool *first, int pid, int ns_pid)
-{
-    json_key(f, first, "pid");
-    if (pid > 0)
-        fprintf(f, "%d", pid);
-    else
-        fputs("null", f);
-    json_key(f, first, "ns_pid");
-    fprintf(f, "%d", ns_pid > 0 ? ns_pid : pid);
 }

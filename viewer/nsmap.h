@@ -44,12 +44,4 @@ void nsmap_resolve(struct snapshot *s);
  * (ps, ports, watch). */
 int nsmap_pick(const struct snapshot *v, size_t n, int pid, int *h_pid);
 
-/* "48213 (container pid 7)", "48213", or "? (container pid 7)" for a
- * process of another namespace that is not running. */
-void nsmap_pid_text(int pid, int ns_pid, char *buf, size_t size);
-
-/* JSON "pid" (the viewer's; null when not known) and "ns_pid" (the pid
- * inside the process's own namespace; equal to "pid" in the viewer's). */
-void nsmap_json_pids(FILE *f, bool *first, int pid, int ns_pid);
-
 #endif

@@ -11,6 +11,7 @@
 #include <uthash.h>
 
 #include "tracedb.h"
+#include "resolve.h"
 
 struct conn_key {
     uint8_t lip[16], pip[16];   /* IPv4 as v4-mapped IPv6 */

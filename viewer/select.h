@@ -69,10 +69,14 @@ bool select_only_pids(const struct selection *sel);
  * process up by pid, such as show for an untraced one). */
 const int *select_pids(const struct selection *sel, size_t *n);
 enum select_sort select_sort_key(const struct selection *sel);
+/* What the loads that select_resolve is given need beyond a verb's own
+ * SNAP_* bits: SNAP_COMM when -c compares names. */
+unsigned select_what(const struct selection *sel);
 
 /* Resolves the process criteria against every loaded snapshot: --tree
- * follows ppid links (a child started after its parent), -c reads the
- * names. Call once after loading, before select_process; a selection of
+ * follows ppid links (a child started after its parent), -c compares
+ * the names (the command line's, and the comm of snapshots loaded with
+ * select_what). Call once after loading, before select_process; a selection of
  * PIDs alone may skip it (each file then found by tracedb_find). */
 void select_resolve(struct selection *sel, const struct snapshot *snaps, size_t n);
 /* When criteria were given and nothing matched: the one-line complaint

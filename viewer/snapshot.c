@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nsmap.h"
-#include "proc_exec.h"
 #include "trace_read.h"
 #include "tracedir.h"
 
@@ -414,47 +412,11 @@ static void on_bus(int sig)
     raise(sig);
 }
 
-int snap_load(const char *path, unsigned what, struct snapshot *out,
-              char *err, size_t errlen)
-{
-    return snap_load_since(path, what, 0, out, err, errlen);
-}
-
-/* The header's exec mark, copied under exec_seq (trace_format.h). */
-static void exec_mark(const struct st_header *live, struct snapshot *s)
+void snap_exec_mark(const struct st_header *live, struct snapshot *s)
 {
     s->exec_pending = __atomic_load_n(&live->exec_pending, __ATOMIC_ACQUIRE) != 0;
     if (s->exec_pending)
         st_exec_mark_copy(live, RETRIES, &s->exec_call_ns, s->exec_path);
-}
-
-/* After the table is read: whether the process left the tracer by exec.
- * Returns 1 when the file should be read again (a new image took it over
- * meanwhile). */
-static int exec_state(const struct st_header *live, struct snapshot *s)
-{
-    exec_mark(live, s);
-    if (!s->exec_pending)
-        return 0;
-    if (!s->alive) {
-        /* a traced image clears the mark, a failed exec takes it back:
-         * what ended with it set ran an untraced program last */
-        s->exec_untraced = !(s->h.flags & ST_HF_EXITED);
-        return 0;
-    }
-    bool untraced;
-    int r = proc_exec_check(s->h.pid, &live->exec_pending, &untraced);
-    if (r == 1)
-        return 1;
-    if (r < 0) {
-        s->alive = snap_is_alive(&s->h);
-        s->exec_untraced = !s->alive && !(s->h.flags & ST_HF_EXITED);
-        return 0;
-    }
-    s->exec_untraced = untraced;
-    if (untraced)
-        s->command_now_len = proc_cmdline(s->h.pid, s->command_now, sizeof s->command_now);
-    return 0;
 }
 
 /* A file of another user is read only from that user's own directory
@@ -473,26 +435,7 @@ static bool dir_owner_is(const char *path, uid_t uid)
     return stat(len ? dir : "/", &st) == 0 && st.st_uid == uid;
 }
 
-static int load_file(const char *path, unsigned what, uint64_t since,
-                     struct snapshot *out, char *err, size_t errlen, int *again);
-
-int snap_load_since(const char *path, unsigned what, uint64_t since,
-                    struct snapshot *out, char *err, size_t errlen)
-{
-    /* twice at most: a new image that loads the library while we look
-     * rewrites the header */
-    int r = -1;
-    for (int pass = 0; pass < 2; pass++) {
-        int again = 0;
-        r = load_file(path, what, since, out, err, errlen, &again);
-        if (r != 0 || !again)
-            break;
-        snap_free(out);
-    }
-    return r;
-}
-
-static int load_file(const char *path, unsigned what, uint64_t since,
+static int load_file(const char *path, unsigned what, uint64_t since, snap_mapped_fn *then,
                      struct snapshot *out, char *err, size_t errlen, int *again)
 {
     memset(out, 0, sizeof *out);
@@ -537,11 +480,9 @@ static int load_file(const char *path, unsigned what, uint64_t since,
         fail(err, errlen, "file shrank while it was read");
         r = -1;
     }
-    if (r == 0) {
-        nsmap_resolve(out);     /* a container's pids into the viewer's */
-        out->alive = snap_is_alive(&out->h);
+    if (r == 0 && then) {
         if (sigsetjmp(bus_jmp, 1) == 0)
-            *again = exec_state((const struct st_header *)map, out);
+            *again = then((const struct st_header *)map, out);
     }
     bus_armed = 0;
     sigaction(SIGBUS, &old, NULL);
@@ -551,6 +492,32 @@ static int load_file(const char *path, unsigned what, uint64_t since,
     if (r != 0)
         snap_free(out);
     return r;
+}
+
+int snap_read(const char *path, unsigned what, uint64_t since, snap_mapped_fn *then,
+              struct snapshot *out, char *err, size_t errlen)
+{
+    int again = 0;
+    int r = load_file(path, what, since, then, out, err, errlen, &again);
+    return r ? r : again;
+}
+
+int snap_read_header(const char *path, bool mine_only, struct st_header *h)
+{
+    /* a FIFO or device named like a trace file must not block us */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!mine_only || st.st_uid == geteuid()))
+        n = pread(fd, h, sizeof *h, 0);
+    close(fd);
+    char why[128];
+    if (n != (ssize_t)sizeof *h || st_header_check(h, 0, why, sizeof why) != 0)
+        return -1;
+    h->cmdline[ST_CMDLINE_MAX - 1] = 0;
+    return 0;
 }
 
 void snap_free(struct snapshot *s)
@@ -578,74 +545,4 @@ size_t snap_unknown_now(const struct snapshot *s)
     for (size_t i = 0; i < s->n_open; i++)
         n += !!(s->open[i].flags & SNAP_SF_NO_ACCESS);
     return n;
-}
-
-/* Not being let look is not seeing nothing: a process that runs as
- * another user, kept a capability the viewer lacks, or made itself
- * non-dumpable hides /proc/PID/fd (open) or each link in it (readlink). */
-static bool no_access(int err)
-{
-    return err == EACCES || err == EPERM;
-}
-
-static void mark_no_access(struct snapshot *s, struct st_sock *so)
-{
-    so->flags |= SNAP_SF_NO_ACCESS;
-    s->no_access = true;
-}
-
-void snap_check_live(struct snapshot *s)
-{
-    if (!s->alive)
-        return;
-    char dir[64];
-    snprintf(dir, sizeof dir, "/proc/%d/fd", s->h.pid);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        /* the process ended meanwhile (ENOENT): leave the table as written */
-        if (no_access(errno))
-            for (size_t i = 0; i < s->n_open; i++)
-                if (!snap_gone(&s->open[i]))
-                    mark_no_access(s, &s->open[i]);
-        return;
-    }
-    for (size_t i = 0; i < s->n_open; i++) {
-        struct st_sock *so = &s->open[i];
-        if (snap_gone(so))
-            continue;
-        char name[16], link[64];
-        snprintf(name, sizeof name, "%d", so->fd);
-        ssize_t n = readlinkat(dfd, name, link, sizeof link - 1);
-        if (n > 0) {
-            link[n] = 0;
-            if (strncmp(link, "socket:", 7) == 0)
-                continue;
-        } else if (n < 0 && no_access(errno)) {
-            /* the fd exists (a missing one is ENOENT), what it is we may
-             * not see */
-            mark_no_access(s, so);
-            continue;
-        }
-        st_set_closed(so);
-        /* after an exec the tracer did not follow, a close-on-exec socket
-         * went with it. The flag alone proves nothing (ioctl(FIOCLEX), a
-         * raw fcntl change it unseen): /proc decides, the flag names why */
-        so->flags |= s->exec_untraced && (so->flags & ST_SF_CLOEXEC) ? ST_SF_CLOSED_EXEC
-                                                                     : ST_SF_CLOSED_UNSEEN;
-    }
-    close(dfd);
-}
-
-bool snap_pid_running(int pid, uint64_t proc_start)
-{
-    uint64_t start;
-    int ppid, ended;
-    if (pid <= 0 || st_proc_read(pid, &start, &ppid, &ended) != 0 || ended)
-        return false;
-    return proc_start == 0 || start == proc_start;
-}
-
-bool snap_is_alive(const struct st_header *h)
-{
-    return snap_pid_running(h->pid, h->proc_start);
 }

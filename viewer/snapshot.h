@@ -11,7 +11,8 @@
 #include "codec.h"
 
 /* What to load; the name ring comes with any of the last three. */
-enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4 };
+enum { SNAP_HEADER = 0, SNAP_TABLE = 1, SNAP_HISTORY = 2, SNAP_EVENTS = 4,
+       SNAP_COMM = 8 /* resolve.h: the running process's comm too */ };
 
 struct snapshot {
     struct st_header h;         /* as read; times in it are CLOCK_REALTIME.
@@ -33,6 +34,7 @@ struct snapshot {
     size_t n_names;
     uint64_t torn;              /* records skipped: written mid-copy */
     uint64_t unknown;           /* table slots the writer marked unknown */
+    /* Set by the resolve layer (resolve.h), never from the file: */
     bool alive;                 /* the process runs now */
     /* An exec the tracer may not have followed (trace_format.h: "An exec
      * under way"). exec_pending: the header's mark, an exec call started
@@ -47,11 +49,13 @@ struct snapshot {
     char command_now[ST_CMDLINE_MAX];   /* /proc/PID/cmdline of a live
                                            exec_untraced process */
     uint32_t command_now_len;
-    /* snap_check_live could not look: /proc/PID/fd of the running process
-     * is not readable to the viewer (another user's, one that kept a
-     * capability the viewer lacks, or one made non-dumpable). The entries
-     * it could not check carry SNAP_SF_NO_ACCESS. */
+    /* snap_check_live (resolve.h) could not look: /proc/PID/fd of the
+     * running process is not readable to the viewer (another user's, one
+     * that kept a capability the viewer lacks, or one made non-dumpable).
+     * The entries it could not check carry SNAP_SF_NO_ACCESS. */
     bool no_access;
+    char comm[16];              /* /proc/PID/comm of a running process, with
+                                   SNAP_COMM; "" unknown */
 };
 
 /* st_sock.flags, set by the viewer on its copy of an open entry, never in
@@ -60,27 +64,30 @@ struct snapshot {
  * (snapshot.no_access), so the state shown is "unknown (no access)". */
 #define SNAP_SF_NO_ACCESS 0x80000000u
 
-/* Loads path (what: SNAP_* bits). Returns 0, or -1 with a reason in err. */
-int snap_load(const char *path, unsigned what, struct snapshot *out,
-              char *err, size_t errlen);
-/* Same, copying only the events numbered `since` and later (follow mode). */
-int snap_load_since(const char *path, unsigned what, uint64_t since,
-                    struct snapshot *out, char *err, size_t errlen);
-/* Same, from bytes in memory (the fuzz target and unit tests). */
+/* Reads path (what: SNAP_* bits), taking nothing from /proc. then, when
+ * set, runs while the file is still mapped, with its live header (the
+ * resolve layer's look at the process: resolve.h); its 1 means a new
+ * image took the file over meanwhile. Returns 0; 1 when then said so
+ * (out is filled: free it and read again); -1 with a reason in err. */
+typedef int snap_mapped_fn(const struct st_header *live, struct snapshot *s);
+int snap_read(const char *path, unsigned what, uint64_t since, snap_mapped_fn *then,
+              struct snapshot *out, char *err, size_t errlen);
+/* The header's exec mark (exec_pending, exec_call_ns, exec_path), copied
+ * from the mapped file under its exec_seq (trace_format.h). */
+void snap_exec_mark(const struct st_header *live, struct snapshot *s);
+/* The header alone, as it is now, by one read (no mapping): what a poll
+ * of a quiet file costs. The head is a word the writers change by
+ * fetch-add; one aligned 8-byte word is copied whole. With mine_only, a
+ * file of another user is refused. Returns 0 when it is a trace file's. */
+int snap_read_header(const char *path, bool mine_only, struct st_header *h);
+/* The same from bytes in memory, with no process behind them (the fuzz
+ * target and unit tests). */
 int snap_load_mem(const void *data, size_t size, unsigned what,
                   struct snapshot *out, char *err, size_t errlen);
 void snap_free(struct snapshot *s);
 
 /* The name the process looked up that gave address a, or NULL. */
 const char *snap_host_of(const struct snapshot *s, const struct st_addr *a);
-
-/* For a running process: an entry whose fd is no longer a socket in
- * /proc/PID/fd was closed behind the tracer's back (a raw syscall): it is
- * shown as closed, unseen; after an exec out of the tracer, one marked
- * close-on-exec is shown as closed by that exec (ST_SF_CLOSED_EXEC). An
- * fd the viewer may not look at (EACCES, EPERM) is not taken for closed:
- * it gets SNAP_SF_NO_ACCESS and s->no_access is set. */
-void snap_check_live(struct snapshot *s);
 
 /* The entries of s->open that are open: those snap_check_live neither
  * found closed nor was kept from checking. What show, ps and --verify
@@ -92,12 +99,5 @@ static inline bool snap_gone(const struct st_sock *so)
 {
     return so->flags & (ST_SF_CLOSED_UNSEEN | ST_SF_CLOSED_EXEC);
 }
-
-/* Whether the process a header describes is running now. One that has
- * exited but is not reaped yet (a zombie) is not: it has ended, its fds
- * are gone, and nothing will write its file again. */
-bool snap_is_alive(const struct st_header *h);
-/* The same for pid started at proc_start (0: any). */
-bool snap_pid_running(int pid, uint64_t proc_start);
 
 #endif

@@ -18,6 +18,7 @@
 #include "snapshot.h"
 #include "tracedir.h"
 #include "trace_read.h"
+#include "resolve.h"
 
 static struct {
     char dir[ST_PATH_MAX];
@@ -133,20 +134,6 @@ struct trace_ref *tracedb_list_all(const char *dir, size_t *n)
     return v;
 }
 
-/* The header alone; 0 when it is a trace file's. */
-static int read_header(const char *path, struct st_header *h)
-{
-    /* a FIFO or device named like a trace file must not block us */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    ssize_t r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, h, sizeof *h, 0) : -1;
-    close(fd);
-    char why[128];
-    return r == (ssize_t)sizeof *h && st_header_check(h, 0, why, sizeof why) == 0 ? 0 : -1;
-}
-
 /* 2: the file of the running process pid found, 1: an older one, 0: none */
 static int find_in(const char *dir, int pid, bool have_live, uint64_t live_start,
                    struct trace_ref *out)
@@ -232,7 +219,7 @@ static int find_ns(const char *dir, int pid, struct trace_ref *out, bool *live)
             struct st_header h;
             if (v[i].pid != inner || v[i].proc_start != start)
                 continue;
-            if (read_header(v[i].path, &h) != 0)
+            if (snap_read_header(v[i].path, false, &h) != 0)
                 h.pidns_ino = 0;
             bool other = nsmap_other(&h);
             if (inner == pid ? !other : other && (!pidns || h.pidns_ino == pidns)) {
@@ -251,7 +238,7 @@ static int find_ns(const char *dir, int pid, struct trace_ref *out, bool *live)
         struct st_header h;
         if (v[i].pid != pid)
             continue;
-        if (read_header(v[i].path, &h) != 0)
+        if (snap_read_header(v[i].path, false, &h) != 0)
             h.pidns_ino = 0;
         int *best = &same;
         if (nsmap_other(&h)) {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# t0176 - the viewer is one straight pipeline: each file calls only files
+# of its own layer or of those below it, and no two files call each other
+# in a loop. Read from gcc's call graph of viewer/*.c (-fcallgraph-info),
+# printed below, against the layer table here: the one place a viewer
+# file's layer is declared (a new file must be added to it).
+. "$(dirname "$0")/lib.sh"
+
+# lowest first; "NAME!" seals a layer: its files call none of each other
+cat >"$T/layers" <<'LAYERS'
+base      describe.c usage.c since.c     # values in words; a usage error; times typed
+load      snapshot.c                     # trace file -> struct snapshot; no /proc
+resolve   resolve.c nsmap.c nsdirs.c proc_exec.c tracedb.c peerjoin.c kernel.c
+select    select*.c                      # the grammar as a tree; no I/O
+render    output.c json_out.c proc_text.c event_text.c
+stream    follow.c                       # the live stream of watch and events -f
+verb      cli.c show_kernel.c run_wait.c # what verbs share
+cmd!      cmd_*.c                        # one file per verb
+main      main.c
+LAYERS
+
+if command -v gcc >/dev/null && gcc -fcallgraph-info -x c -c /dev/null -o "$T/probe.o" -dumpdir "$T/" 2>/dev/null; then
+    mkdir "$T/cg"
+    built=1
+    for f in "$ROOT"/viewer/*.c; do
+        (cd "$ROOT" && gcc -std=gnu11 -O2 -idirafter build/deps/usr/include -Ipreload \
+            -fcallgraph-info -c "viewer/$(basename "$f")" -o "$T/cg/$(basename "$f" .c).o" -dumpdir "$T/cg/") || built=0
+    done
+    if [ "$built" = 1 ] && (cd "$ROOT" && python3 tests/callgraph.py --layers "$T/layers" "$T"/cg/*.ci) >"$T/graph" 2>&1; then
+        ok "viewer: no file calls up a layer, none in a loop (graph below)"
+    else
+        not_ok "viewer: no file calls up a layer, none in a loop (graph below)"
+    fi
+    sed 's/^/#   /' "$T/graph"
+    grep -q ' -> ' "$T/graph" || not_ok "the call graph has edges (gcc -fcallgraph-info gave a graph)"
+else
+    skip "gcc without -fcallgraph-info: no call graph"
+fi
+
+# small files with one job each
+long=$(cd "$ROOT" && wc -l viewer/*.c | awk '$2 != "total" && $1 > 600 {print $2 " " $1}')
+check "no viewer/*.c above 600 lines" "" "$long"
+
+done_testing
