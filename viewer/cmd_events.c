@@ -129,77 +129,60 @@ static struct trace_ref *select_refs(struct ctx *c, struct selection *sel, size_
     return refs;
 }
 
-int cmd_events(struct ctx *c, int argc, char **argv)
+struct events_opts {
+    bool follow;
+    const char *since;
+};
+
+static int take_opt(void *ctx, int o, const char *arg)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"follow", no_argument, NULL, 'f'},
-        {"since", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        SELECT_OPTIONS,
-        {0, 0, 0, 0},
-    };
-    bool json = false, follow = false;
-    const char *since = NULL;
-    struct selection *sel = select_new(c->prog);
-    int o, status = 0;
-    if (!sel)
+    struct events_opts *eo = ctx;
+    if (o == 'f')
+        eo->follow = true;
+    else if (o == 'S')
+        eo->since = arg;
+    else
         return 1;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "jfh" SELECT_SHORT, opts, NULL)) != -1) {
-        switch (o) {
-        case 'j': json = true; break;
-        case 'f': follow = true; break;
-        case 'S': since = optarg; break;
-        case 'h': fputs(usage, stdout); goto out;
-        default:
-            if ((status = select_take(sel, o, optarg, usage)))
-                goto out;
-        }
-    }
-    if ((status = select_words(sel, argc - optind, argv + optind)))
-        goto out;
-    if (since && !follow) {
-        status = usage_error(usage, "--since goes with -f", NULL);
-        goto out;
-    }
-    if (follow) {
-        struct follow_opts fo = {.json = json};
-        size_t np;
-        const int *pids = select_pids(sel, &np);
-        if (since && since_time(since, &fo.since_ns) != 0) {
-            status = usage_error(usage, "--since: not a time or a duration: %s", since);
-        } else if (!select_has_process(sel)) {
-            fo.sel = select_has_filter(sel) ? sel : NULL;
-            status = follow_run(c, &fo);    /* every traced process, as watch */
-        } else if (select_has_filter(sel)) {
-            fprintf(stderr, "%s: -f PID follows every call of the process and its children;"
-                    " for a FILTER use watch PID FILTER\n", c->prog);
-            status = 2;
-        } else if (np != 1 || !select_only_pids(sel)) {
-            fprintf(stderr, "%s: -f follows one process and its children; name one PID\n",
-                    c->prog);
-            status = 2;
-        } else {
-            /* the process and every child it forks from now on */
-            struct trace_ref ref;
-            if (tracedb_find(c->dir, pids[0], &ref) != 0) {
-                fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0],
-                        c->dir);
-                status = 1;
-            } else {
-                fo.pid = ref.pid;
-                fo.tree = true;
-                snprintf(fo.root_path, sizeof fo.root_path, "%s", ref.path);
-                status = follow_run(c, &fo);
-            }
-        }
-        goto out;
-    }
+    return 0;
+}
+
+/* -f: every traced process (as watch), or one and the children it forks
+ * from now on. */
+static int follow(struct ctx *c, struct selection *sel, bool json, const char *since)
+{
+    struct follow_opts fo = {.json = json};
+    size_t np;
+    const int *pids = select_pids(sel, &np);
+    if (since && since_time(since, &fo.since_ns) != 0)
+        return usage_error(usage, "--since: not a time or a duration: %s", since);
     if (!select_has_process(sel)) {
-        status = usage_error(usage, "a PID or a name is needed", NULL);
-        goto out;
+        fo.sel = select_has_filter(sel) ? sel : NULL;
+        return follow_run(c, &fo);
     }
+    if (select_has_filter(sel)) {
+        fprintf(stderr, "%s: -f PID follows every call of the process and its children;"
+                " for a FILTER use watch PID FILTER\n", c->prog);
+        return 2;
+    }
+    if (np != 1 || !select_only_pids(sel)) {
+        fprintf(stderr, "%s: -f follows one process and its children; name one PID\n",
+                c->prog);
+        return 2;
+    }
+    struct trace_ref ref;
+    if (tracedb_find(c->dir, pids[0], &ref) != 0) {
+        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0], c->dir);
+        return 1;
+    }
+    fo.pid = ref.pid;
+    fo.tree = true;
+    snprintf(fo.root_path, sizeof fo.root_path, "%s", ref.path);
+    return follow_run(c, &fo);
+}
+
+/* The calls recorded so far: of one PID, or of every process selected. */
+static int recorded(struct ctx *c, struct selection *sel, bool json)
+{
     color_init(stdout, json);
     size_t np;
     const int *pids = select_pids(sel, &np);
@@ -207,16 +190,15 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         struct trace_ref ref;
         if (tracedb_find(c->dir, pids[0], &ref) != 0) {
             fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0], c->dir);
-            status = 1;
-        } else {
-            status = events_of(c, &ref, json, sel, false);
+            return 1;
         }
-        goto out;
+        return events_of(c, &ref, json, sel, false);
     }
     size_t n;
     struct trace_ref *refs = select_refs(c, sel, &n);
     char why[256];
     const char *none = select_nothing(sel, why, sizeof why);
+    int status = 0;
     if (none) {
         fprintf(stderr, "%s: %s\n", c->prog, none);
         status = 1;
@@ -227,7 +209,30 @@ int cmd_events(struct ctx *c, int argc, char **argv)
         status = events_of(c, &refs[i], json, sel, true);
     }
     free(refs);
-out:
-    select_free(sel);
+    return status;
+}
+
+int cmd_events(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"follow", no_argument, NULL, 'f'},
+        {"since", required_argument, NULL, 'S'},
+        {0, 0, 0, 0},
+    };
+    struct events_opts eo = {0};
+    const struct verb_opts own = {opts, "f", take_opt, &eo};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, VERB_JSON | VERB_SELECT, &own, &a);
+    if (status >= 0)
+        return status;
+    if (eo.since && !eo.follow)
+        status = usage_error(usage, "--since goes with -f", NULL);
+    else if (eo.follow)
+        status = follow(c, a.sel, a.json, eo.since);
+    else if (!select_has_process(a.sel))
+        status = usage_error(usage, "a PID or a name is needed", NULL);
+    else
+        status = recorded(c, a.sel, a.json);
+    select_free(a.sel);
     return status;
 }

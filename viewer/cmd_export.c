@@ -58,31 +58,14 @@ static void line(const char *hostname, const struct snapshot *s,
 
 int cmd_export(struct ctx *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        SELECT_OPTIONS,
-        {0, 0, 0, 0},
-    };
+    static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, {0, 0, 0, 0}};
     bool all = false;
-    struct selection *sel = select_new(c->prog);
-    int o, status = 0;
-    if (!sel)
-        return 1;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "ah" SELECT_SHORT, opts, NULL)) != -1) {
-        if (o == 'a') {
-            all = true;
-        } else if (o == 'h') {
-            fputs(usage, stdout);
-            goto out;
-        } else {
-            if ((status = select_take(sel, o, optarg, usage)))
-                goto out;
-        }
-    }
-    if ((status = select_words(sel, argc - optind, argv + optind)))
-        goto out;
+    const struct verb_opts own = {opts, "a", verb_take_flag, &(struct verb_flag){'a', &all}};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, VERB_SELECT, &own, &a);
+    if (status >= 0)
+        return status;
+    struct selection *sel = a.sel;
     char hostname[128] = "";
     const char *named = getenv("SOCKTRACE_HOSTNAME");  /* a container, a test */
     if (named && *named)
@@ -114,8 +97,6 @@ int cmd_export(struct ctx *c, int argc, char **argv)
     }
     conn_index_free(ci);
     free(snaps);
-    status = (bad && !loaded) || none ? 1 : 0;
-out:
     select_free(sel);
-    return status;
+    return (bad && !loaded) || none ? 1 : 0;
 }

@@ -370,27 +370,37 @@ static int run_dot(const char *prog, const char *dot, const char *text, size_t l
     return 0;
 }
 
+struct graph_opts {
+    bool all, svg;
+};
+
+static int take_opt(void *ctx, int o, const char *arg)
+{
+    (void)arg;
+    struct graph_opts *g = ctx;
+    if (o == 'a')
+        g->all = true;
+    else if (o == 's')
+        g->svg = true;
+    else
+        return 1;
+    return 0;
+}
+
 int cmd_graph(struct ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"all", no_argument, NULL, 'a'},
         {"svg", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    bool all = false, svg = false;
-    int o;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
-        switch (o) {
-        case 'a': all = true; break;
-        case 's': svg = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
-        }
-    }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument: %s", argv[optind]);
+    struct graph_opts g = {0};
+    const struct verb_opts own = {opts, "a", take_opt, &g};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, 0, &own, &a);
+    if (status >= 0)
+        return status;
+    bool all = g.all, svg = g.svg;
     char dot[4096];
     if (svg && !find_dot(dot, sizeof dot)) {
         fprintf(stderr, "%s: --svg needs Graphviz's dot, which is not in PATH "
@@ -411,7 +421,7 @@ int cmd_graph(struct ctx *c, int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         snap_free(&snaps[i]);
     free(snaps);
-    int status = 0;
+    status = 0;
     if (svg) {
         fclose(f);
         status = run_dot(c->prog, dot, text, len);

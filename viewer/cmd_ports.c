@@ -370,155 +370,159 @@ static void print_ports(const struct port_row *rows, size_t n, FILE *f)
     table_free(t);
 }
 
-int cmd_ports(struct ctx *c, int argc, char **argv)
+/* What cmd_ports prints, gathered over the selected processes. */
+struct ports {
+    const struct selection *sel;
+    const struct conn_index *ci;
+    bool json, all;
+    bool first_p;               /* json: no port object printed yet */
+    struct port_row *prows;     /* text: one per socket, with its holders */
+    size_t n_prows;
+    struct table *ephs;         /* text: the ephemeral ports */
+    bool any_eph;
+    FILE *ej;                   /* json: the "ephemeral" array, kept until the end */
+    char *eph_json;
+    size_t eph_len;
+    bool first_e;
+};
+
+/* The port rows of every selected process, in --sort order. */
+static void port_rows(struct ports *P, const struct snapshot *snaps, size_t good)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},
-        {"wide", no_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        SELECT_OPTIONS,
-        {0, 0, 0, 0},
-    };
-    bool json = false, all = false;
-    struct selection *sel = select_new(c->prog);
-    int o, status;
-    if (!sel)
-        return 1;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "jawh" SELECT_SHORT, opts, NULL)) != -1) {
-        switch (o) {
-        case 'j': json = true; break;
-        case 'a': all = true; break;
-        case 'w': table_wide(true); break;
-        case 'h': fputs(usage, stdout); select_free(sel); return 0;
-        default:
-            if ((status = select_take(sel, o, optarg, usage))) {
-                select_free(sel);
-                return status;
-            }
-        }
-    }
-    if ((status = select_words(sel, argc - optind, argv + optind))) {
-        select_free(sel);
-        return status;
-    }
-    color_init(stdout, json);
-    size_t good, bad;
-    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | SNAP_HISTORY | select_what(sel), c->prog,
-                                              &good, &bad);
-    select_resolve(sel, snaps, good);
-    char why[256];
-    const char *none = select_nothing(sel, why, sizeof why);
-    if (none)
-        fprintf(stderr, "%s: %s\n", c->prog, none);
-    /* the other ends of outgoing connections, among all traced processes */
-    struct conn_index *ci = conn_index_new();
-    for (size_t i = 0; i < good; i++)
-        conn_index_add(ci, &snaps[i]);
-    static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "TO", "COMMAND"};
-    struct table *ephs = json ? NULL : table_new(5, h2);
-    bool first_p = true, any_eph = false;
-    struct port_row *prows = NULL;     /* one per socket, with its holders */
-    size_t ports_rows = 0;
-    FILE *f = stdout;
-    if (json)
-        printf("{\"schema_version\":%d,\"ports\":[", JSON_SCHEMA_VERSION);
-    char *eph_json = NULL;
-    size_t eph_len = 0;
-    FILE *ej = json ? open_memstream(&eph_json, &eph_len) : NULL;
-    bool first_e = true;
-    /* the port rows of every selected process, in --sort order */
     size_t total = 0, nrows = 0;
     for (size_t i = 0; i < good; i++)
         total += snaps[i].n_open;
     struct sel_row *rows = calloc(total + 1, sizeof *rows);
     for (size_t i = 0; rows && i < good; i++) {
         const struct snapshot *s = &snaps[i];
-        for (size_t k = 0; (s->alive || all) && k < s->n_open; k++)
-            if (is_port(&s->open[k]) && select_socket(sel, s, &s->open[k]))
+        for (size_t k = 0; (s->alive || P->all) && k < s->n_open; k++)
+            if (is_port(&s->open[k]) && select_socket(P->sel, s, &s->open[k]))
                 rows[nrows++] = (struct sel_row){s, &s->open[k]};
     }
-    select_sort_rows(sel, rows, nrows);
+    select_sort_rows(P->sel, rows, nrows);
     for (size_t r = 0; r < nrows; r++) {
         const struct snapshot *s = rows[r].snap;
         const struct st_sock *so = rows[r].sock;
-        char cmd[ST_CMDLINE_MAX], addr[ADDR_TEXT_MAX], pid[16];
+        char cmd[ST_CMDLINE_MAX];
         cmdline_text(&s->h, cmd, sizeof cmd);
-        snprintf(pid, sizeof pid, "%d", s->h.pid);
-        if (!addr_text(&so->local, addr, sizeof addr))
-            strcpy(addr, "-");
         const char *x = exposure(so);
-        if (json) {
+        if (P->json) {
             struct sock_extra sx;
-            conn_index_extra(ci, s, so, &sx);
-            if (!first_p)
-                fputc(',', f);
-            first_p = false;
-            json_port(f, s, so, &sx, strncmp(x, "REACHABLE", 9) == 0, x);
+            conn_index_extra(P->ci, s, so, &sx);
+            if (!P->first_p)
+                fputc(',', stdout);
+            P->first_p = false;
+            json_port(stdout, s, so, &sx, strncmp(x, "REACHABLE", 9) == 0, x);
         } else {
-            add_port_row(&prows, &ports_rows, s, so, x, cmd);
+            add_port_row(&P->prows, &P->n_prows, s, so, x, cmd);
         }
     }
     free(rows);
+}
+
+/* The ephemeral ports of one process, as a row or a JSON object. */
+static void eph_row(struct ports *P, const struct snapshot *s, const struct eph *e)
+{
+    char cmd[ST_CMDLINE_MAX], pid[16], cnt[16], range[32];
+    cmdline_text(&s->h, cmd, sizeof cmd);
+    snprintf(pid, sizeof pid, "%d", s->h.pid);
+    snprintf(cnt, sizeof cnt, "%u", e->count);
+    snprintf(range, sizeof range, e->lo == e->hi ? "%u" : "%u-%u", e->lo, e->hi);
+    P->any_eph = true;
+    if (P->json) {
+        fprintf(P->ej, "%s{\"process\":", P->first_e ? "" : ",");
+        json_process(P->ej, s);
+        fprintf(P->ej, ",\"count\":%u,\"lowest\":%u,\"highest\":%u", e->count, e->lo, e->hi);
+        dest_json(P->ej, e);
+        fputc('}', P->ej);
+        P->first_e = false;
+    } else {
+        char to[4 * ADDR_TEXT_MAX];
+        dest_text(e, to, sizeof to);
+        const char *cells[] = {pid, cnt, range, to, cmd};
+        table_add(P->ephs, cells, NULL);
+    }
+}
+
+static void eph_rows(struct ports *P, const struct snapshot *snaps, size_t good)
+{
     for (size_t i = 0; i < good; i++) {
         const struct snapshot *s = &snaps[i];
-        if ((!s->alive && !all) || !select_process(sel, s))
+        if ((!s->alive && !P->all) || !select_process(P->sel, s))
             continue;
-        char cmd[ST_CMDLINE_MAX], pid[16];
-        cmdline_text(&s->h, cmd, sizeof cmd);
-        snprintf(pid, sizeof pid, "%d", s->h.pid);
         struct eph e = {0};
         for (size_t k = 0; k < s->n_open; k++)
-            if (select_socket(sel, s, &s->open[k]))
-                ephemeral(&e, s, ci, &s->open[k]);
+            if (select_socket(P->sel, s, &s->open[k]))
+                ephemeral(&e, s, P->ci, &s->open[k]);
         for (size_t k = 0; k < s->n_closed; k++)
-            if (select_socket(sel, s, &s->closed[k]))
-                ephemeral(&e, s, ci, &s->closed[k]);
-        if (e.count) {
-            any_eph = true;
-            char cnt[16], range[32];
-            snprintf(cnt, sizeof cnt, "%u", e.count);
-            snprintf(range, sizeof range, e.lo == e.hi ? "%u" : "%u-%u", e.lo, e.hi);
-            if (json) {
-                fprintf(ej, "%s{\"process\":", first_e ? "" : ",");
-                json_process(ej, s);
-                fprintf(ej, ",\"count\":%u,\"lowest\":%u,\"highest\":%u",
-                        e.count, e.lo, e.hi);
-                dest_json(ej, &e);
-                fputc('}', ej);
-                first_e = false;
-            } else {
-                char to[4 * ADDR_TEXT_MAX];
-                dest_text(&e, to, sizeof to);
-                const char *cells[] = {pid, cnt, range, to, cmd};
-                table_add(ephs, cells, NULL);
-            }
-        }
+            if (select_socket(P->sel, s, &s->closed[k]))
+                ephemeral(&e, s, P->ci, &s->closed[k]);
+        if (e.count)
+            eph_row(P, s, &e);
         free(e.d);
     }
-    if (json) {
-        fclose(ej);
-        fprintf(f, "],\"ephemeral\":[%s]}\n", eph_json ? eph_json : "");
-        free(eph_json);
-    } else {
-        if (ports_rows)
-            print_ports(prows, ports_rows, f);
-        else
-            fprintf(f, "no listening or bound ports in the traced processes of %s\n", c->dir);
-        if (any_eph) {
-            fputc('\n', f);
-            table_print(ephs, f);
-        }
+}
+
+static void print_all(struct ports *P, const char *dir)
+{
+    if (P->json) {
+        fclose(P->ej);
+        printf("],\"ephemeral\":[%s]}\n", P->eph_json ? P->eph_json : "");
+        free(P->eph_json);
+        return;
     }
-    for (size_t i = 0; i < ports_rows; i++)
-        free(prows[i].h);
-    free(prows);
-    table_free(ephs);
+    if (P->n_prows)
+        print_ports(P->prows, P->n_prows, stdout);
+    else
+        printf("no listening or bound ports in the traced processes of %s\n", dir);
+    if (P->any_eph) {
+        fputc('\n', stdout);
+        table_print(P->ephs, stdout);
+    }
+}
+
+int cmd_ports(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, {0, 0, 0, 0}};
+    static const char *const h2[] = {"PID", "EPHEMERAL", "RANGE", "TO", "COMMAND"};
+    struct ports P = {.first_p = true, .first_e = true};
+    const struct verb_opts own = {opts, "a", verb_take_flag, &(struct verb_flag){'a', &P.all}};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, VERB_JSON | VERB_WIDE | VERB_SELECT, &own, &a);
+    if (status >= 0)
+        return status;
+    P.json = a.json;
+    P.sel = a.sel;
+    color_init(stdout, P.json);
+    size_t good, bad;
+    struct snapshot *snaps = tracedb_load_all(c->dir, SNAP_TABLE | SNAP_HISTORY | select_what(a.sel),
+                                              c->prog, &good, &bad);
+    select_resolve(a.sel, snaps, good);
+    char why[256];
+    const char *none = select_nothing(a.sel, why, sizeof why);
+    if (none)
+        fprintf(stderr, "%s: %s\n", c->prog, none);
+    /* the other ends of outgoing connections, among all traced processes */
+    struct conn_index *ci = conn_index_new();
+    for (size_t i = 0; i < good; i++)
+        conn_index_add(ci, &snaps[i]);
+    P.ci = ci;
+    P.ephs = P.json ? NULL : table_new(5, h2);
+    if (P.json) {
+        printf("{\"schema_version\":%d,\"ports\":[", JSON_SCHEMA_VERSION);
+        P.ej = open_memstream(&P.eph_json, &P.eph_len);
+    }
+    port_rows(&P, snaps, good);
+    eph_rows(&P, snaps, good);
+    print_all(&P, c->dir);
+    for (size_t i = 0; i < P.n_prows; i++)
+        free(P.prows[i].h);
+    free(P.prows);
+    table_free(P.ephs);
     conn_index_free(ci);
     for (size_t i = 0; i < good; i++)
         snap_free(&snaps[i]);
     free(snaps);
-    select_free(sel);
+    select_free(a.sel);
     return (bad && !good) || none ? 1 : 0;
 }

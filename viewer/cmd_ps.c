@@ -108,6 +108,43 @@ static void walk(struct proc *v, size_t n, size_t i, int depth, struct table *t,
             walk(v, n, j, depth + 1, t, f, json, first_row);
 }
 
+/* One process's row: its header, and for a running one with sockets the
+ * count of those /proc still has (what show shows open). */
+static int load_proc(struct ctx *c, const char *path, struct proc *p)
+{
+    struct snapshot s;
+    char err[256];
+    if (snap_load(path, SNAP_HEADER, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, path, err);
+        return -1;
+    }
+    if (s.alive && s.open_count) {
+        /* count open what show shows open: entries whose fd /proc no
+         * longer has as a socket are closed (it reads the records) */
+        snap_free(&s);
+        if (snap_load(path, SNAP_TABLE, &s, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, path, err);
+            return -1;
+        }
+        snap_check_live(&s);
+        s.open_count = snap_open_now(&s);
+        p->no_access = s.no_access;
+    }
+    p->h = s.h;
+    p->ns_pid = s.ns_pid;
+    p->open_count = s.open_count;
+    p->socks_total = s.socks_total;
+    p->alive = s.alive;
+    p->exec_untraced = s.exec_untraced;
+    p->command_now[0] = 0;
+    memcpy(p->exec_path, s.exec_path, sizeof p->exec_path);
+    if (s.exec_untraced && s.command_now_len)
+        argv_text(s.command_now, s.command_now_len, p->command_now, sizeof p->command_now);
+    snap_free(&s);
+    p->snap = s;
+    return 0;
+}
+
 int cmd_ps(struct ctx *c, int argc, char **argv)
 {
     bool json;
@@ -119,44 +156,11 @@ int cmd_ps(struct ctx *c, int argc, char **argv)
     struct trace_ref *refs = tracedb_list_all(c->dir, &n);
     struct proc *v = calloc(n ? n : 1, sizeof *v);
     size_t m = 0, bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct snapshot s;
-        char err[256];
-        if (snap_load(refs[i].path, SNAP_HEADER, &s, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s: %s\n", c->prog, refs[i].path, err);
+    for (size_t i = 0; v && i < n; i++) {
+        if (load_proc(c, refs[i].path, &v[m]) == 0)
+            m++;
+        else
             bad++;
-            continue;
-        }
-        if (s.alive && s.open_count) {
-            /* count open what show shows open: entries whose fd /proc no
-             * longer has as a socket are closed (it reads the records) */
-            snap_free(&s);
-            if (snap_load(refs[i].path, SNAP_TABLE, &s, err, sizeof err) != 0) {
-                fprintf(stderr, "%s: %s: %s\n", c->prog, refs[i].path, err);
-                bad++;
-                continue;
-            }
-            snap_check_live(&s);
-            s.open_count = snap_open_now(&s);
-            v[m].no_access = s.no_access;
-        }
-        v[m].h = s.h;
-        v[m].ns_pid = s.ns_pid;
-        v[m].open_count = s.open_count;
-        v[m].socks_total = s.socks_total;
-        v[m].alive = s.alive;
-        v[m].exec_untraced = s.exec_untraced;
-        v[m].command_now[0] = 0;
-        memcpy(v[m].exec_path, s.exec_path, sizeof v[m].exec_path);
-        if (s.exec_untraced && s.command_now_len) {
-            struct st_header now;
-            now.cmdline_len = s.command_now_len;
-            memcpy(now.cmdline, s.command_now, s.command_now_len);
-            cmdline_text(&now, v[m].command_now, sizeof v[m].command_now);
-        }
-        snap_free(&s);
-        v[m].snap = s;
-        m++;
     }
     free(refs);
     qsort(v, m, sizeof *v, by_start);

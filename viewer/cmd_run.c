@@ -364,70 +364,29 @@ static void summary_json(FILE *f, struct member *v, size_t m, int status,
     fputs("]}\n", f);
 }
 
-int cmd_run(struct ctx *c, int argc, char **argv)
+/* The library preloaded and the trace directory for the command's
+ * processes, and the id every process of the run carries into its file,
+ * also one whose parent never had a socket and so has no file to link it. */
+static int run_env(struct ctx *c, const char *lib, uint64_t start, uint64_t *run_id)
 {
-    static const struct option opts[] = {
-        {"quiet", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'j'},
-        {"output", required_argument, NULL, 'o'},
-        {"wait", no_argument, NULL, 'W'},
-        {"wide", no_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
-    };
-    bool quiet = false, json = false, wait_all = false;
-    const char *outpath = NULL;
-    int o;
-    optind = 1;
-    /* '+': options stop at the command, so its own options stay its own */
-    while ((o = getopt_long(argc, argv, "+qjo:Wwh", opts, NULL)) != -1) {
-        switch (o) {
-        case 'q': quiet = true; break;
-        case 'j': json = true; break;
-        case 'o': outpath = optarg; break;
-        case 'W': wait_all = true; break;
-        case 'w': table_wide(true); break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return usage_error(usage, NULL, NULL);
-        }
-    }
-    if (optind >= argc)
-        return usage_error(usage, "a command is needed", NULL);
-    /* JSON is for a program to read: stdout, after the command's own
-     * output (-o keeps the two apart). The human summary goes with the
-     * command's diagnostics on stderr. -o is opened before the command
-     * runs, so a bad path costs no run; close-on-exec keeps it ours. */
-    FILE *out = json ? stdout : stderr;
-    if (outpath && !quiet) {
-        out = fopen(outpath, "we");
-        if (!out) {
-            fprintf(stderr, "%s: %s: %s\n", c->prog, outpath, strerror(errno));
-            return 1;
-        }
-    }
-    char lib[PATH_MAX];
-    if (find_library(lib, sizeof lib) != 0) {
-        fprintf(stderr, "%s: libsocktrace.so is neither next to this program nor in %s\n",
-                c->prog, ST_LIBDIR);
-        return 1;
-    }
-    char **cmd = argv + optind;
-    bool go = warn_unreachable(c->prog, cmd[0]);
     const char *old = getenv("LD_PRELOAD");
     char *preload;
     if (asprintf(&preload, "%s%s%s", lib, old && *old ? " " : "", old ? old : "") < 0)
-        return 1;
+        return -1;
     setenv("LD_PRELOAD", preload, 1);
     setenv("SOCKTRACE_DIR", c->dir, 1);
     free(preload);
-    color_init(out, json);
-    uint64_t start = now_ns();
-    /* every process of the run carries this id into its file, also one
-     * whose parent never had a socket and so has no file to link it */
-    uint64_t run_id = start ^ ((uint64_t)getpid() << 40);
+    *run_id = start ^ ((uint64_t)getpid() << 40);
     char idbuf[24];
-    snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)run_id);
+    snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)*run_id);
     setenv("SOCKTRACE_RUN_ID", idbuf, 1);
+    return 0;
+}
+
+/* Runs cmd and waits for it: its exit status (128 + signal), with
+ * *started false when it could not start; -1 when no child was made. */
+static int run_child(const char *prog, char **cmd, pid_t *pid, bool *started)
+{
     /* like system(): the terminal's Ctrl-C is for the command, not for us */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
     sigaction(SIGINT, &ign, &old_int);
@@ -436,21 +395,21 @@ int cmd_run(struct ctx *c, int argc, char **argv)
      * through this pipe, which a successful exec closes unwritten */
     int ep[2];
     if (pipe2(ep, O_CLOEXEC) != 0) {
-        fprintf(stderr, "%s: pipe: %s\n", c->prog, strerror(errno));
-        return 1;
+        fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
+        return -1;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "%s: fork: %s\n", c->prog, strerror(errno));
-        return 1;
+    *pid = fork();
+    if (*pid < 0) {
+        fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
+        return -1;
     }
-    if (pid == 0) {
+    if (*pid == 0) {
         close(ep[0]);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
         execvp(cmd[0], cmd);
         int err = errno;
-        fprintf(stderr, "%s: %s: %s\n", c->prog, cmd[0], strerror(err));
+        fprintf(stderr, "%s: %s: %s\n", prog, cmd[0], strerror(err));
         ssize_t w = write(ep[1], &err, sizeof err);
         (void)w;
         _exit(err == ENOENT ? 127 : 126);
@@ -462,41 +421,106 @@ int cmd_run(struct ctx *c, int argc, char **argv)
         ;
     close(ep[0]);
     int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    while (waitpid(*pid, &st, 0) < 0 && errno == EINTR)
         ;
-    int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (got == (ssize_t)sizeof exec_err)
+    *started = got != (ssize_t)sizeof exec_err;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The run's processes and their sockets, both ends of a connection inside
+ * the tree named. */
+static void summary(struct ctx *c, FILE *out, bool json, pid_t pid, uint64_t run_id,
+                    uint64_t start, const char *cmd0, bool go, int status)
+{
+    struct member *v;
+    size_t m = collect_tree(c->dir, pid, run_id, start, &v);
+    struct conn_index *ci = conn_index_new();
+    for (size_t i = 0; i < m; i++)
+        if (v[i].in_tree)
+            conn_index_add(ci, &v[i].s);
+    char note[PATH_MAX + 128] = "";
+    if (root_sockets(v, m, pid) == 0)
+        no_sockets_reason(cmd0, go, note, sizeof note);
+    if (json)
+        summary_json(out, v, m, status, ci, note);
+    else
+        summary_text(out, v, m, ci, note);
+    conn_index_free(ci);
+    for (size_t i = 0; i < m; i++)
+        snap_free(&v[i].s);
+    free(v);
+}
+
+struct run_opts {
+    bool quiet, wait_all;
+    const char *outpath;
+};
+
+static int take_opt(void *ctx, int o, const char *arg)
+{
+    struct run_opts *r = ctx;
+    switch (o) {
+    case 'q': r->quiet = true; return 0;
+    case 'o': r->outpath = arg; return 0;
+    case 'W': r->wait_all = true; return 0;
+    default: return 1;
+    }
+}
+
+int cmd_run(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'},
+        {"output", required_argument, NULL, 'o'},
+        {"wait", no_argument, NULL, 'W'},
+        {0, 0, 0, 0},
+    };
+    struct run_opts r = {0};
+    const struct verb_opts own = {opts, "qo:W", take_opt, &r};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, VERB_JSON | VERB_WIDE | VERB_COMMAND, &own, &a);
+    if (status >= 0)
         return status;
-    if (wait_all) {
+    if (a.words >= argc)
+        return usage_error(usage, "a command is needed", NULL);
+    /* JSON is for a program to read: stdout, after the command's own
+     * output (-o keeps the two apart). The human summary goes with the
+     * command's diagnostics on stderr. -o is opened before the command
+     * runs, so a bad path costs no run; close-on-exec keeps it ours. */
+    FILE *out = a.json ? stdout : stderr;
+    if (r.outpath && !r.quiet && !(out = fopen(r.outpath, "we"))) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, r.outpath, strerror(errno));
+        return 1;
+    }
+    char lib[PATH_MAX];
+    if (find_library(lib, sizeof lib) != 0) {
+        fprintf(stderr, "%s: libsocktrace.so is neither next to this program nor in %s\n",
+                c->prog, ST_LIBDIR);
+        return 1;
+    }
+    char **cmd = argv + a.words;
+    bool go = warn_unreachable(c->prog, cmd[0]), started;
+    uint64_t start = now_ns(), run_id;
+    if (run_env(c, lib, start, &run_id) != 0)
+        return 1;
+    color_init(out, a.json);
+    pid_t pid;
+    if ((status = run_child(c->prog, cmd, &pid, &started)) < 0)
+        return 1;
+    if (!started)
+        return status;
+    if (r.wait_all) {
         run_left_wait(run_id);
-    } else if (!quiet) {
+    } else if (!r.quiet) {
         struct run_left *left;
         size_t nleft = run_left_find(run_id, &left);
         run_left_report(stderr, c->prog, left, nleft);
         free(left);
     }
-    if (!quiet) {
-        struct member *v;
-        size_t m = collect_tree(c->dir, pid, run_id, start, &v);
-        /* both ends of a connection inside the tree are named */
-        struct conn_index *ci = conn_index_new();
-        for (size_t i = 0; i < m; i++)
-            if (v[i].in_tree)
-                conn_index_add(ci, &v[i].s);
-        char note[PATH_MAX + 128] = "";
-        if (root_sockets(v, m, pid) == 0)
-            no_sockets_reason(cmd[0], go, note, sizeof note);
-        if (json)
-            summary_json(out, v, m, status, ci, note);
-        else
-            summary_text(out, v, m, ci, note);
-        conn_index_free(ci);
-        for (size_t i = 0; i < m; i++)
-            snap_free(&v[i].s);
-        free(v);
-    }
-    if (outpath && !quiet && fclose(out) != 0) {
-        fprintf(stderr, "%s: %s: %s\n", c->prog, outpath, strerror(errno));
+    if (!r.quiet)
+        summary(c, out, a.json, pid, run_id, start, cmd[0], go, status);
+    if (r.outpath && !r.quiet && fclose(out) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, r.outpath, strerror(errno));
         return status ? status : 1;
     }
     return status;

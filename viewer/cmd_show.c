@@ -267,71 +267,50 @@ static int show_one(struct ctx *c, bool json, struct trace_ref *ref, bool verify
     return status;
 }
 
-int cmd_show(struct ctx *c, int argc, char **argv)
+struct show_opts {
+    bool all, verify;
+};
+
+static int take_opt(void *ctx, int o, const char *arg)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"verify", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        SELECT_OPTIONS,
-        {0, 0, 0, 0},
-    };
-    bool all = false, json = false, verify = false;
-    struct selection *sel = select_new(c->prog);
-    int o, status = 0;
-    if (!sel)
+    (void)arg;
+    struct show_opts *so = ctx;
+    if (o == 'a')
+        so->all = true;
+    else if (o == 'v')
+        so->verify = true;
+    else
         return 1;
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "ajvh" SELECT_SHORT, opts, NULL)) != -1) {
-        switch (o) {
-        case 'a': all = true; break;
-        case 'j': json = true; break;
-        case 'v': verify = true; break;
-        case 'h': fputs(usage, stdout); goto out;
-        default:
-            if ((status = select_take(sel, o, optarg, usage)))
-                goto out;
-        }
-    }
-    if ((status = select_words(sel, argc - optind, argv + optind)))
-        goto out;
-    color_init(stdout, json);
-    size_t np;
-    const int *pids = select_pids(sel, &np);
+    return 0;
+}
+
+/* One PID and no filter: its file, else (never traced) what the kernel
+ * tells anyone allowed to look. */
+static int show_pid(struct ctx *c, int pid, bool json, const struct show_opts *so,
+                    struct selection *sel)
+{
     struct trace_ref ref;
-    if (!select_has_process(sel) && !select_has_filter(sel)) {
-        status = usage_error(usage, "a PID, a name or a filter is needed", NULL);
-        goto out;
-    }
-    if (verify && !(np == 1 && !select_has_filter(sel))) {
-        status = usage_error(usage, "--verify takes one PID and no filter", NULL);
-        goto out;
-    }
-    if (np == 1 && !select_has_filter(sel) && select_only_pids(sel)) {
-        if (tracedb_find(c->dir, pids[0], &ref) != 0) {
-            /* never traced: what the kernel tells anyone allowed to look */
-            char proc[32];
-            snprintf(proc, sizeof proc, "/proc/%d", pids[0]);
-            if (!verify && access(proc, F_OK) == 0)
-                status = show_kernel(pids[0], json, c->prog);
-            else {
-                fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pids[0],
-                        c->dir);
-                status = 1;
-            }
-            goto out;
-        }
-        status = show_one(c, json, &ref, verify, all, sel);
-        goto out;
-    }
-    /* several processes: by pid, else every traced one, then selected */
+    if (tracedb_find(c->dir, pid, &ref) == 0)
+        return show_one(c, json, &ref, so->verify, so->all, sel);
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/%d", pid);
+    if (!so->verify && access(proc, F_OK) == 0)
+        return show_kernel(pid, json, c->prog);
+    fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
+    return 1;
+}
+
+/* Several processes: by pid, else every traced one, then selected. */
+static int show_many(struct ctx *c, bool json, bool all, struct selection *sel)
+{
     struct snapshot *snaps;
     size_t n, bad;
+    int status = 0;
     if (select_only_pids(sel)) {
         status = load_pids(c, sel, all, &snaps, &n);
     } else {
-        snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0) | select_what(sel), NULL, &n, &bad);
+        snaps = tracedb_load_all(c->dir, SNAP_TABLE | (all ? SNAP_HISTORY : 0) | select_what(sel),
+                                 NULL, &n, &bad);
         if (!n && errno) {
             fprintf(stderr, "%s: %s: %s\n", c->prog, c->dir, strerror(errno));
             status = 1;
@@ -373,7 +352,35 @@ int cmd_show(struct ctx *c, int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         snap_free(&snaps[i]);
     free(snaps);
-out:
+    return status;
+}
+
+int cmd_show(struct ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"verify", no_argument, NULL, 'v'},
+        {0, 0, 0, 0},
+    };
+    struct show_opts so = {0};
+    const struct verb_opts own = {opts, "av", take_opt, &so};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, VERB_JSON | VERB_SELECT, &own, &a);
+    if (status >= 0)
+        return status;
+    struct selection *sel = a.sel;
+    color_init(stdout, a.json);
+    size_t np;
+    const int *pids = select_pids(sel, &np);
+    bool one = np == 1 && !select_has_filter(sel);
+    if (!select_has_process(sel) && !select_has_filter(sel))
+        status = usage_error(usage, "a PID, a name or a filter is needed", NULL);
+    else if (so.verify && !one)
+        status = usage_error(usage, "--verify takes one PID and no filter", NULL);
+    else if (one && select_only_pids(sel))
+        status = show_pid(c, pids[0], a.json, &so, sel);
+    else
+        status = show_many(c, a.json, so.all, sel);
     select_free(sel);
     return status;
 }

@@ -30,66 +30,59 @@ static const char usage[] =
     "  --timeout S     stop after S seconds\n"
     "  -h, --help      this text\n";
 
+static int take_opt(void *ctx, int o, const char *arg)
+{
+    struct follow_opts *fo = ctx;
+    char *end;
+    double sec;
+    switch (o) {
+    case 'C':
+    case 'L':
+        if (fo->show != FOLLOW_ALL)
+            return usage_error(usage, "--connects and --closes: one or the other", NULL);
+        fo->show = o == 'C' ? FOLLOW_CONNECTS : FOLLOW_CLOSES;
+        return 0;
+    case 's':
+        if (since_time(arg, &fo->since_ns) != 0)
+            return usage_error(usage, "--since: not a time or a duration: %s", arg);
+        return 0;
+    case 'n':
+        errno = 0;
+        fo->count = strtoull(arg, &end, 10);
+        if (errno || *end || end == arg || !fo->count || arg[0] == '-')
+            return usage_error(usage, "--count: not a number > 0: %s", arg);
+        return 0;
+    case 't':
+        if (since_duration(arg, &sec) != 0 || sec <= 0)
+            return usage_error(usage, "--timeout: not a number of seconds: %s", arg);
+        fo->timeout = sec;
+        return 0;
+    case SELECT_OPT_TREE:
+        return usage_error(usage, "--tree: use events -f PID, which follows the children", NULL);
+    default:
+        return 1;
+    }
+}
+
 int cmd_watch(struct ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
         {"connects", no_argument, NULL, 'C'},
         {"closes", no_argument, NULL, 'L'},
         {"since", required_argument, NULL, 's'},
         {"count", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        SELECT_OPTIONS,
         {0, 0, 0, 0},
     };
     struct follow_opts fo = {0};
-    int o, status = 0;
-    char *end;
-    double sec;
-    struct selection *sel = select_new(c->prog);
-    if (!sel)
-        return 1;
-    optind = 1;
-    while (!status && (o = getopt_long(argc, argv, "jh" SELECT_SHORT, opts, NULL)) != -1) {
-        switch (o) {
-        case 'j': fo.json = true; break;
-        case 'C':
-        case 'L':
-            if (fo.show != FOLLOW_ALL)
-                return usage_error(usage, "--connects and --closes: one or the other", NULL);
-            fo.show = o == 'C' ? FOLLOW_CONNECTS : FOLLOW_CLOSES;
-            break;
-        case 's':
-            if (since_time(optarg, &fo.since_ns) != 0)
-                return usage_error(usage, "--since: not a time or a duration: %s", optarg);
-            break;
-        case 'n':
-            errno = 0;
-            fo.count = strtoull(optarg, &end, 10);
-            if (errno || *end || end == optarg || !fo.count || optarg[0] == '-')
-                return usage_error(usage, "--count: not a number > 0: %s", optarg);
-            break;
-        case 't':
-            if (since_duration(optarg, &sec) != 0 || sec <= 0)
-                return usage_error(usage, "--timeout: not a number of seconds: %s", optarg);
-            fo.timeout = sec;
-            break;
-        case 'h': fputs(usage, stdout); select_free(sel); return 0;
-        case SELECT_OPT_TREE:
-            status = usage_error(usage, "--tree: use events -f PID, which follows the children",
-                                 NULL);
-            break;
-        default:
-            status = select_take(sel, o, optarg, usage);
-        }
-    }
-    if (!status)
-        status = select_words(sel, argc - optind, argv + optind);
-    if (!status) {
-        fo.sel = select_has_process(sel) || select_has_filter(sel) ? sel : NULL;
-        status = follow_run(c, &fo);
-    }
-    select_free(sel);
+    const struct verb_opts own = {opts, "", take_opt, &fo};
+    struct verb_args a;
+    int status = verb_args(c, argc, argv, usage, VERB_JSON | VERB_SELECT, &own, &a);
+    if (status >= 0)
+        return status;
+    fo.json = a.json;
+    fo.sel = select_has_process(a.sel) || select_has_filter(a.sel) ? a.sel : NULL;
+    status = follow_run(c, &fo);
+    select_free(a.sel);
     return status;
 }
