@@ -147,30 +147,42 @@ const struct st_addr *sel_peer_of(const struct st_sock *so)
     return so->flags & ST_SF_PEER_LAST ? &no_addr : &so->peer;
 }
 
-bool select_socket(const struct selection *sel, const struct snapshot *s,
-                   const struct st_sock *so)
+/* The socket an event acted on, by its id; NULL when not loaded. */
+static const struct st_sock *sock_of(const struct snapshot *s, const struct st_event *e)
+{
+    for (size_t i = 0; e->sock_id && i < s->n_open; i++)
+        if (s->open[i].sock_id == e->sock_id)
+            return &s->open[i];
+    for (size_t i = 0; e->sock_id && i < s->n_closed; i++)
+        if (s->closed[i].sock_id == e->sock_id)
+            return &s->closed[i];
+    return NULL;
+}
+
+/* The process is selected and x passes the filter; for an event e, its
+ * socket is looked up only when there is a filter to hold it to. */
+static bool passes(const struct selection *sel, const struct snapshot *s, struct subject *x,
+                   const struct st_event *e)
 {
     if (!select_process(sel, s))
         return false;
     if (!sel->expr)
         return true;
+    if (e)
+        x->so = sock_of(s, e);
+    return eval(sel->expr, x);
+}
+
+bool select_socket(const struct selection *sel, const struct snapshot *s,
+                   const struct st_sock *so)
+{
     struct subject x = {&so->local, sel_peer_of(so), so};
-    return eval(sel->expr, &x);
+    return passes(sel, s, &x, NULL);
 }
 
 bool select_event(const struct selection *sel, const struct snapshot *s,
                   const struct st_event *e)
 {
-    if (!select_process(sel, s))
-        return false;
-    if (!sel->expr)
-        return true;
     struct subject x = {&e->local, &e->peer, NULL};
-    for (size_t i = 0; e->sock_id && !x.so && i < s->n_open; i++)
-        if (s->open[i].sock_id == e->sock_id)
-            x.so = &s->open[i];
-    for (size_t i = 0; e->sock_id && !x.so && i < s->n_closed; i++)
-        if (s->closed[i].sock_id == e->sock_id)
-            x.so = &s->closed[i];
-    return eval(sel->expr, &x);
+    return passes(sel, s, &x, e);
 }

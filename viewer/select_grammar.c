@@ -105,6 +105,19 @@ static struct node *new_node(enum node_kind k)
     return n;
 }
 
+/* l and r under one node; NULL (l freed) when r failed to parse. */
+static struct node *join(enum node_kind k, struct node *l, struct node *r)
+{
+    if (!r) {
+        sel_node_free(l);
+        return NULL;
+    }
+    struct node *n = new_node(k);
+    n->a = l;
+    n->b = r;
+    return n;
+}
+
 static bool read_cmp(struct lexer *lx, enum cmp *c)
 {
     static const struct {
@@ -355,15 +368,7 @@ static struct node *parse_and(struct lexer *lx)
             sel_node_free(l);
             return perr(lx, "expected a condition after 'and', got %s", peek(lx));
         }
-        struct node *r = parse_not(lx);
-        if (!r) {
-            sel_node_free(l);
-            return NULL;
-        }
-        struct node *n = new_node(N_AND);
-        n->a = l;
-        n->b = r;
-        l = n;
+        l = join(N_AND, l, parse_not(lx));
     }
     return l;
 }
@@ -371,17 +376,8 @@ static struct node *parse_and(struct lexer *lx)
 static struct node *parse_or(struct lexer *lx)
 {
     struct node *l = parse_and(lx);
-    while (l && take(lx, "or", "||")) {
-        struct node *r = parse_and(lx);
-        if (!r) {
-            sel_node_free(l);
-            return NULL;
-        }
-        struct node *n = new_node(N_OR);
-        n->a = l;
-        n->b = r;
-        l = n;
-    }
+    while (l && take(lx, "or", "||"))
+        l = join(N_OR, l, parse_and(lx));
     return l;
 }
 
@@ -409,10 +405,7 @@ struct node *sel_parse(struct lexer *lx)
 
 struct node *sel_and(struct node *a, struct node *b)
 {
-    struct node *both = new_node(N_AND);
-    both->a = a;
-    both->b = b;
-    return both;
+    return join(N_AND, a, b);
 }
 
 bool sel_is_keyword(const char *t)
