@@ -371,3 +371,31 @@ watching() {
         return 1
     done
 }
+
+# check_call_graph DESC DIR "CFLAGS" [ARGS...]: the file-level call graph
+# of DIR/*.c, from gcc -fcallgraph-info (each file compiled from $ROOT with
+# CFLAGS), printed under the check; ok when tests/callgraph.py ARGS finds
+# no loop (nor, with --layers, a call up a layer). Skips without gcc's
+# -fcallgraph-info.
+check_call_graph() {
+    local desc=$1 dir=$2 flags=$3 f built=1
+    shift 3
+    if ! command -v gcc >/dev/null ||
+        ! gcc -fcallgraph-info -x c -c /dev/null -o "$T/probe.o" -dumpdir "$T/" 2>/dev/null; then
+        skip "gcc without -fcallgraph-info: no call graph"
+        return
+    fi
+    rm -rf "$T/cg" && mkdir "$T/cg"
+    for f in "$ROOT/$dir"/*.c; do
+        # shellcheck disable=SC2086 # the flags are words
+        (cd "$ROOT" && gcc $flags -fcallgraph-info -c "$dir/$(basename "$f")" \
+            -o "$T/cg/$(basename "$f" .c).o" -dumpdir "$T/cg/") || built=0
+    done
+    if [ "$built" = 1 ] && (cd "$ROOT" && python3 tests/callgraph.py "$@" "$T"/cg/*.ci) >"$T/graph" 2>&1; then
+        ok "$desc (graph below)"
+    else
+        not_ok "$desc (graph below)"
+    fi
+    sed 's/^/#   /' "$T/graph"
+    grep -q ' -> ' "$T/graph" || not_ok "the call graph has edges (gcc -fcallgraph-info gave a graph)"
+}

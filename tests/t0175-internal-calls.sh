@@ -37,23 +37,8 @@ for lib in "$B/libsocktrace.so" "$LIB"; do
 done
 
 # the file-level call graph of the preload, printed; no two files in a loop
-if command -v gcc >/dev/null && gcc -fcallgraph-info -x c -c /dev/null -o "$T/probe.o" -dumpdir "$T/" 2>/dev/null; then
-    mkdir "$T/cg"
-    built=1
-    for f in "$ROOT"/preload/*.c; do
-        (cd "$ROOT" && gcc -std=gnu11 -O2 -fPIC -fvisibility=hidden -idirafter build/deps/usr/include \
-            -fcallgraph-info -c "preload/$(basename "$f")" -o "$T/cg/$(basename "$f" .c).o" -dumpdir "$T/cg/") || built=0
-    done
-    if [ "$built" = 1 ] && (cd "$ROOT" && python3 tests/callgraph.py "$T"/cg/*.ci) >"$T/graph" 2>&1; then
-        ok "preload: no two files call each other in a loop (graph below)"
-    else
-        not_ok "preload: no two files call each other in a loop (graph below)"
-    fi
-    sed 's/^/#   /' "$T/graph"
-    grep -q ' -> ' "$T/graph" || not_ok "the call graph has edges (gcc -fcallgraph-info gave a graph)"
-else
-    skip "gcc without -fcallgraph-info: no call graph"
-fi
+check_call_graph "preload: no two files call each other in a loop" preload \
+    "-std=gnu11 -O2 -fPIC -fvisibility=hidden -idirafter build/deps/usr/include"
 
 # small files with one job each
 long=$(cd "$ROOT" && wc -l preload/*.c | awk '$2 != "total" && $1 > 500 {print $2 " " $1}')

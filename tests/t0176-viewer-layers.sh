@@ -19,26 +19,16 @@ cmd!      cmd_*.c                        # one file per verb
 main      main.c
 LAYERS
 
-if command -v gcc >/dev/null && gcc -fcallgraph-info -x c -c /dev/null -o "$T/probe.o" -dumpdir "$T/" 2>/dev/null; then
-    mkdir "$T/cg"
-    built=1
-    for f in "$ROOT"/viewer/*.c; do
-        (cd "$ROOT" && gcc -std=gnu11 -O2 -idirafter build/deps/usr/include -Ipreload \
-            -fcallgraph-info -c "viewer/$(basename "$f")" -o "$T/cg/$(basename "$f" .c).o" -dumpdir "$T/cg/") || built=0
-    done
-    if [ "$built" = 1 ] && (cd "$ROOT" && python3 tests/callgraph.py --layers "$T/layers" "$T"/cg/*.ci) >"$T/graph" 2>&1; then
-        ok "viewer: no file calls up a layer, none in a loop (graph below)"
-    else
-        not_ok "viewer: no file calls up a layer, none in a loop (graph below)"
-    fi
-    sed 's/^/#   /' "$T/graph"
-    grep -q ' -> ' "$T/graph" || not_ok "the call graph has edges (gcc -fcallgraph-info gave a graph)"
-else
-    skip "gcc without -fcallgraph-info: no call graph"
-fi
+check_call_graph "viewer: no file calls up a layer, none in a loop" viewer \
+    "-std=gnu11 -O2 -idirafter build/deps/usr/include -Ipreload" --layers "$T/layers"
 
 # small files with one job each
 long=$(cd "$ROOT" && wc -l viewer/*.c | awk '$2 != "total" && $1 > 600 {print $2 " " $1}')
 check "no viewer/*.c above 600 lines" "" "$long"
+
+# each verb a short composition of the layers
+long=$(cd "$ROOT" && awk '/^int cmd_[a-z]+\(/ {f = FILENAME; s = FNR} s && /^}/ {
+        if (FNR - s + 1 > 60) print f " " FNR - s + 1; s = 0 }' viewer/cmd_*.c)
+check "no verb's cmd_* function above 60 lines" "" "$long"
 
 done_testing
