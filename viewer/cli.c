@@ -20,8 +20,11 @@ static size_t n_opts(const struct option *o)
     return n;
 }
 
-int verb_args(struct ctx *c, int argc, char **argv, const char *usage, unsigned flags,
-              const struct verb_opts *own, struct verb_args *a)
+/* getopt_long's table and short letters for a verb: its own options,
+ * then those of the shared ones flags asks for. Returns -1 when they do
+ * not fit (a verb's table, not the user's words). */
+static int options_of(unsigned flags, const struct verb_opts *own, struct option *opts,
+                      size_t max, char *shorts, size_t smax)
 {
     static const struct option shared[] = {
         {"json", no_argument, NULL, 'j'},
@@ -29,15 +32,14 @@ int verb_args(struct ctx *c, int argc, char **argv, const char *usage, unsigned 
         {"help", no_argument, NULL, 'h'},
         SELECT_OPTIONS,
     };
-    struct option opts[48];
-    char shorts[64];
+    const size_t n_shared = sizeof shared / sizeof shared[0];
     size_t n = 0, ns = 0, mine = own ? n_opts(own->opts) : 0;
-    if (mine + 8 > sizeof opts / sizeof opts[0] ||
-        (own && own->shorts && strlen(own->shorts) + 16 > sizeof shorts))
-        return usage_error(usage, "too many options%s", "");
+    const char *letters = own && own->shorts ? own->shorts : "";
+    if (mine + n_shared + 1 > max || strlen(letters) + sizeof SELECT_SHORT + 5 > smax)
+        return -1;
     for (size_t i = 0; i < mine; i++)
         opts[n++] = own->opts[i];
-    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) {
+    for (size_t i = 0; i < n_shared; i++) {
         int v = shared[i].val;
         if ((v == 'j' && !(flags & VERB_JSON)) || (v == 'w' && !(flags & VERB_WIDE)) ||
             (v != 'j' && v != 'w' && v != 'h' && !(flags & VERB_SELECT)))
@@ -47,18 +49,28 @@ int verb_args(struct ctx *c, int argc, char **argv, const char *usage, unsigned 
     opts[n] = (struct option){0, 0, 0, 0};
     if (flags & VERB_COMMAND)
         shorts[ns++] = '+';     /* options stop at the command: its own stay its own */
-    if (own && own->shorts)
-        for (const char *s = own->shorts; *s; s++)
-            shorts[ns++] = *s;
-    const char *extra = flags & VERB_SELECT ? SELECT_SHORT : "";
+    for (const char *l = letters; *l; l++)
+        shorts[ns++] = *l;
     if (flags & VERB_JSON)
         shorts[ns++] = 'j';
     if (flags & VERB_WIDE)
         shorts[ns++] = 'w';
     shorts[ns++] = 'h';
-    for (const char *s = extra; *s; s++)
-        shorts[ns++] = *s;
+    for (const char *l = flags & VERB_SELECT ? SELECT_SHORT : ""; *l; l++)
+        shorts[ns++] = *l;
     shorts[ns] = 0;
+    return 0;
+}
+
+int verb_args(struct ctx *c, int argc, char **argv, const char *usage, unsigned flags,
+              const struct verb_opts *own, struct verb_args *a)
+{
+    struct option opts[48];
+    char shorts[64];
+    if (options_of(flags, own, opts, sizeof opts / sizeof opts[0], shorts, sizeof shorts)) {
+        fputs("socktrace: a verb with too many options\n", stderr);
+        return 1;
+    }
     memset(a, 0, sizeof *a);
     if ((flags & VERB_SELECT) && !(a->sel = select_new(c->prog)))
         return 1;
