@@ -10,17 +10,28 @@
 cat >"$T/layers" <<'LAYERS'
 base      describe.c usage.c since.c     # values in words; a usage error; times typed
 load      snapshot.c                     # trace file -> struct snapshot; no /proc
-resolve   resolve.c nsmap.c nsdirs.c proc_exec.c tracedb.c peerjoin.c kernel.c
+resolve   resolve.c nsmap.c nsdirs.c proc_exec.c tracedb.c peerjoin.c kernel.c run_wait.c
 select    select*.c                      # the grammar as a tree; no I/O
 render    output.c json_out.c proc_text.c event_text.c
 stream    follow.c                       # the live stream of watch and events -f
-verb      cli.c show_kernel.c run_wait.c # what verbs share
+verb      cli.c show_kernel.c            # what verbs share
 cmd!      cmd_*.c                        # one file per verb
 main      main.c
 LAYERS
 
 check_call_graph "viewer: no file calls up a layer, none in a loop" viewer \
     "-std=gnu11 -O2 -idirafter build/deps/usr/include -Ipreload" --layers "$T/layers"
+
+# what /proc knows is the resolve layer's: no other file opens, reads or
+# lists anything under /proc, or asks tracedir.c's st_proc_* to (a path
+# in a message is no read)
+resolvers=$(awk '$1 == "resolve" {for (i = 2; i <= NF && $i !~ /^#/; i++) print "viewer/" $i}' "$T/layers")
+proc_reads() { (cd "$ROOT" && grep -nE '(open|opendir|readlink|access|fopen|stat)\("/proc|snprintf\([^;]*"/proc|st_proc_(read|stat)\(' viewer/*.c); }
+# the pattern's positive control: resolve.c's own reads are found
+check "the /proc pattern finds resolve.c's reads" "yes" \
+    "$([ -n "$resolvers" ] && proc_reads | grep -q '^viewer/resolve\.c:' && echo yes)"
+check "only the resolve layer reads /proc" "" \
+    "$(proc_reads | grep -vF "$(printf '%s:\n' $resolvers)")"
 
 # small files with one job each
 long=$(cd "$ROOT" && wc -l viewer/*.c | awk '$2 != "total" && $1 > 600 {print $2 " " $1}')

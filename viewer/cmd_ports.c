@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "commands.h"
 #include "describe.h"
 #include "nsmap.h"
@@ -239,19 +240,6 @@ struct port_row {
     size_t nh;
 };
 
-/* The socket's inode as the kernel names it in /proc/PID/fd, or 0. */
-static uint64_t fd_inode(int pid, int fd)
-{
-    char path[64], link[64];
-    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-    ssize_t n = readlink(path, link, sizeof link - 1);
-    if (n <= 0)
-        return 0;
-    link[n] = 0;
-    unsigned long long ino;
-    return sscanf(link, "socket:[%llu]", &ino) == 1 ? ino : 0;
-}
-
 static bool same_socket(const struct port_row *r, const struct st_sock *so, uint64_t ino)
 {
     if (r->inode && ino)
@@ -264,7 +252,7 @@ static bool same_socket(const struct port_row *r, const struct st_sock *so, uint
 static void add_port_row(struct port_row **rows, size_t *n, const struct snapshot *s,
                          const struct st_sock *so, const char *x, const char *cmd)
 {
-    uint64_t ino = s->alive ? fd_inode(s->h.pid, so->fd) : 0;
+    uint64_t ino = s->alive ? proc_fd_inode(s->h.pid, so->fd) : 0;
     struct port_row *r = NULL;
     for (size_t i = 0; i < *n && !r; i++)
         if (same_socket(&(*rows)[i], so, ino))

@@ -50,19 +50,13 @@ static const char usage[] =
 static int find_library(char *buf, size_t size)
 {
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = 0;
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = 0;
-            if (snprintf(buf, size, "%s/libsocktrace.so", self) < (int)size &&
-                access(buf, R_OK) == 0)
-                return 0;
-            if (snprintf(buf, size, "%s/../lib/libsocktrace.so", self) < (int)size &&
-                access(buf, R_OK) == 0)
-                return 0;
-        }
+    if (proc_self_dir(self, sizeof self) == 0) {
+        if (snprintf(buf, size, "%s/libsocktrace.so", self) < (int)size &&
+            access(buf, R_OK) == 0)
+            return 0;
+        if (snprintf(buf, size, "%s/../lib/libsocktrace.so", self) < (int)size &&
+            access(buf, R_OK) == 0)
+            return 0;
     }
     snprintf(buf, size, "%s/libsocktrace.so", ST_LIBDIR);
     return access(buf, R_OK) == 0 ? 0 : -1;

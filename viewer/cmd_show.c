@@ -292,9 +292,7 @@ static int show_pid(struct ctx *c, int pid, bool json, const struct show_opts *s
     struct trace_ref ref;
     if (tracedb_find(c->dir, pid, &ref) == 0)
         return show_one(c, json, &ref, so->verify, so->all, sel);
-    char proc[32];
-    snprintf(proc, sizeof proc, "/proc/%d", pid);
-    if (!so->verify && access(proc, F_OK) == 0)
+    if (!so->verify && proc_exists(pid))
         return show_kernel(pid, json, c->prog);
     fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
     return 1;

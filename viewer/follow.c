@@ -125,7 +125,7 @@ static int tree_member(struct watcher *W, struct watched *w, int depth)
         }
         uint64_t start;
         int pp;
-        if (st_proc_stat(ppid, &start, &pp) != 0)
+        if (proc_parent(ppid, &start, &pp) != 0)
             return w->member = 0;   /* the chain is lost with its process */
         ppid = pp;
     }

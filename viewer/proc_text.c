@@ -1,12 +1,14 @@
 /* proc_text.c - a process in words for the tables of every verb: its
  * command line, its pid with the pid its container gave it, and what an
- * exec out of the tracer left (proc_text.h). */
+ * exec out of the tracer left, and the processes a run left running
+ * (proc_text.h). */
 #include "proc_text.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "describe.h"
+#include "output.h"
 
 void cmdline_text(const struct st_header *h, char *buf, size_t size)
 {
@@ -50,4 +52,16 @@ void pid_text(int pid, int ns_pid, char *buf, size_t size)
         snprintf(buf, size, "%d (container pid %d)", pid, ns_pid);
     else
         snprintf(buf, size, "? (container pid %d)", ns_pid);
+}
+
+void run_left_report(FILE *f, const char *prog, const struct run_left *v, size_t n)
+{
+    if (n == 1)
+        fprintf(f, "%s%s: 1 process still running: pid %d %s; --wait waits for it%s\n",
+                color(C_YELLOW), prog, v[0].pid, v[0].cmd, color("0"));
+    else if (n)
+        fprintf(f, "%s%s: %zu processes still running; --wait waits for them:%s\n",
+                color(C_YELLOW), prog, n, color("0"));
+    for (size_t i = 0; n > 1 && i < n; i++)
+        fprintf(f, "  pid %d %s\n", v[i].pid, v[i].cmd);
 }

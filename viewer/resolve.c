@@ -157,3 +157,40 @@ bool snap_is_alive(const struct st_header *h)
 {
     return snap_pid_running(h->pid, h->proc_start);
 }
+
+uint64_t proc_fd_inode(int pid, int fd)
+{
+    char path[64], link[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = 0;
+    unsigned long long ino;
+    return sscanf(link, "socket:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+bool proc_exists(int pid)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/proc/%d", pid);
+    return access(path, F_OK) == 0;
+}
+
+int proc_parent(int pid, uint64_t *start, int *ppid)
+{
+    return st_proc_stat(pid, start, ppid);
+}
+
+int proc_self_dir(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    return 0;
+}

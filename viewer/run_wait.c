@@ -8,12 +8,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "output.h"
 #include "tracedir.h"
 
 /* The whole of a small /proc file; NULL when unreadable. */
@@ -151,16 +151,4 @@ void run_left_wait(uint64_t run_id)
             return;
         nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000}, NULL);
     }
-}
-
-void run_left_report(FILE *f, const char *prog, const struct run_left *v, size_t n)
-{
-    if (n == 1)
-        fprintf(f, "%s%s: 1 process still running: pid %d %s; --wait waits for it%s\n",
-                color(C_YELLOW), prog, v[0].pid, v[0].cmd, color("0"));
-    else if (n)
-        fprintf(f, "%s%s: %zu processes still running; --wait waits for them:%s\n",
-                color(C_YELLOW), prog, n, color("0"));
-    for (size_t i = 0; n > 1 && i < n; i++)
-        fprintf(f, "  pid %d %s\n", v[i].pid, v[i].cmd);
 }

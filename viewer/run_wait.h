@@ -6,7 +6,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 struct run_left {
     int pid;
@@ -20,9 +19,5 @@ size_t run_left_find(uint64_t run_id, struct run_left **out);
 
 /* Waits, polling /proc every 50 ms, until none of them is alive. */
 void run_left_wait(uint64_t run_id);
-
-/* "1 process still running: pid 4242 curl -s http://x/" (then one per
- * line when several), to f. */
-void run_left_report(FILE *f, const char *prog, const struct run_left *v, size_t n);
 
 #endif
