@@ -3,6 +3,10 @@
 #include "codec.h"
 
 #include <string.h>
+#include <sys/socket.h>
+
+/* st_rec_head.family is one byte */
+_Static_assert(AF_MAX <= UINT8_MAX, "AF_* fit in a byte");
 
 void st_load_words(void *dst, const void *src, uint32_t n)
 {

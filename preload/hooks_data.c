@@ -105,10 +105,10 @@ static bool data_apply(struct st_sock *s, int fd, void *arg)
             continue;
         st_addr_from(&s->peer, a->p[i].sa, a->p[i].len, a->p[i].sa->sa_family);
         s->flags |= ST_SF_PEER_LAST;
-        if (a->fresh[i] == 1) {
-            s->peers_seen++;
+        if (a->fresh[i] == 1 && s->peers_seen < UINT16_MAX) {
+            s->peers_seen++;    /* the record holds 16 bits: it stops there */
             a->changed = true;
-        } else if (a->fresh[i] < 0) {
+        } else if (a->fresh[i] != 0) {
             s->flags |= ST_SF_PEERS_MORE;
         }
         changed = true;

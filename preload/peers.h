@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#define ST_PEERS_MAX 32     /* st_rec_head.peers_seen is 16 bits */
+#define ST_PEERS_MAX 32
 
 /* Notes hash for socket sock_id on fd. Returns 1 when it is new, 0 when
  * already there, -1 when the set is full (or there is no memory). */

@@ -321,22 +321,22 @@ enum st_conn {
                                        unknown, closed_ns is the exit's */
 
 /* What every socket record starts with. 64 bytes: a table record of two
- * inet addresses is 144 (with its slot, 152 bytes per open socket). */
+ * inet addresses is 144, 152 with its slot (153 measured: the leaves). */
 struct st_rec_head {
     uint64_t sock_id;       /* same for all dup aliases of one socket */
     uint64_t opened_ns;     /* monotonic */
-    uint64_t t_lo;          /* window of the call that made this version;
-                               a closed version in the table (a tombstone)
-                               closed at t_hi (history records carry their
-                               own closed_ns) */
-    uint64_t t_hi;
+    uint64_t t_lo;          /* window of the call that made this version */
+    uint64_t t_hi;          /* a closed version in the table (a tombstone)
+                               closed at t_hi; history records carry their
+                               own closed_ns */
     uint64_t connect_ns;    /* monotonic: start of the last connect; 0: none */
     uint32_t flags;         /* ST_SF_* */
     int32_t  fd;
     uint16_t protocol;      /* IPPROTO_* as the kernel reports it */
     uint16_t peers_seen;    /* distinct peers of an unconnected datagram
-                               socket (sendto/sendmsg/recvfrom/recvmsg), at
-                               most ST_PEERS_MAX (then ST_SF_PEERS_MORE) */
+                               socket (sendto/sendmsg/recvfrom/recvmsg); it
+                               stops at 65535, and ST_SF_PEERS_MORE says
+                               there were more than it counts */
     uint8_t  family;        /* AF_* from socket() (AF_MAX is below 64) */
     uint8_t  type;          /* SOCK_STREAM, ... (flags removed) */
     uint8_t  state;         /* enum st_state */
@@ -514,7 +514,7 @@ struct st_header {
     uint32_t min_reader;    /* the oldest reader version that can read this
                                file: a later format that only adds (at the
                                header's end, a ring record's end, in
-                               reserved space) keeps it at 6 */
+                               reserved space) keeps it at ST_VERSION_READ */
     uint8_t  reserved[12];
     /* written all the time, each word on a line of its own */
     struct st_drops dropped;    /* changes and records not written */

@@ -48,7 +48,7 @@ wait_exec() {
         [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ] && return 0
         sleep 0.02
     done
-    echo "# pid $1 never exec'd $2"
+    not_ok "pid $1 exec'd $2 (exe: $(readlink "/proc/$1/exe" 2>/dev/null))"
     return 1
 }
 
@@ -143,11 +143,14 @@ viewer=$!
 # released once the viewer has looked and found it loading (asleep in its
 # 10 ms wait, which gives the loader 500 ms), not after a fixed time: later
 # it would say untraced, earlier it would not have caught the loader
+waiting=""
 for _ in $(seq 6000); do
-    case $(cat /proc/"$viewer"/wchan 2>/dev/null) in *nanosleep*) break ;; esac
+    case $(cat /proc/"$viewer"/wchan 2>/dev/null) in *nanosleep*) waiting=1; break ;; esac
     kill -0 "$viewer" 2>/dev/null || break
     sleep 0.01
 done
+[ -n "$waiting" ] ||
+    not_ok "the viewer reached its wait for the loader (wchan: $(cat /proc/"$viewer"/wchan 2>/dev/null))"
 exec {w}>"$T/fifo.so"      # the loader reads end-of-file, skips it, goes on
 exec {w}>&-
 wait "$viewer"

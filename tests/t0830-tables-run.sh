@@ -146,7 +146,7 @@ SH
 missed=0
 for i in 1 2 3 4 5; do
     rm -f "$T/chain.out"
-    "$SOCKTRACE" run --quiet --wait -- sh -c "(sleep 0.1; exec sh '$T/chain.sh' 300 '$T/chain.out') & exit 0"
+    "$SOCKTRACE" run --quiet --wait -- sh -c "($gone; exec sh '$T/chain.sh' 300 '$T/chain.out') & exit 0"
     [ -s "$T/chain.out" ] || missed=$((missed + 1))
 done
 check "run --wait through 300 execs after the shell exited: the last one's file exists when run returns (5 runs)" \

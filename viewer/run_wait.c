@@ -70,22 +70,45 @@ static enum member look(int pid, const char *want, size_t wlen)
     return m;
 }
 
-/* A process in the middle of execve reads as an empty environment (the
- * old image's is gone, the new one's not yet set up), so an empty one is
- * read again for a while. Kernel threads, which have no image at all
- * (no exe link), are not asked twice. */
+/* env_start and env_end of /proc/PID/stat (fields 50 and 51): both 0
+ * from the start of an execve until the new image's environment is set
+ * up (and in a kernel thread, which has no image), equal and not 0 for an
+ * environment that is really empty. -1: gone or unreadable. */
+static int env_span(int pid, unsigned long *start, unsigned long *end)
+{
+    char path[64];
+    size_t len;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    char *st = slurp(path, &len);
+    char *p = st ? strrchr(st, ')') : NULL;
+    int field = 2;      /* comm may hold spaces: count from its end */
+    for (; p && *p && field < 50; p++)
+        if (*p == ' ')
+            field++;
+    int ok = p && sscanf(p, "%lu %lu", start, end) == 2 ? 0 : -1;
+    free(st);
+    return ok;
+}
+
+/* A process in the middle of execve reads as an empty environment: the
+ * old image's is gone, the new one's not set up yet (/proc/PID/stat then
+ * shows no environment at all, where a really empty one has a place).
+ * Such a process is read again until its new image has one, or for 10 s
+ * at most (an exec stuck that long is not waited for). */
 static bool in_run(int pid, const char *want, size_t wlen)
 {
-    enum member m = look(pid, want, wlen);
     char path[64], exe[8];
     snprintf(path, sizeof path, "/proc/%d/exe", pid);
-    if (m == UNKNOWN && readlink(path, exe, sizeof exe) < 0)
-        return false;
-    for (int i = 0; m == UNKNOWN && i < 50; i++) {
+    for (int i = 0;; i++) {
+        enum member m = look(pid, want, wlen);
+        unsigned long start, end;
+        if (m != UNKNOWN)
+            return m == IN_RUN;
+        if (env_span(pid, &start, &end) != 0 || (end && start == end) ||
+            (!end && readlink(path, exe, sizeof exe) < 0) || i == 5000)
+            return false;   /* gone, really empty, a kernel thread */
         nanosleep(&(struct timespec){.tv_nsec = 2 * 1000000}, NULL);
-        m = look(pid, want, wlen);
     }
-    return m == IN_RUN;
 }
 
 static void cmdline_of(int pid, char *buf, size_t size)
