@@ -76,7 +76,8 @@ for p in $pids; do BASE[$p]=$(socket_fds "$p"); done
 settle() {
     local p i
     for p in $pids; do
-        for i in $(seq 6000); do [ "$(socket_fds "$p")" = "${BASE[$p]}" ] && break; sleep 0.01; done
+        for i in $(seq 6000); do [ "$(socket_fds "$p")" = "${BASE[$p]}" ] && continue 2; sleep 0.01; done
+        not_ok "pid $p back to its ${BASE[$p]} socket fds (has $(socket_fds "$p"))"
     done
 }
 
