@@ -3,8 +3,9 @@
 # gcc's -fcallgraph-info output (one .ci file per translation unit).
 # Prints "a.c -> b.c (fn, ...)" per edge; exits 1 when files call in a loop.
 # With --layers FILE (lines "NAME GLOB...", lowest layer first; "NAME!"
-# for a layer whose files may not call each other) also when a file calls
-# one of a higher layer, or is in no layer.
+# for a layer whose files may not call each other, "NAME<A,B" for one
+# that may call only layers A and B below it) also when a file calls one
+# of a higher layer or of a layer it may not call, or is in no layer.
 import fnmatch
 import os
 import re
@@ -65,19 +66,21 @@ def cycles(edges):
 
 
 def read_layers(path):
-    layers = []     # (rank, name, sealed, globs)
+    layers = []     # (rank, name, sealed, globs, below): below None is all
     for line in open(path):
         words = line.split('#')[0].split()
         if words:
-            name = words[0].rstrip('!')
-            layers.append((len(layers), name, words[0].endswith('!'), words[1:]))
+            head, _, below = words[0].partition('<')
+            name = head.rstrip('!')
+            layers.append((len(layers), name, head.endswith('!'), words[1:],
+                           set(below.split(',')) if below else None))
     return layers
 
 
 def layer_of(layers, unit):
-    for rank, name, sealed, globs in layers:
+    for rank, name, sealed, globs, below in layers:
         if any(fnmatch.fnmatch(os.path.basename(unit), g) for g in globs):
-            return rank, name, sealed
+            return rank, name, sealed, below
     return None
 
 
@@ -94,6 +97,8 @@ def layer_errors(layers, units, edges):
             out.append(f"layer: {a} ({la[1]}) calls up into {b} ({lb[1]})")
         elif la == lb and la[2]:
             out.append(f"layer: {a} calls {b}, both {la[1]}, whose files call none of each other")
+        elif lb[0] < la[0] and la[3] is not None and lb[1] not in la[3]:
+            out.append(f"layer: {a} ({la[1]}) calls {b} ({lb[1]}), a layer it may not call")
     return out
 
 

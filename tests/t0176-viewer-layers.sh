@@ -6,15 +6,17 @@
 # file's layer is declared (a new file must be added to it).
 . "$(dirname "$0")/lib.sh"
 
-# lowest first; "NAME!" seals a layer: its files call none of each other
+# lowest first; "NAME!" seals a layer: its files call none of each other;
+# "NAME<A,B": its files call only layers A and B below (select reads
+# nothing: it may not call resolve, whose files ask the kernel)
 cat >"$T/layers" <<'LAYERS'
 base      describe.c usage.c since.c     # values in words; a usage error; times typed
-load      snapshot.c                     # trace file -> struct snapshot; no /proc
+load<base snapshot.c                     # trace file -> struct snapshot; no /proc
 resolve   resolve.c nsmap.c nsdirs.c proc_exec.c tracedb.c peerjoin.c kernel.c run_wait.c
-select    select*.c                      # the grammar as a tree; no I/O
+select<base,load select*.c               # the grammar as a tree; no I/O
 render    output.c json_out.c proc_text.c event_text.c
 stream    follow.c                       # the live stream of watch and events -f
-verb      cli.c show_kernel.c            # what verbs share
+verb      cli.c show_kernel.c            # the options verbs share; show's two others
 cmd!      cmd_*.c                        # one file per verb
 main      main.c
 LAYERS
@@ -22,11 +24,14 @@ LAYERS
 check_call_graph "viewer: no file calls up a layer, none in a loop" viewer \
     "-std=gnu11 -O2 -idirafter build/deps/usr/include -Ipreload" --layers "$T/layers"
 
-# what /proc knows is the resolve layer's: no other file opens, reads or
-# lists anything under /proc, or asks tracedir.c's st_proc_* to (a path
-# in a message is no read)
+# what /proc knows is the resolve layer's: no other file has a string
+# that starts a path under /proc (one printf'd or fprintf'd is a message,
+# no read) or asks tracedir.c's st_proc_* to read it
 resolvers=$(awk '$1 == "resolve" {for (i = 2; i <= NF && $i !~ /^#/; i++) print "viewer/" $i}' "$T/layers")
-proc_reads() { (cd "$ROOT" && grep -nE '(open|opendir|readlink|access|fopen|stat)\("/proc|snprintf\([^;]*"/proc|st_proc_(read|stat)\(' viewer/*.c); }
+proc_reads() {
+    (cd "$ROOT" && grep -nE '"/proc|st_proc_(read|stat)\(' viewer/*.c |
+        grep -vE '(^|[^a-z_])f?printf\(')
+}
 # the pattern's positive control: resolve.c's own reads are found
 check "the /proc pattern finds resolve.c's reads" "yes" \
     "$([ -n "$resolvers" ] && proc_reads | grep -q '^viewer/resolve\.c:' && echo yes)"
@@ -37,9 +42,13 @@ check "only the resolve layer reads /proc" "" \
 long=$(cd "$ROOT" && wc -l viewer/*.c | awk '$2 != "total" && $1 > 600 {print $2 " " $1}')
 check "no viewer/*.c above 600 lines" "" "$long"
 
-# each verb a short composition of the layers
-long=$(cd "$ROOT" && awk '/^int cmd_[a-z]+\(/ {f = FILENAME; s = FNR} s && /^}/ {
-        if (FNR - s + 1 > 60) print f " " FNR - s + 1; s = 0 }' viewer/cmd_*.c)
-check "no verb's cmd_* function above 60 lines" "" "$long"
+# each verb a short composition of the layers: every cmd_* main, and
+# show's two others (untraced processes, --verify); each must be found
+mains=$(cd "$ROOT" && awk '/^int (cmd_[a-z]+|show_kernel|show_verify)\(/ {f = FILENAME; s = FNR; n = $2}
+        s && /^}/ {print f, n, FNR - s + 1; s = 0}' viewer/cmd_*.c viewer/show_kernel.c)
+ncmd=$(cd "$ROOT" && ls viewer/cmd_*.c | wc -l)
+check "every verb's main found (one per cmd_*.c, show_kernel, show_verify)" "$((ncmd + 2))" \
+    "$(grep -c . <<<"$mains")"
+check "no verb's main above 60 lines" "" "$(awk '$3 > 60' <<<"$mains")"
 
 done_testing

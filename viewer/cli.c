@@ -1,6 +1,5 @@
 /* cli.c - what every verb does with its command line: the options they
- * share (verb_args), a pid and its trace file. */
-#include <errno.h>
+ * share (verb_args), and a verb with a single flag (flag_args). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +8,6 @@
 #include "commands.h"
 #include "output.h"
 #include "select.h"
-#include "tracedb.h"
 
 /* The entries of an option table before its {0} end. */
 static size_t n_opts(const struct option *o)
@@ -124,35 +122,4 @@ int flag_args(int argc, char **argv, const char *usage, const char *name, bool *
     struct verb_args a;
     *flag = false;
     return verb_args(NULL, argc, argv, usage, VERB_WIDE, &own, &a);
-}
-
-int parse_pid(const char *s)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v <= 0 || v > 0x7fffffffL)
-        return -1;
-    return (int)v;
-}
-
-int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
-              struct trace_ref *ref)
-{
-    if (optind != argc - 1)
-        return usage_error(usage, optind >= argc ? "a PID is needed" : "one PID only", NULL);
-    int pid = parse_pid(argv[optind]);
-    if (pid < 0)
-        return usage_error(usage, "not a process id: %s", argv[optind]);
-    int r = tracedb_find(c->dir, pid, ref);
-    if (r == -2) {
-        fprintf(stderr, "%s: pid %d is a pid in more than one container (pid "
-                "namespace): give the host's pid\n", c->prog, pid);
-        return 1;
-    }
-    if (r != 0) {
-        fprintf(stderr, "%s: no trace file for pid %d in %s\n", c->prog, pid, c->dir);
-        return 1;
-    }
-    return 0;
 }

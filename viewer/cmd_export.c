@@ -93,9 +93,11 @@ int cmd_export(struct ctx *c, int argc, char **argv)
         for (size_t k = 0; all && k < s->n_closed; k++)
             if (select_socket(sel, s, &s->closed[k]))
                 line(hostname, s, &s->closed[k], ci);
-        snap_free(&snaps[i]);
     }
+    /* the index points into every process's sockets until its last use */
     conn_index_free(ci);
+    for (size_t i = 0; i < loaded; i++)
+        snap_free(&snaps[i]);
     free(snaps);
     select_free(sel);
     return (bad && !loaded) || none ? 1 : 0;

@@ -75,14 +75,4 @@ int verb_args(struct ctx *c, int argc, char **argv, const char *usage, unsigned 
  * after a usage error). */
 int flag_args(int argc, char **argv, const char *usage, const char *name, bool *flag);
 
-/* A pid argument: returns it, or -1 when it is not a number > 0. */
-int parse_pid(const char *s);
-
-struct trace_ref;
-/* The single PID argument left after a verb's options, and its trace file
- * in *ref. Returns 0, or the exit status for the verb to return: 2 after a
- * usage error, 1 when the pid has no trace file (one line on stderr). */
-int pid_trace(struct ctx *c, int argc, char **argv, const char *usage,
-              struct trace_ref *ref);
-
 #endif

@@ -73,7 +73,8 @@ static int list_fds(struct kview *k, char *err, size_t errlen)
         s->s.fd = s->fd;
     }
     closedir(d);
-    qsort(k->v, k->n, sizeof *k->v, by_fd);
+    if (k->n)
+        qsort(k->v, k->n, sizeof *k->v, by_fd);
     return r;
 }
 

@@ -36,9 +36,11 @@ bool snap_is_alive(const struct st_header *h);
 /* The same for pid started at proc_start (0: any). */
 bool snap_pid_running(int pid, uint64_t proc_start);
 
-/* What /proc says of one process, for the verbs: the socket inode fd
- * names in /proc/PID/fd (0: none, or not a socket); whether /proc/PID
- * exists; pid's parent and start time (-1 when it is gone). */
+/* What /proc says of one process, for the layers above, which read none
+ * of it themselves: the socket inode fd names in /proc/PID/fd (0: none,
+ * or not a socket); whether /proc/PID exists; pid's parent and start time
+ * (-1 when it is gone; tracedir.c's reader, named here so that the stream
+ * layer asks this layer for it). */
 uint64_t proc_fd_inode(int pid, int fd);
 bool proc_exists(int pid);
 int proc_parent(int pid, uint64_t *start, int *ppid);

@@ -103,6 +103,111 @@ static void diff_text(const struct diff *d)
     }
 }
 
+/* What --verify found: the differences, the sockets in both views, and
+ * the entries show already calls closed (not differences). */
+struct verdict {
+    struct diff *d;
+    size_t nd, both, n_gone;
+};
+
+/* The trace's open entries and the kernel's sockets, each sorted by fd,
+ * walked side by side: one difference per fd where they disagree. What
+ * show prints as closed (gone from /proc, or closed by an exec out of the
+ * tracer) is not open here either: listed, not a difference. */
+static int compare(const struct snapshot *s, const struct kview *k, struct verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->d = calloc(k->n + s->n_open + 1, sizeof *v->d);
+    const struct st_sock **open = calloc(s->n_open + 1, sizeof *open);
+    if (!v->d || !open) {
+        free(v->d);
+        free(open);
+        return -1;
+    }
+    size_t n_open = 0;
+    for (size_t n = 0; n < s->n_open; n++) {
+        if (snap_gone(&s->open[n]))
+            v->n_gone++;
+        else
+            open[n_open++] = &s->open[n];
+    }
+    size_t i = 0, j = 0;
+    while (i < n_open || j < k->n) {
+        const struct st_sock *t = i < n_open ? open[i] : NULL;
+        const struct ksock *ks = j < k->n ? &k->v[j] : NULL;
+        if (t && (!ks || t->fd < ks->fd)) {
+            v->d[v->nd++] = (struct diff){t->fd, "the trace shows it open; the kernel has no socket there",
+                                          t, NULL};
+            i++;
+        } else if (ks && (!t || ks->fd < t->fd)) {
+            v->d[v->nd++] = (struct diff){ks->fd, "a socket the tracer never saw", NULL, ks};
+            j++;
+        } else {
+            const char *why;
+            if (!kview_agrees(t, ks, &why))
+                v->d[v->nd++] = (struct diff){t->fd, why, t, ks};
+            v->both++;
+            i++;
+            j++;
+        }
+    }
+    free(open);
+    return 0;
+}
+
+static void verdict_json(const struct snapshot *s, const struct verdict *v)
+{
+    printf("{\"schema_version\":%d,\"pid\":%d,\"agree\":%s,\"both\":%zu,\"differences\":[",
+           JSON_SCHEMA_VERSION, s->h.pid, v->nd ? "false" : "true", v->both);
+    for (size_t n = 0; n < v->nd; n++) {
+        const struct diff *d = &v->d[n];
+        bool first = true;
+        printf("%s{", n ? "," : "");
+        json_key(stdout, &first, "fd");
+        printf("%d", d->fd);
+        json_key(stdout, &first, "what");
+        json_str(stdout, d->what);
+        json_key(stdout, &first, "trace");
+        if (d->trace)
+            json_socket(stdout, d->trace, NULL);
+        else
+            fputs("null", stdout);
+        json_key(stdout, &first, "kernel");
+        if (d->kernel)
+            json_ksock(stdout, d->kernel);
+        else
+            fputs("null", stdout);
+        putchar('}');
+    }
+    printf("],\"found_closed\":[");
+    for (size_t n = 0, c = 0; n < s->n_open; n++)
+        if (snap_gone(&s->open[n]))
+            printf("%s%d", c++ ? "," : "", s->open[n].fd);
+    printf("]}\n");
+}
+
+static void verdict_text(const struct snapshot *s, const struct verdict *v)
+{
+    if (v->nd == 0) {
+        printf("pid %d: the trace and the kernel agree on all %zu socket%s\n", s->h.pid,
+               v->both, v->both == 1 ? "" : "s");
+    } else {
+        printf("%spid %d: %zu difference%s between the trace and the kernel%s "
+               "(%zu socket%s in both)\n", color(C_YELLOW), s->h.pid, v->nd,
+               v->nd == 1 ? "" : "s", color("0"), v->both, v->both == 1 ? "" : "s");
+        for (size_t n = 0; n < v->nd; n++)
+            diff_text(&v->d[n]);
+    }
+    if (v->n_gone) {
+        printf("  closed behind the tracer's back (shown as closed by show):");
+        for (size_t n = 0; n < s->n_open; n++)
+            if (snap_gone(&s->open[n]))
+                printf(" fd %d (%s)", s->open[n].fd,
+                       s->open[n].flags & ST_SF_CLOSED_EXEC ? "exec" : "unseen");
+        putchar('\n');
+    }
+}
+
 int show_verify(struct snapshot *s, bool json, const char *prog)
 {
     if (!s->alive) {
@@ -125,92 +230,17 @@ int show_verify(struct snapshot *s, bool json, const char *prog)
         return 1;
     }
     kview_settle_connects(&k, s->open, s->n_open);
-    struct diff *d = calloc(k.n + s->n_open + 1, sizeof *d);
-    /* what show prints as closed (gone from /proc, or closed by an exec
-     * out of the tracer) is not open here either: listed, not a difference */
-    const struct st_sock **open = calloc(s->n_open + 1, sizeof *open);
-    size_t nd = 0, both = 0, n_open = 0, n_gone = 0;
-    if (!d || !open) {
+    struct verdict v;
+    if (compare(s, &k, &v) != 0) {
         fprintf(stderr, "%s: out of memory\n", prog);
-        free(d);
-        free(open);
         kview_free(&k);
         return 1;
     }
-    for (size_t n = 0; n < s->n_open; n++) {
-        if (snap_gone(&s->open[n]))
-            n_gone++;
-        else
-            open[n_open++] = &s->open[n];
-    }
-    /* walk both lists, each sorted by fd */
-    size_t i = 0, j = 0;
-    while (i < n_open || j < k.n) {
-        const struct st_sock *t = i < n_open ? open[i] : NULL;
-        const struct ksock *ks = j < k.n ? &k.v[j] : NULL;
-        if (t && (!ks || t->fd < ks->fd)) {
-            d[nd++] = (struct diff){t->fd, "the trace shows it open; the kernel has no socket there",
-                                    t, NULL};
-            i++;
-        } else if (ks && (!t || ks->fd < t->fd)) {
-            d[nd++] = (struct diff){ks->fd, "a socket the tracer never saw", NULL, ks};
-            j++;
-        } else {
-            const char *why;
-            if (!kview_agrees(t, ks, &why))
-                d[nd++] = (struct diff){t->fd, why, t, ks};
-            both++;
-            i++;
-            j++;
-        }
-    }
-    if (json) {
-        printf("{\"schema_version\":%d,\"pid\":%d,\"agree\":%s,\"both\":%zu,\"differences\":[", JSON_SCHEMA_VERSION, s->h.pid,
-               nd ? "false" : "true", both);
-        for (size_t n = 0; n < nd; n++) {
-            bool first = true;
-            printf("%s{", n ? "," : "");
-            json_key(stdout, &first, "fd");
-            printf("%d", d[n].fd);
-            json_key(stdout, &first, "what");
-            json_str(stdout, d[n].what);
-            json_key(stdout, &first, "trace");
-            if (d[n].trace)
-                json_socket(stdout, d[n].trace, NULL);
-            else
-                fputs("null", stdout);
-            json_key(stdout, &first, "kernel");
-            if (d[n].kernel)
-                json_ksock(stdout, d[n].kernel);
-            else
-                fputs("null", stdout);
-            putchar('}');
-        }
-        printf("],\"found_closed\":[");
-        for (size_t n = 0, c = 0; n < s->n_open; n++)
-            if (snap_gone(&s->open[n]))
-                printf("%s%d", c++ ? "," : "", s->open[n].fd);
-        printf("]}\n");
-    } else if (nd == 0) {
-        printf("pid %d: the trace and the kernel agree on all %zu socket%s\n", s->h.pid,
-               both, both == 1 ? "" : "s");
-    } else {
-        printf("%spid %d: %zu difference%s between the trace and the kernel%s "
-               "(%zu socket%s in both)\n", color(C_YELLOW), s->h.pid, nd,
-               nd == 1 ? "" : "s", color("0"), both, both == 1 ? "" : "s");
-        for (size_t n = 0; n < nd; n++)
-            diff_text(&d[n]);
-    }
-    if (!json && n_gone) {
-        printf("  closed behind the tracer's back (shown as closed by show):");
-        for (size_t n = 0; n < s->n_open; n++)
-            if (snap_gone(&s->open[n]))
-                printf(" fd %d (%s)", s->open[n].fd,
-                       s->open[n].flags & ST_SF_CLOSED_EXEC ? "exec" : "unseen");
-        putchar('\n');
-    }
-    free(open);
-    free(d);
+    if (json)
+        verdict_json(s, &v);
+    else
+        verdict_text(s, &v);
+    free(v.d);
     kview_free(&k);
-    return nd ? 1 : 0;
+    return v.nd ? 1 : 0;
 }

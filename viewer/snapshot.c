@@ -80,7 +80,8 @@ static int by_id(const void *a, const void *b)
  * records it on the fd it was made through, the reader spreads it. */
 static void share_aliases(struct snapshot *s)
 {
-    qsort(s->open, s->n_open, sizeof *s->open, by_id);
+    if (s->n_open)      /* no qsort of NULL, even of nothing */
+        qsort(s->open, s->n_open, sizeof *s->open, by_id);
     for (size_t i = 0; i < s->n_open;) {
         size_t j = i + 1;
         while (j < s->n_open && s->open[j].sock_id == s->open[i].sock_id)
@@ -159,7 +160,8 @@ static int load_table(const char *base, uint64_t size, bool records,
     }
     if (records) {
         share_aliases(s);
-        qsort(s->open, s->n_open, sizeof *s->open, by_fd);
+        if (s->n_open)
+            qsort(s->open, s->n_open, sizeof *s->open, by_fd);
     }
     return 0;
 }

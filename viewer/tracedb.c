@@ -192,7 +192,7 @@ static int find_owners(int pid, uint64_t live_start, struct trace_ref *out)
         snprintf(dirs[nd++], ST_PATH_MAX, "%s", v);
     if (environ_var(pid, "XDG_RUNTIME_DIR", v, sizeof v) && v[0] == '/' &&
         strlen(v) < ST_PATH_MAX - 16)
-        snprintf(dirs[nd++], ST_PATH_MAX, "%s/socktrace", v);
+        snprintf(dirs[nd++], ST_PATH_MAX, "%.*s/socktrace", ST_PATH_MAX - 16, v);
     snprintf(dirs[nd++], ST_PATH_MAX, "/tmp/socktrace-%u", (unsigned)st.st_uid);
     snprintf(dirs[nd++], ST_PATH_MAX, "/run/user/%u/socktrace", (unsigned)st.st_uid);
     for (size_t i = 0; i < nd; i++)
