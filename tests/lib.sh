@@ -326,6 +326,19 @@ wait_listen() {
     return 1
 }
 
+# wait_until DESC COND: until the shell condition COND (a string, eval'd)
+# holds, for a wait no helper above names. Hang guard 60 s, then a not ok
+# for DESC, status 1.
+wait_until() {
+    local i
+    for i in $(seq 1200); do
+        eval "$2" && return 0
+        sleep 0.05
+    done
+    not_ok "$1"
+    return 1
+}
+
 # wait_gone PID: until PID has exited (gone, or a zombie not yet reaped):
 # whatever it did before its exit is done. Hang guard 60 s, then a not ok.
 wait_gone() {

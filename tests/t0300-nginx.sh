@@ -13,12 +13,8 @@ for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$port/"; curl -s -g -o
 # curl is gone before the workers have closed their ends (they close on
 # its end-of-file): until no process holds a connection on the port, so
 # that each table is held against a kernel that is not changing under it
-closed=""
-for _ in $(seq 1200); do
-    ss -H -t -n -p state connected "sport = :$port" | grep -q 'pid=' || { closed=1; break; }
-    sleep 0.05
-done
-[ -n "$closed" ] || not_ok "the workers closed curl's connections (ss still shows a holder)"
+wait_until "the workers closed curl's connections (ss still shows a holder)" \
+    '! ss -H -t -n -p state connected "sport = :$port" | grep -q "pid="'
 # ss: pid and listening address of every socket listening on our port
 kernel=$(ss -H -n -l -t -p "sport = :$port" | awk '{
     a = $4; line = $0

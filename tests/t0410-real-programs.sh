@@ -23,9 +23,8 @@ if command -v socat >/dev/null; then
     # (and was recorded), nor that the parent closed its copy of the
     # client's connection: wait for each
     wait_traced "$child" '$3 == "127.0.0.1:'"$bport"'"' "the socat child's connect to the backend"
-    one=""
-    for _ in $(seq 1200); do [ "$(kernel_view "${PIDS[socat]}" | wc -l)" = 1 ] && one=1 && break; sleep 0.05; done
-    [ -n "$one" ] || not_ok "socat closed its copy of the client's connection (the kernel's view)"
+    wait_until "socat closed its copy of the client's connection (the kernel's view)" \
+        '[ "$(kernel_view "${PIDS[socat]}" | wc -l)" = 1 ]'
     same_as_kernel "socat proxy, listening parent" "${PIDS[socat]}"
     same_as_kernel "socat proxy, forked child with both connections" "$child"
     check "the backend saw the socat child's ephemeral port" \

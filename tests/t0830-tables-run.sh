@@ -55,9 +55,8 @@ check "run: the command's status" "5" "$?"
 check_cmd "  ... names the process still running (one line, its pid and command)" \
     grep -qE "^socktrace: [0-9]+ process(es)? still running" "$T/run1.err"
 timeout 60 sh -c "echo go >'$T/gate'"
-curled=""
-for _ in $(seq 1200); do grep -q '^CURLPORT' "$T/run1.curl" 2>/dev/null && curled=1 && break; sleep 0.05; done
-[ -n "$curled" ] || not_ok "the released background curl reported its port"
+wait_until "the released background curl reported its port" \
+    'grep -q "^CURLPORT" "$T/run1.curl" 2>/dev/null'
 cmd="(sleep 1; exec $curl_cmd) & exit 5"
 COLUMNS=200 "$SOCKTRACE" run --wait -- sh -c "$cmd" >"$T/run2.out" 2>"$T/run2.err"
 check "run --wait: the command's status" "5" "$?"

@@ -46,9 +46,8 @@ check "two nginx workers started" "2" "$(wc -w <<<"$workers")"
 cport=$(LD_PRELOAD="$B/libsocktrace.so" curl -s -o /dev/null -w '%{local_port}' "http://127.0.0.1:$pport/")
 # curl can be gone before the server closed its end: the server's handler
 # thread ends after its close (back to the main thread alone)
-one=""
-for _ in $(seq 1200); do [ "$(ls /proc/"$http"/task | wc -l)" = 1 ] && one=1 && break; sleep 0.05; done
-[ -n "$one" ] || not_ok "the server's handler thread ended (after its close of curl's connection)"
+wait_until "the server's handler thread ended (after its close of curl's connection)" \
+    '[ "$(ls /proc/"$http"/task | wc -l)" = 1 ]'
 start cli --traced "$EX/client_ephemeral" 127.0.0.1 "$sport"
 cli=$(ready_pid cli)
 # the client's connect returned once the kernel queued it: then socat
@@ -59,9 +58,8 @@ for _ in $(seq 1200); do child=$(pgrep -P "${PIDS[socat]}" | head -1); [ -n "$ch
 [ -n "$child" ] || not_ok "socat forked a child for the client"
 wait_traced "$child" '$3 == "127.0.0.1:'"$pport"'"' "the socat child's connect to the server"
 wait_traced "$http" '$2 == "127.0.0.1:'"$pport"'" && $3 != "-"' "the server's accept of the socat child's connection"
-settled=""
-for _ in $(seq 1200); do [ "$(kernel_view "${PIDS[socat]}" | wc -l)" = 1 ] && settled=1 && break; sleep 0.05; done
-[ -n "$settled" ] || not_ok "socat closed its copy of the client's connection (the kernel's view)"
+wait_until "socat closed its copy of the client's connection (the kernel's view)" \
+    '[ "$(kernel_view "${PIDS[socat]}" | wc -l)" = 1 ]'
 
 # --- processes
 check "show -c nginx: master and workers (pgrep's pids)" \
