@@ -61,10 +61,10 @@ PRELOAD_CFLAGS = $(BASE) $(CFLAGS) -fPIC -fvisibility=hidden
 PRELOAD_LDFLAGS = -shared -Wl,--version-script=preload/libsocktrace.map \
                   -Wl,-z,now -Wl,-soname,libsocktrace.so -Wl,--wrap=syscall
 
-# It loads in any glibc from 2.17 (tests/t1010): dlsym is bound to its old
-# version (preload/real.c), which an older glibc has in libdl.so.2 only, so
-# that library is linked by name even where -ldl is empty (glibc >= 2.34).
-PRELOAD_LIBS = -Wl,--push-state,--no-as-needed -l:libdl.so.2 -Wl,--pop-state -lpthread
+# It loads in any glibc from 2.17 (tests/t1010). No libdl: the next
+# definition of a hooked function is read from the loaded objects' symbol
+# tables (preload/next_symbol.c), which spares every process libdl's loading.
+PRELOAD_LIBS = -lpthread
 
 $(B)/obj/preload/%.o: preload/%.c | $(DEPS)
 	@mkdir -p $(@D)
@@ -144,6 +144,11 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $(SAN) -Ipreload -Iviewer $< $(UNIT_OBJ) -o $@
 
+# the preload's own symbol lookup, held against dlsym
+$(B)/tests/test_next_symbol: tests/unit/test_next_symbol.c preload/next_symbol.c preload/next_symbol.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) $(SAN) -Ipreload $< preload/next_symbol.c -o $@ -ldl
+
 $(B)/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -Ipreload $< -o $@
@@ -170,7 +175,7 @@ TSAN     = $(B)/tsan/libsocktrace.so $(B)/tsan/tsanstress
 $(B)/tsan/libsocktrace.so: $(PRELOAD_SRC) $(wildcard preload/*.h) | $(DEPS) test-deps
 	@mkdir -p $(@D)
 	@$(CC) -std=gnu11 -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread -idirafter $(DEPS_INC) $(PRELOAD_LDFLAGS) \
-	    $(PRELOAD_SRC) -o $@ -ldl -lpthread 2>$(@D)/build.log || \
+	    $(PRELOAD_SRC) -o $@ -lpthread 2>$(@D)/build.log || \
 	    { rm -f $@; echo "TSan build skipped: $(CC) -fsanitize=thread failed ($(@D)/build.log)"; }
 
 $(B)/tsan/tsanstress: tests/helpers/tsanstress.c

@@ -11,7 +11,7 @@
 #define ST_EXPORT __attribute__((visibility("default")))
 
 /* True when st_real.fn can be called, looking it up on first use; false
- * only while dlsym is running on this thread, when the hook falls back to
+ * only while a lookup is running on this thread, when the hook falls back to
  * the raw system call. */
 /* The real function, read once: another thread may be storing it. */
 #define REAL(fn) __atomic_load_n(&st_real.fn, __ATOMIC_ACQUIRE)

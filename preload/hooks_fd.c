@@ -23,7 +23,7 @@
  * nothing here waits for the code it interrupted. */
 static int close_through(int (*real)(int), int fd)
 {
-    /* never dlsym here: close runs inside allocators and at exit */
+    /* never a symbol lookup here: close runs inside allocators and at exit */
     if (!real)
         return (int)syscall(SYS_close, fd);
     struct st_closing c;

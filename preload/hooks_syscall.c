@@ -132,7 +132,7 @@ long st_syscall_hook(long n, ...)
             return ret;
         return socket_call(n, a, b, c, d, e, f);
     }
-    /* never a dlsym here (signal handlers call syscall()): the next
+    /* never a symbol lookup here (signal handlers call syscall()): the next
      * syscall() is looked up with the first real function any hook needs */
     return st_next_syscall(n, a, b, c, d, e, f);
 }

@@ -5,18 +5,12 @@
 #define _GNU_SOURCE
 #include "real.h"
 
-#include <dlfcn.h>
+#include "next_symbol.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* dlsym moved from libdl into libc in glibc 2.34 (GLIBC_2.34 there): the
- * old version, which libc keeps, is found in libdl.so.2 by an older glibc
- * (the Makefile links libdl.so.2 by name). */
-#ifdef __GLIBC__
-__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
-#endif
 
 struct st_real st_real;
 
@@ -26,12 +20,12 @@ static __thread int resolving __attribute__((tls_model("initial-exec")));
  * itself forever; leave it NULL so the raw system call is used. */
 static void *next_symbol(const char *name, void *self)
 {
-    void *p = dlsym(RTLD_NEXT, name);
+    void *p = st_next_symbol(name);
     return p == self ? NULL : p;
 }
 
 #ifdef __GLIBC__
-/* glibc's own name for close, bound by the loader: no dlsym at start-up.
+/* glibc's own name for close, bound by the loader: no lookup at start-up.
  * Weak, so a libc without it leaves it NULL rather than failing to load. */
 extern int __close(int fd) __attribute__((weak));
 #endif
@@ -46,10 +40,11 @@ static int close_syscall(int fd)
 }
 
 /* Each function is looked up on its first use, not all at start-up: a
- * dlsym costs microseconds, and most processes (every program a shell
- * script runs) call few of these, or none. The first lookup also looks up
- * close and syscall behind us (another preload may stand between us and
- * libc): those two must never call dlsym, since they run inside
+ * lookup reads other objects' symbol tables (pages a process may never
+ * touch otherwise), and most processes (every program a shell script
+ * runs) call few of these, or none. The first lookup also looks up close
+ * and syscall behind us (another preload may stand between us and libc):
+ * those two must never look anything up, since they run inside
  * allocators and signal handlers. */
 int st_real_resolve_one(void **field, const char *name, void *self)
 {

@@ -1,6 +1,6 @@
-/* real.h - the libc functions the hooks stand in front of. Found with
- * dlsym(RTLD_NEXT) on first use, so a call that arrives before our
- * constructor (another library's constructor, a malloc) still works. */
+/* real.h - the libc functions the hooks stand in front of. Found on first
+ * use, as dlsym(RTLD_NEXT) would find them (next_symbol.h), so a call that
+ * arrives before our constructor (another library's, a malloc) still works. */
 #ifndef SOCKTRACE_REAL_H
 #define SOCKTRACE_REAL_H
 
@@ -71,9 +71,9 @@ struct st_real {
 extern struct st_real st_real;
 
 /* Sets *field to the next definition of name (not self). Returns 0 while
- * a resolution is already running on this thread (dlsym can call back
- * into us through malloc) or when there is none: the caller then uses
- * the raw system call. */
+ * a resolution is already running on this thread (an IFUNC resolver could
+ * call back into us) or when there is none: the caller then uses the raw
+ * system call. */
 int st_real_resolve_one(void **field, const char *name, void *self);
 /* close, at start-up (see real.c). */
 void st_real_resolve_close(void);
@@ -91,7 +91,7 @@ int __close_nocancel(int fd);
 long st_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
 /* The next syscall() behind ours (libc's, or another interposer's) when it
  * has been looked up (with the first lookup of any real function), else
- * the raw call: never a dlsym. */
+ * the raw call: never a lookup. */
 long st_next_syscall(long n, long a, long b, long c, long d, long e, long f);
 /* Our own syscall() (hooks_syscall.c): the exported entry, for telling it
  * from the next one, and the hook in C behind it. */
@@ -99,7 +99,7 @@ long st_syscall_entry(long n, ...);
 long st_syscall_hook(long n, ...);
 
 /* The tracer's own uses of these calls: errno is preserved, the hooks are
- * never entered, and close never calls dlsym. The tracer's own files are
+ * never entered, and close never looks a symbol up. The tracer's own files are
  * opened and closed with the system calls alike, so no interposer (a
  * sanitizer's included) sees one half of the pair. */
 int st_sys_open(const char *path, int flags, int mode);
