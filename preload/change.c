@@ -11,11 +11,15 @@
 bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                void *arg, struct st_sock *out)
 {
-    memset(out, 0, sizeof *out);
+    /* out holds the version read until fn has changed it: the record is
+     * decoded once and copied once per try, where the hot path is mostly
+     * these copies (a decoded record is 320 bytes) */
     uint64_t t_hi = st_now();
     uint64_t *slot = st_slot_for(fd);
-    if (!slot)
+    if (!slot) {
+        memset(out, 0, sizeof *out);
         return false;
+    }
     bool asked = false;
     for (int tries = 0; tries < 8; tries++) {
         uint64_t w;
@@ -28,6 +32,8 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
             } else if (ord == ST_NEWER && (kind != ST_K_LIVE || (cur.flags & ST_SF_ASKED))) {
                 if (kind == ST_K_LIVE)
                     *out = cur;
+                else
+                    memset(out, 0, sizeof *out);
                 return false;
             } else {
                 return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
@@ -52,18 +58,16 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
             t_hi = st_now();
             continue;
         }
-        struct st_sock next = cur;
-        if (!fn(&next, fd, arg)) {
-            *out = cur;
+        *out = cur;
+        if (!fn(out, fd, arg)) {
+            *out = cur;     /* fn may have changed part of it */
             return false;
         }
-        next.t_lo = t_lo;
-        next.t_hi = t_hi;
-        next.flags &= ~ST_SF_ASKED;
-        if (st_publish(slot, w, &next, 0)) {
-            *out = next;
+        out->t_lo = t_lo;
+        out->t_hi = t_hi;
+        out->flags &= ~ST_SF_ASKED;
+        if (st_publish(slot, w, out, 0))
             return true;
-        }
         base = w;
     }
     return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);

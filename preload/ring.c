@@ -123,12 +123,13 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
     return NULL;
 }
 
+/* A store, not a compare-and-swap: no other writer changes a word that
+ * holds a claim (a claim is skipped, by later laps and late writers of
+ * earlier ones alike), and this thread voids only claims whose hook was
+ * left by a siglongjmp, which never come back here to commit. */
 void st_ring_commit(void *rec, uint64_t pos)
 {
-    uint64_t claimed = (pos + 1) << 2 | ST_RING_CLAIMED;
-    __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
-                                (pos + 1) << 2 | ST_RING_COMMITTED, false,
-                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    __atomic_store_n((uint64_t *)rec, (pos + 1) << 2 | ST_RING_COMMITTED, __ATOMIC_RELEASE);
     for (int i = npend; i-- > 0;)
         if (i < PENDING && pend[i].word == rec) {
             pend_drop(i);

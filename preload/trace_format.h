@@ -60,8 +60,8 @@
  * which pairs with the reader's acquire load of the slot word. A ring
  * writer's claim CAS is followed by a release fence before the body, so a
  * reader that copied any of the new body sees the claim when it re-reads
- * the word; the commit CAS (release) pairs with the reader's first
- * (acquire) load.
+ * the word; the commit, a release store (no other writer changes a
+ * claimed word), pairs with the reader's first (acquire) load.
  *
  * Growth. Space comes from alloc_end by CAS; a thread that needs more than
  * file_end extends the file itself (posix_fallocate, then CAS file_end up
@@ -544,15 +544,18 @@ struct st_header {
 };
 
 /* Where ring position pos lives: segment *seg, record *idx in it; *len is
- * the segment's record count. The rule the protocol comment states. */
+ * the segment's record count. The rule the protocol comment states. cap
+ * and cap0 are powers of two (st_ring_valid), so a mask and a shift stand
+ * for the two divisions, which cost more than the rest of a claim; in a
+ * corrupt header they still give an index the caller's bounds check sees. */
 static inline void st_ring_place(const struct st_ring *r, uint64_t pos,
                                  uint32_t *seg, uint64_t *idx, uint64_t *len)
 {
-    uint64_t q = pos % r->cap, first = 0;
+    uint64_t q = r->cap ? pos & ((uint64_t)r->cap - 1) : pos, first = 0;
     *seg = 0;
     *len = r->cap0;
-    if (q >= r->cap0) {
-        *seg = 64u - (uint32_t)__builtin_clzll(q / r->cap0);
+    if (r->cap0 && q >= r->cap0) {
+        *seg = 64u - (uint32_t)__builtin_clzll(q >> __builtin_ctzll(r->cap0));
         first = *len = (uint64_t)r->cap0 << (*seg - 1);
     }
     *idx = q - first;

@@ -90,20 +90,21 @@ int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
         struct st_rec_head head;
         struct st_rec_large large;
     } buf;
+    /* out is written once: by the decode, which sets every byte of it,
+     * or zeroed for a slot with nothing to decode */
     for (int i = 0; tries == 0 || i < tries; i++) {
         uint64_t v1 = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
         *w = v1;
-        memset(out, 0, sizeof *out);
-        if (!v1)
-            return ST_SLOT_EMPTY;
-        if (v1 & ST_W_UNKNOWN)
-            return ST_SLOT_UNKNOWN;
+        if (!v1 || (v1 & ST_W_UNKNOWN)) {
+            memset(out, 0, sizeof *out);
+            return v1 ? ST_SLOT_UNKNOWN : ST_SLOT_EMPTY;
+        }
         uint64_t off = (uint64_t)(uint32_t)(v1 & ST_W_GRAN_MASK) * ST_GRANULE;
         const char *rec = view_at(v, off, sizeof buf.head);
         if (!rec) {
             if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v1)
                 continue;   /* replaced meanwhile: read the new one */
-            return ST_SLOT_TORN;
+            break;
         }
         copy_words(&buf.head, rec, sizeof buf.head);
         uint16_t size = buf.head.size;
@@ -114,7 +115,7 @@ int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
         if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v1)
             continue;   /* replaced while we copied: read the new one */
         if (!size_ok)
-            return ST_SLOT_TORN;    /* a published record is never like this */
+            break;      /* a published record is never like this */
         st_rec_decode(&buf, out);
         return (v1 & ST_W_TOMB) ? ST_SLOT_TOMB : ST_SLOT_LIVE;
     }
