@@ -23,9 +23,14 @@ void st_on_close(void (*before)(struct st_sock *s, int fd),
     closed = after;
 }
 
-/* The proofs a call that marks fd's entry closing has made so far. */
+/* The proofs a call that marks fd's entry closing has made so far: of
+ * the version proved, what a reading of the slot again needs to tell it
+ * and to keep its counters (not the whole record: a close copies it for
+ * a retry that almost never comes). */
 struct proofs {
-    struct st_sock proved;  /* the version proved (sock_id 0: none) */
+    uint64_t sock_id;       /* 0: none proved */
+    uint64_t bytes_sent, bytes_received;
+    uint32_t rtt_us, retrans, tcpinfo;
     int n;
 };
 static bool proven(struct st_sock *s, int fd, bool counts, struct proofs *p);
@@ -150,17 +155,17 @@ static bool still_there(struct st_sock *s, int fd, bool counts)
  * proved (its counters are carried over), so that a busy slot is not
  * asked about again and again; after two proofs the entry is taken as it
  * stands (st_ask published it from the kernel's own answers). */
-static bool proof_kept(struct st_sock *s, const struct st_sock *proved, int proofs)
+static bool proof_kept(struct st_sock *s, const struct proofs *p)
 {
-    if (proofs >= 2)
+    if (p->n >= 2)
         return true;
-    if (!proved->sock_id || proved->sock_id != s->sock_id)
+    if (!p->sock_id || p->sock_id != s->sock_id)
         return false;
-    s->bytes_sent = proved->bytes_sent;
-    s->bytes_received = proved->bytes_received;
-    s->rtt_us = proved->rtt_us;
-    s->retrans = proved->retrans;
-    s->flags |= proved->flags & ST_SF_TCPINFO;
+    s->bytes_sent = p->bytes_sent;
+    s->bytes_received = p->bytes_received;
+    s->rtt_us = p->rtt_us;
+    s->retrans = p->retrans;
+    s->flags |= p->tcpinfo;
     return true;
 }
 
@@ -169,7 +174,7 @@ static bool proof_kept(struct st_sock *s, const struct st_sock *proved, int proo
  * published, and the caller reads the slot again. */
 static bool proven(struct st_sock *s, int fd, bool counts, struct proofs *p)
 {
-    if (proof_kept(s, &p->proved, p->n))
+    if (proof_kept(s, p))
         return true;
     p->n++;
     if (!still_there(s, fd, counts)) {
@@ -177,7 +182,12 @@ static bool proven(struct st_sock *s, int fd, bool counts, struct proofs *p)
         st_ask(fd, ST_ORIGIN_FOUND, NULL, &k);
         return false;
     }
-    p->proved = *s;
+    p->sock_id = s->sock_id;
+    p->bytes_sent = s->bytes_sent;
+    p->bytes_received = s->bytes_received;
+    p->rtt_us = s->rtt_us;
+    p->retrans = s->retrans;
+    p->tcpinfo = s->flags & ST_SF_TCPINFO;
     return true;
 }
 
