@@ -40,6 +40,22 @@ void st_emit(int call, int fd, int fd2, long ret, int err,
                   s ? &s->peer : &none, s ? s->sock_id : 0);
 }
 
+/* The event's fields but its addresses. */
+static void event_head(struct st_evrec *ev, int call, int fd, int fd2, long ret,
+                       int err, uint64_t sock_id)
+{
+    ev->word = 0;
+    ev->ns = st_call_ns();
+    ev->sock_id = sock_id;
+    ev->call = (uint16_t)call;
+    ev->reserved = 0;
+    ev->tid = st_tid();
+    ev->fd = fd;
+    ev->fd2 = fd2;
+    ev->ret = (int32_t)ret;
+    ev->err = ret < 0 ? err : 0;
+}
+
 void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
                    const struct st_addr *local, const struct st_addr *peer,
                    uint64_t sock_id)
@@ -48,18 +64,32 @@ void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
     if (!h)
         return;
     struct st_evrec ev;
-    ev.word = 0;
-    ev.ns = st_call_ns();
-    ev.sock_id = sock_id;
-    ev.call = (uint16_t)call;
-    ev.reserved = 0;
-    ev.tid = st_tid();
-    ev.fd = fd;
-    ev.fd2 = fd2;
-    ev.ret = (int32_t)ret;
-    ev.err = ret < 0 ? err : 0;
+    event_head(&ev, call, fd, fd2, ret, err, sock_id);
     st_caddr_from(&ev.local, local);
     st_caddr_from(&ev.peer, peer);
+    st_ring_put(&h->events, &ev, sizeof ev);
+}
+
+void st_emit_rec(int call, int fd, int fd2, long ret, int err,
+                 const union st_rec_any *r)
+{
+    if (!r) {
+        st_emit(call, fd, fd2, ret, err, NULL);
+        return;
+    }
+    if (r->head.size == ST_REC_LARGE) {
+        st_emit_addrs(call, fd, fd2, ret, err, &r->large.local, &r->large.peer,
+                      r->head.sock_id);
+        return;
+    }
+    struct st_header *h = st_file();
+    if (!h)
+        return;
+    /* a small record's addresses are in the event's own form already */
+    struct st_evrec ev;
+    event_head(&ev, call, fd, fd2, ret, err, r->head.sock_id);
+    ev.local = r->small.local;
+    ev.peer = r->small.peer;
     st_ring_put(&h->events, &ev, sizeof ev);
 }
 

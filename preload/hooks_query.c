@@ -27,14 +27,18 @@ static int name_hook(int call, int fd, struct sockaddr *sa, socklen_t *len)
                                           : REAL(getpeername)(fd, sa, len);
     int err = errno;
     if (on && st_hdr()) {
-        struct st_sock s;
-        bool known = st_get(fd, &s);
-        if (known && call == ST_CALL_GETPEERNAME && s.outcome == ST_CONN_PENDING &&
-            (ret == 0 || err == ENOTCONN))
+        union st_rec_any r;
+        bool known = st_get_rec(fd, &r);
+        if (known && call == ST_CALL_GETPEERNAME && r.head.outcome == ST_CONN_PENDING &&
+            (ret == 0 || err == ENOTCONN)) {
+            struct st_sock s;
+            st_rec_decode(&r, &s);
             st_told(fd, base, t_lo, ret == 0 ? ST_TOLD_CONNECTED : ST_TOLD_NOTHING,
                     0, &s);
-        if (known || ret == 0)
-            st_emit(call, fd, -1, ret, err, known ? &s : NULL);
+            st_emit(call, fd, -1, ret, err, &s);
+        } else if (known || ret == 0) {
+            st_emit_rec(call, fd, -1, ret, err, known ? &r : NULL);
+        }
     }
     errno = err;
     return ret;

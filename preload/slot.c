@@ -83,6 +83,13 @@ bool st_get_in(struct st_header *h, int fd, struct st_sock *s)
                                  &w, s) == ST_K_LIVE;
 }
 
+bool st_get_rec(int fd, union st_rec_any *r)
+{
+    uint64_t *slot = st_slot(fd, false), w;
+    struct st_view v = st_view_of(st_hdr());
+    return slot && st_slot_copy_rec(&v, slot, 0, &w, r) == ST_SLOT_LIVE;
+}
+
 static uint64_t next_word(uint64_t old, uint32_t gran, uint64_t marks)
 {
     uint64_t gen = ((old >> ST_W_GEN_SHIFT) + 1) & ST_W_GEN_MASK;

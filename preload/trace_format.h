@@ -359,6 +359,12 @@ struct st_rec_large {       /* 304 bytes */
     struct st_rec_head h;
     struct st_addr local, peer;
 };
+/* Either, as a reader copies one: head.size tells which. */
+union st_rec_any {
+    struct st_rec_head head;
+    struct st_rec_small small;
+    struct st_rec_large large;
+};
 #define ST_REC_SMALL ((uint16_t)sizeof(struct st_rec_small))
 #define ST_REC_LARGE ((uint16_t)sizeof(struct st_rec_large))
 

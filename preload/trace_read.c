@@ -83,44 +83,50 @@ int st_header_check(const struct st_header *h, uint64_t size, char *why,
     return 0;
 }
 
-int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
-                 uint64_t *w, struct st_sock *out)
+int st_slot_copy_rec(const struct st_view *v, const uint64_t *slot, int tries,
+                     uint64_t *w, union st_rec_any *out)
 {
-    union {
-        struct st_rec_head head;
-        struct st_rec_large large;
-    } buf;
-    /* out is written once: by the decode, which sets every byte of it,
-     * or zeroed for a slot with nothing to decode */
     for (int i = 0; tries == 0 || i < tries; i++) {
         uint64_t v1 = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
         *w = v1;
-        if (!v1 || (v1 & ST_W_UNKNOWN)) {
-            memset(out, 0, sizeof *out);
-            return v1 ? ST_SLOT_UNKNOWN : ST_SLOT_EMPTY;
-        }
+        if (!v1)
+            return ST_SLOT_EMPTY;
+        if (v1 & ST_W_UNKNOWN)
+            return ST_SLOT_UNKNOWN;
         uint64_t off = (uint64_t)(uint32_t)(v1 & ST_W_GRAN_MASK) * ST_GRANULE;
-        const char *rec = view_at(v, off, sizeof buf.head);
+        const char *rec = view_at(v, off, sizeof out->head);
         if (!rec) {
             if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v1)
                 continue;   /* replaced meanwhile: read the new one */
-            break;
+            return ST_SLOT_TORN;
         }
-        copy_words(&buf.head, rec, sizeof buf.head);
-        uint16_t size = buf.head.size;
+        copy_words(&out->head, rec, sizeof out->head);
+        uint16_t size = out->head.size;
         bool size_ok = (size == ST_REC_SMALL || size == ST_REC_LARGE) && view_at(v, off, size);
         if (size_ok)
-            copy_words((char *)&buf + sizeof buf.head, rec + sizeof buf.head,
-                       size - (uint32_t)sizeof buf.head);
+            copy_words((char *)out + sizeof out->head, rec + sizeof out->head,
+                       size - (uint32_t)sizeof out->head);
         if (__atomic_load_n(slot, __ATOMIC_RELAXED) != v1)
             continue;   /* replaced while we copied: read the new one */
         if (!size_ok)
-            break;      /* a published record is never like this */
-        st_rec_decode(&buf, out);
+            return ST_SLOT_TORN;    /* a published record is never like this */
         return (v1 & ST_W_TOMB) ? ST_SLOT_TOMB : ST_SLOT_LIVE;
     }
-    memset(out, 0, sizeof *out);
     return ST_SLOT_TORN;
+}
+
+int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
+                 uint64_t *w, struct st_sock *out)
+{
+    union st_rec_any rec;
+    int kind = st_slot_copy_rec(v, slot, tries, w, &rec);
+    /* out is written once: by the decode, which sets every byte of it,
+     * or zeroed for a slot with nothing to decode */
+    if (kind == ST_SLOT_LIVE || kind == ST_SLOT_TOMB)
+        st_rec_decode(&rec, out);
+    else
+        memset(out, 0, sizeof *out);
+    return kind;
 }
 
 int st_ring_copy(const struct st_view *v, const struct st_ring *r, uint64_t pos,

@@ -39,11 +39,15 @@ enum st_slot_kind {
                            `tries` copies */
 };
 
-/* Copies the record slot names into *out (decoded; zeroed unless LIVE or
- * TOMB); *w is the slot word the copy belongs to. tries: copies before
- * giving up, 0 for as many as it takes (the writer reading its own file:
- * it loops only while other threads publish newer versions, which it must
- * then see). */
+/* Copies the record slot names into *out as the file holds it (its size
+ * checked; valid only for LIVE or TOMB); *w is the slot word the copy
+ * belongs to. tries: copies before giving up, 0 for as many as it takes
+ * (the writer reading its own file: it loops only while other threads
+ * publish newer versions, which it must then see). */
+int st_slot_copy_rec(const struct st_view *v, const uint64_t *slot, int tries,
+                     uint64_t *w, union st_rec_any *out);
+
+/* The same, decoded; *out zeroed unless LIVE or TOMB. */
 int st_slot_copy(const struct st_view *v, const uint64_t *slot, int tries,
                  uint64_t *w, struct st_sock *out);
 

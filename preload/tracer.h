@@ -45,6 +45,9 @@ bool st_get_at(int fd, struct st_sock *s, uint64_t *word);
  * forked child reading its parent's table). */
 bool st_get(int fd, struct st_sock *s);
 bool st_get_in(struct st_header *h, int fd, struct st_sock *s);
+/* The same as the file holds it, for a call that only reports it (an
+ * event needs its id and compact addresses: no decoding) */
+bool st_get_rec(int fd, union st_rec_any *r);
 
 /* Changes s as the call did; false when there is nothing to change. */
 typedef bool (*st_apply_fn)(struct st_sock *s, int fd, void *arg);
@@ -132,6 +135,9 @@ void st_emit(int call, int fd, int fd2, long ret, int err,
 void st_emit_addrs(int call, int fd, int fd2, long ret, int err,
                    const struct st_addr *local, const struct st_addr *peer,
                    uint64_t sock_id);
+/* The same from a record as st_get_rec read it (NULL: none). */
+void st_emit_rec(int call, int fd, int fd2, long ret, int err,
+                 const union st_rec_any *r);
 
 /* What the next data call on an fd may tell us, from hints in its slot
  * word, so the send and receive paths of a socket with nothing to learn
