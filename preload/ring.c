@@ -123,13 +123,18 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
     return NULL;
 }
 
-/* A store, not a compare-and-swap: no other writer changes a word that
- * holds a claim (a claim is skipped, by later laps and late writers of
- * earlier ones alike), and this thread voids only claims whose hook was
- * left by a siglongjmp, which never come back here to commit. */
+/* A compare-and-swap, not a store: the claim may have been voided and the
+ * record claimed by a later lap meanwhile, and a store would take it from
+ * its new owner. void_stale_claims can take a live claim for one a
+ * siglongjmp left (a handler on an SS_AUTODISARM alternate stack, which
+ * sigaltstack reports disabled, compares frames across stacks), and a
+ * child forked between claim and commit commits into its parent's file. */
 void st_ring_commit(void *rec, uint64_t pos)
 {
-    __atomic_store_n((uint64_t *)rec, (pos + 1) << 2 | ST_RING_COMMITTED, __ATOMIC_RELEASE);
+    uint64_t claimed = (pos + 1) << 2 | ST_RING_CLAIMED;
+    __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
+                                (pos + 1) << 2 | ST_RING_COMMITTED, false,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
     for (int i = npend; i-- > 0;)
         if (i < PENDING && pend[i].word == rec) {
             pend_drop(i);

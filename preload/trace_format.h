@@ -60,8 +60,8 @@
  * which pairs with the reader's acquire load of the slot word. A ring
  * writer's claim CAS is followed by a release fence before the body, so a
  * reader that copied any of the new body sees the claim when it re-reads
- * the word; the commit, a release store (no other writer changes a
- * claimed word), pairs with the reader's first (acquire) load.
+ * the word; the commit CAS (release) pairs with the reader's first
+ * (acquire) load.
  *
  * Growth. Space comes from alloc_end by CAS; a thread that needs more than
  * file_end extends the file itself (posix_fallocate, then CAS file_end up

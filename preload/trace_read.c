@@ -42,7 +42,8 @@ bool st_ring_valid(const struct st_ring *r, uint32_t rec_size)
 {
     return r->rec_size >= rec_size && r->rec_size % 8 == 0 && r->rec_size <= (1u << 16) &&
            r->cap0 && !(r->cap0 & (r->cap0 - 1)) && r->cap0 <= (1u << 20) &&
-           r->nsegs >= 1 && r->nsegs <= ST_RING_SEGS && r->cap == r->cap0 << (r->nsegs - 1) &&
+           r->nsegs >= 1 && r->nsegs <= ST_RING_SEGS &&
+           r->cap == (uint64_t)r->cap0 << (r->nsegs - 1) &&
            (uint64_t)r->cap * r->rec_size <= (1ull << 31);
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "snapshot.h"
+#include "trace_read.h"
 #include "tap.h"
 
 /* the layout, by hand */
@@ -306,11 +307,32 @@ static void check_good(const unsigned char *f, size_t size)
     snap_free(&s);
 }
 
+/* Ring descriptors a reader must refuse: a cap that is not cap0 doubled
+ * nsegs - 1 times, computed in 64 bits (in 32, 2^20 << 12 wraps to 0). */
+static void check_ring_bounds(void)
+{
+    struct st_ring r;
+    memset(&r, 0, sizeof r);
+    r.rec_size = sizeof(struct st_evrec);
+    r.cap0 = 1u << 20;
+    r.nsegs = 1;
+    r.cap = r.cap0;
+    OK(st_ring_valid(&r, sizeof(struct st_evrec)), "a ring of 2^20 records in one segment is valid");
+    r.nsegs = 13;
+    r.cap = 0;
+    OK(!st_ring_valid(&r, sizeof(struct st_evrec)), "cap0 2^20, 13 segments, cap 0 is refused");
+    r.cap0 = 3;
+    r.nsegs = 1;
+    r.cap = 3;
+    OK(!st_ring_valid(&r, sizeof(struct st_evrec)), "a cap0 that is not a power of two is refused");
+}
+
 int main(void)
 {
     unsigned char *f;
     size_t size = build(&f);
     check_good(f, size);
+    check_ring_bounds();
 
     struct snapshot s;
     char err[256];
