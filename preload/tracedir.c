@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,22 +16,51 @@
 
 #include "portable.h"
 
+#define NO_NUM UINT64_MAX
+
+/* Appends s (NULL: nothing), then the decimal n unless it is NO_NUM, to
+ * the string of length `at` in buf. Returns the new length, or size when
+ * it does not fit (the string then ends where it was cut, and every later
+ * call returns size too). Every start-up builds names with this, not with
+ * snprintf: the printf family's code and tables are three pages a new
+ * process would fault in for nothing else. */
+static size_t put(char *buf, size_t size, size_t at, const char *s, uint64_t n)
+{
+    char digits[20];
+    int k = 0;
+    if (at >= size)
+        return size;
+    if (n != NO_NUM)
+        do
+            digits[k++] = (char)('0' + n % 10);
+        while ((n /= 10) != 0);
+    for (; (s && *s) || k; at++) {
+        if (at + 1 >= size) {
+            buf[at] = 0;
+            return size;
+        }
+        buf[at] = s && *s ? *s++ : digits[--k];
+    }
+    buf[at] = 0;
+    return at;
+}
+
 int st_dir_path(char *buf, size_t size, const char *override)
 {
     const char *d = override;
-    int n;
+    size_t n;
     if (!d || !*d)
         d = secure_getenv("SOCKTRACE_DIR");
     if (d && *d) {
-        n = snprintf(buf, size, "%s", d);
+        n = put(buf, size, 0, d, NO_NUM);
     } else {
         const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
         if (xdg && *xdg == '/')
-            n = snprintf(buf, size, "%s/socktrace", xdg);
+            n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), "/socktrace", NO_NUM);
         else
-            n = snprintf(buf, size, "/tmp/socktrace-%u", (unsigned)geteuid());
+            n = put(buf, size, 0, "/tmp/socktrace-", (unsigned)geteuid());
     }
-    return (n < 0 || (size_t)n >= size) ? -1 : 0;
+    return n < size ? 0 : -1;
 }
 
 int st_dir_prepare(const char *dir, int create, const char **why)
@@ -73,9 +101,23 @@ out:
 int st_trace_name(char *buf, size_t size, const char *dir, int pid,
                   uint64_t proc_start)
 {
-    int n = snprintf(buf, size, "%s/%d-%llu.trace", dir, pid,
-                     (unsigned long long)proc_start);
-    return (n < 0 || (size_t)n >= size) ? -1 : 0;
+    size_t n = put(buf, size, 0, dir, NO_NUM);
+    n = put(buf, size, put(buf, size, n, "/", (uint32_t)pid), "-", proc_start);
+    return put(buf, size, n, ".trace", NO_NUM) < size ? 0 : -1;
+}
+
+int st_link_name(char *buf, size_t size, const char *dir, int pid,
+                 const char *suffix)
+{
+    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), "/.", (uint32_t)pid);
+    return put(buf, size, n, suffix, NO_NUM) < size ? 0 : -1;
+}
+
+int st_tmp_name(char *buf, size_t size, const char *dir, int pid, long tid)
+{
+    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), "/.", (uint32_t)pid);
+    n = put(buf, size, n, "-", (uint64_t)tid);
+    return put(buf, size, n, ".tmp", NO_NUM) < size ? 0 : -1;
 }
 
 int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start)
@@ -98,14 +140,18 @@ int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start)
     return 0;
 }
 
+/* "/proc/PID", or "/proc/self" for pid 0; its length. */
+static size_t proc_dir(char *buf, size_t size, int pid)
+{
+    return pid ? put(buf, size, 0, "/proc/", (uint32_t)pid)
+               : put(buf, size, 0, "/proc/self", NO_NUM);
+}
+
 int st_proc_read(int pid, uint64_t *start, int *ppid, int *ended)
 {
     char path[64], buf[1024];
     int saved = errno;
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    else
-        snprintf(path, sizeof path, "/proc/self/stat");
+    put(path, sizeof path, proc_dir(path, sizeof path, pid), "/stat", NO_NUM);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         errno = saved;
@@ -152,10 +198,10 @@ int st_proc_stat(int pid, uint64_t *start, int *ppid)
 uint64_t st_ns_inode(int pid, const char *name)
 {
     char path[64], buf[64];
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, name);
-    else
-        snprintf(path, sizeof path, "/proc/self/ns/%s", name);
+    size_t at = proc_dir(path, sizeof path, pid);
+    if (put(path, sizeof path, put(path, sizeof path, at, "/ns/", NO_NUM), name,
+            NO_NUM) >= sizeof path)
+        return 0;
     ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, path, buf, sizeof buf - 1);
     if (n <= 0)
         return 0;

@@ -24,6 +24,14 @@ int st_dir_prepare(const char *dir, int create, const char **why);
 int st_trace_name(char *buf, size_t size, const char *dir, int pid,
                   uint64_t proc_start);
 
+/* "DIR/.PID" followed by suffix, the link to a process's file (and, with
+ * ".lnk", the name it is made under). Returns 0, or -1 when it does not fit. */
+int st_link_name(char *buf, size_t size, const char *dir, int pid,
+                 const char *suffix);
+
+/* "DIR/.PID-TID.tmp", a file while it is made. Returns 0, or -1. */
+int st_tmp_name(char *buf, size_t size, const char *dir, int pid, long tid);
+
 /* Parses a trace file name; returns 0 and sets pid/start, or -1. */
 int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start);
 

@@ -102,17 +102,12 @@ static int identity(const char **why)
  * process finds its file with one readlink, where the start time would
  * take a read of /proc. A link left by an ended process is told by the
  * start time in its target, and replaced. */
-static int link_name(char *buf, size_t size, int pid)
-{
-    return snprintf(buf, size, "%s/.%d", dir, pid) >= (int)size ? -1 : 0;
-}
-
 static void make_link(void)
 {
     char name[ST_PATH_MAX], tmp[ST_PATH_MAX];
     const char *base = strrchr(path, '/');
-    if (!base || link_name(name, sizeof name, proc.pid) ||
-        snprintf(tmp, sizeof tmp, "%s.lnk", name) >= (int)sizeof tmp)
+    if (!base || st_link_name(name, sizeof name, dir, proc.pid, "") ||
+        st_link_name(tmp, sizeof tmp, dir, proc.pid, ".lnk"))
         return;
     unlink(tmp);
     if (symlink(base + 1, tmp) == 0 && rename(tmp, name) != 0)
@@ -124,8 +119,10 @@ int st_trace_setup(const char *d, const struct st_procinfo *p,
 {
     dir_euid = geteuid();
     path[0] = 0;
-    if (snprintf(dir, sizeof dir, "%s", d) >= (int)sizeof dir)
+    size_t dl = strlen(d);
+    if (dl >= sizeof dir)
         return -1;
+    memcpy(dir, d, dl + 1);
     proc = *p;
     hist_bytes = history_bytes;
     /* the rings at their full size, plus room for a table of every fd */
@@ -277,8 +274,7 @@ struct st_header *st_trace_create(const char **why)
     /* a name of this thread's own: threads that race here build a file
      * each, and the one whose mapping is published first is renamed */
     char tmp[ST_PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s/.%d-%ld.tmp", dir, proc.pid,
-                 (long)syscall(SYS_gettid)) >= (int)sizeof tmp) {
+    if (st_tmp_name(tmp, sizeof tmp, dir, proc.pid, syscall(SYS_gettid)) != 0) {
         *why = "path too long";
         goto out;
     }
@@ -350,7 +346,7 @@ int st_trace_reopen(void)
     uint64_t start, now;
     ssize_t n;
     const char *why;
-    if (link_name(name, sizeof name, proc.pid) != 0 ||
+    if (st_link_name(name, sizeof name, dir, proc.pid, "") != 0 ||
         (n = st_sys_readlink(name, target, sizeof target - 1)) <= 0)
         goto out;
     target[n] = 0;
