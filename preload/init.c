@@ -63,7 +63,7 @@ static void note_in_dir(const char *why)
         comm[n > 0 ? n : 0] = 0;
         comm[strcspn(comm, "\n")] = 0;
     }
-    int n = snprintf(line, sizeof line, "%d %s: not tracing: %s\n", (int)getpid(),
+    int n = snprintf(line, sizeof line, "%d %s: not tracing: %s\n", (int)syscall(SYS_getpid),
                      comm[0] ? comm : "?", why);
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
@@ -130,8 +130,8 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
 {
     /* the start time in /proc names the file; reading it costs more than
      * the rest of start-up, so it waits until a file is made */
-    p->pid = getpid();
-    p->ppid = getppid();
+    p->pid = (int)syscall(SYS_getpid);     /* raw: no libc text to fault in */
+    p->ppid = (int)syscall(SYS_getppid);
     /* an orphan's exec hook passed on the parent it had at its start:
      * getppid() now names whoever adopted it */
     const char *pp = secure_getenv("SOCKTRACE_PPID");
@@ -197,14 +197,15 @@ static void child_start(void)
     int r = 0;
     /* a daemon that dropped root since: its children belong in the new
      * user's directory */
-    if (geteuid() != dir_euid) {
-        dir_euid = geteuid();
-        if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
+    uid_t euid = (uid_t)syscall(SYS_geteuid);
+    if (euid != dir_euid) {
+        dir_euid = euid;
+        if (st_dir_path(trace_dir, sizeof trace_dir, NULL, euid) != 0) {
             why = "path too long";
             r = -1;
         }
     }
-    if (r == 0 && st_trace_setup(trace_dir, &p, hist_bytes) != 0) {
+    if (r == 0 && st_trace_setup(trace_dir, dir_euid, &p, hist_bytes) != 0) {
         why = "path too long";
         r = -1;
     }
@@ -258,15 +259,16 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
     const char *stall = secure_getenv("SOCKTRACE_TEST_STALL");
     if (stall)
         st_test_stall_setup(stall);
-    dir_euid = geteuid();
-    if (st_dir_path(trace_dir, sizeof trace_dir, NULL) != 0) {
+    /* asked once, and raw: libc's geteuid is a page of text to fault in */
+    dir_euid = (uid_t)syscall(SYS_geteuid);
+    if (st_dir_path(trace_dir, sizeof trace_dir, NULL, dir_euid) != 0) {
         warn("trace directory path too long", NULL);
         goto out;
     }
     struct st_procinfo p;
     procinfo(&p, argc, argv);
     hist_bytes = history_bytes();
-    if (st_trace_setup(trace_dir, &p, hist_bytes) != 0) {
+    if (st_trace_setup(trace_dir, dir_euid, &p, hist_bytes) != 0) {
         warn("trace directory path too long", NULL);
         goto out;
     }

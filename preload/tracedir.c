@@ -45,7 +45,7 @@ static size_t put(char *buf, size_t size, size_t at, const char *s, uint64_t n)
     return at;
 }
 
-int st_dir_path(char *buf, size_t size, const char *override)
+int st_dir_path(char *buf, size_t size, const char *override, uid_t euid)
 {
     const char *d = override;
     size_t n;
@@ -58,7 +58,7 @@ int st_dir_path(char *buf, size_t size, const char *override)
         if (xdg && *xdg == '/')
             n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), "/socktrace", NO_NUM);
         else
-            n = put(buf, size, 0, "/tmp/socktrace-", (unsigned)geteuid());
+            n = put(buf, size, 0, "/tmp/socktrace-", (unsigned)euid);
     }
     return n < size ? 0 : -1;
 }
@@ -84,7 +84,7 @@ int st_dir_prepare(const char *dir, int create, const char **why)
         *why = "it is not a directory";
         goto out;
     }
-    if (st.st_uid != geteuid()) {
+    if (st.st_uid != (uid_t)syscall(SYS_geteuid)) {
         *why = "it belongs to another user";
         goto out;
     }

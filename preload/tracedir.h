@@ -12,8 +12,9 @@
 #define ST_PATH_MAX 512
 
 /* Writes the directory to use into buf. `override` (may be NULL) wins over
- * the environment. Returns 0, or -1 when the path does not fit. */
-int st_dir_path(char *buf, size_t size, const char *override);
+ * the environment; euid names the last resort. Returns 0, or -1 when the
+ * path does not fit. */
+int st_dir_path(char *buf, size_t size, const char *override, uid_t euid);
 
 /* Creates the directory when missing (mode 0700, only the last component),
  * then checks it is a real directory owned by us and not group/world

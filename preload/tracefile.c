@@ -39,6 +39,19 @@ static uint64_t hist_bytes;
 
 static uid_t dir_euid;
 
+/* Who we are, asked with the raw system calls (syscall() here is the
+ * private raw one, real.h): libc's wrappers are each a page of libc text
+ * every start-up would fault in for one instruction. */
+static uid_t euid(void)
+{
+    return (uid_t)syscall(SYS_geteuid);
+}
+
+static int pid_now(void)
+{
+    return (int)syscall(SYS_getpid);
+}
+
 uint64_t st_clock_ns(clockid_t c)
 {
     struct timespec ts;
@@ -48,10 +61,7 @@ uint64_t st_clock_ns(clockid_t c)
 
 int st_start_ppid(void)
 {
-    int saved = errno;
-    int pp = proc.pid == getpid() ? proc.ppid : 0;
-    errno = saved;
-    return pp;
+    return proc.pid == pid_now() ? proc.ppid : 0;
 }
 
 void st_trace_setup_child(void)
@@ -62,7 +72,7 @@ void st_trace_setup_child(void)
      * children may have forked, and each records this pid as its parent
      * (with 0 here a grandchild recorded ppid 0, cut from the tree; asked
      * later, the parent may have died and getppid() says 1) */
-    proc.pid = getpid();
+    proc.pid = pid_now();
     proc.proc_start = 0;
     proc.pidns = proc.mntns = proc.netns = 0;
     proc.now_ns = st_clock_ns(CLOCK_REALTIME);
@@ -77,7 +87,7 @@ static int identity(const char **why)
         return 0;
     int ppid;
     if (!proc.pid)
-        proc.pid = getpid();
+        proc.pid = pid_now();
     if (!proc.proc_start && st_proc_stat(0, &proc.proc_start, &ppid) != 0)
         proc.proc_start = 0;
     /* what a viewer outside this process's namespaces (a container's)
@@ -88,13 +98,14 @@ static int identity(const char **why)
         proc.mntns = st_ns_inode(0, "mnt");
         proc.netns = st_ns_inode(0, "net");
     }
-    if ((geteuid() != dir_euid && st_dir_path(dir, sizeof dir, NULL) != 0) ||
+    uid_t e = euid();
+    if ((e != dir_euid && st_dir_path(dir, sizeof dir, NULL, e) != 0) ||
         st_trace_name(path, sizeof path, dir, proc.pid, proc.proc_start) != 0) {
         *why = "path too long";
         path[0] = 0;
         return -1;
     }
-    dir_euid = geteuid();
+    dir_euid = e;
     return 0;
 }
 
@@ -114,15 +125,19 @@ static void make_link(void)
         unlink(tmp);
 }
 
-int st_trace_setup(const char *d, const struct st_procinfo *p,
+int st_trace_setup(const char *d, uid_t d_euid, const struct st_procinfo *p,
                    uint64_t history_bytes)
 {
-    dir_euid = geteuid();
+    dir_euid = d_euid;
     path[0] = 0;
-    size_t dl = strlen(d);
-    if (dl >= sizeof dir)
-        return -1;
-    memcpy(dir, d, dl + 1);
+    /* copied by hand: libc's strlen and memcpy are more text pages for
+     * every start-up to fault in */
+    size_t i = 0;
+    while ((dir[i] = d[i]) != 0)
+        if (++i == sizeof dir) {
+            dir[0] = 0;
+            return -1;
+        }
     proc = *p;
     hist_bytes = history_bytes;
     /* the rings at their full size, plus room for a table of every fd */
@@ -199,7 +214,7 @@ static void fill_header(struct st_header *h, const struct st_procinfo *p)
 {
     h->pid = p->pid;
     h->ppid = p->ppid;
-    h->uid = (uint32_t)geteuid();
+    h->uid = (uint32_t)euid();
     h->proc_start = p->proc_start;
     h->run_id = p->run_id;
     h->pidns_ino = p->pidns;
@@ -361,7 +376,7 @@ int st_trace_reopen(void)
         goto out;
     struct stat st;
     struct st_header h;
-    if (st_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+    if (st_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != euid() ||
         (uint64_t)st.st_size < sizeof h ||
         st_sys_pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
         goto out_close;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "trace_format.h"
@@ -23,9 +24,9 @@ struct st_procinfo {
                                        start time; 0: not yet, or unknown */
 };
 
-/* Where this process's file goes; set before any other call here (by the
- * constructor, and again in a forked child). */
-int st_trace_setup(const char *dir, const struct st_procinfo *p,
+/* Where this process's file goes (dir: euid's directory); set before any
+ * other call here (by the constructor, and again in a forked child). */
+int st_trace_setup(const char *dir, uid_t euid, const struct st_procinfo *p,
                    uint64_t history_bytes);
 
 /* In a forked child whose parent had no file: who this process is gets

@@ -135,7 +135,7 @@ int main(int argc, char **argv)
         return usage_error(usage, "-d needs a directory", NULL);
     if (later)
         dir = later;
-    if (st_dir_path(c.dir, sizeof c.dir, dir) != 0) {
+    if (st_dir_path(c.dir, sizeof c.dir, dir, geteuid()) != 0) {
         fprintf(stderr, "socktrace: trace directory path too long\n");
         return 1;
     }
