@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tracefile.h"
+#include "portable.h"
 #include "ring.h"
 #include "write_path.h"
 
@@ -14,12 +15,12 @@
  * datagram socket talking to one peer records it once. Forgotten when a
  * new socket takes the fd number. */
 #define PEER_CACHE 4096
-static uint64_t peer_cache[PEER_CACHE];
+uint64_t st_peer_cache_tab[PEER_CACHE] ST_BSS_LAST;
 
 void st_peer_forget(int fd)
 {
     if (fd >= 0)
-        __atomic_store_n(&peer_cache[fd % PEER_CACHE], 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&st_peer_cache_tab[fd % PEER_CACHE], 0, __ATOMIC_RELAXED);
 }
 
 void st_history(const struct st_sock *s)
@@ -96,12 +97,12 @@ void st_emit_rec(int call, int fd, int fd2, long ret, int err,
 bool st_peer_cached(int fd, uint32_t hash)
 {
     uint64_t key = (uint64_t)(fd + 1) << 32 | hash;
-    return __atomic_load_n(&peer_cache[fd % PEER_CACHE], __ATOMIC_RELAXED) == key;
+    return __atomic_load_n(&st_peer_cache_tab[fd % PEER_CACHE], __ATOMIC_RELAXED) == key;
 }
 
 void st_peer_cache(int fd, uint32_t hash)
 {
-    __atomic_store_n(&peer_cache[fd % PEER_CACHE],
+    __atomic_store_n(&st_peer_cache_tab[fd % PEER_CACHE],
                      (uint64_t)(fd + 1) << 32 | hash, __ATOMIC_RELAXED);
 }
 

@@ -15,6 +15,7 @@
 
 #include "newproc.h"
 #include "outcome.h"
+#include "portable.h"
 #include "real.h"
 #include "startup.h"
 #include "tracedir.h"
@@ -148,8 +149,8 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
 }
 
 /* The forked child's command line: its parent's, from the parent's file. */
-static char child_cmd[ST_CMDLINE_MAX];
-static char *child_argv[64];
+char st_child_cmd[ST_CMDLINE_MAX] ST_BSS_LAST;
+char *st_child_argv[64] ST_BSS_LAST;
 
 /* A forked child is a process of its own: it gets a file of its own, made
  * from what the kernel says of the sockets it inherited, with the parent's
@@ -181,17 +182,17 @@ static void child_start(void)
         p.ppid = parent->pid;
         uint32_t len = parent->cmdline_len < ST_CMDLINE_MAX ? parent->cmdline_len
                                                             : ST_CMDLINE_MAX;
-        memcpy(child_cmd, parent->cmdline, len);
+        memcpy(st_child_cmd, parent->cmdline, len);
         int argc = 0;
         for (uint32_t off = 0; off < len && argc < 63;) {
-            child_argv[argc++] = child_cmd + off;
-            off += (uint32_t)strnlen(child_cmd + off, len - off) + 1;
+            st_child_argv[argc++] = st_child_cmd + off;
+            off += (uint32_t)strnlen(st_child_cmd + off, len - off) + 1;
         }
-        child_argv[argc] = NULL;
+        st_child_argv[argc] = NULL;
         /* the parent's count: a cut command line stays marked cut (the
          * copy stops at the NULL above) */
         p.argc = parent->argc > (uint32_t)argc && parent->argc < INT32_MAX ? (int)parent->argc : argc;
-        p.argv = child_argv;
+        p.argv = st_child_argv;
     }
     const char *why = NULL;
     int r = 0;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "portable.h"
+
 #define LEAF_FDS 256
 #define LEAVES 4096     /* fds below 2^20 */
 
@@ -18,13 +20,13 @@ struct set {
     uint32_t h[ST_PEERS_MAX];
 };
 
-static struct set *leaves[LEAVES];
+struct set *st_peer_leaves[LEAVES] ST_BSS_LAST;
 
 static struct set *set_of(int fd)
 {
     if (fd < 0 || fd >= LEAF_FDS * LEAVES)
         return NULL;
-    struct set **lp = &leaves[fd / LEAF_FDS];
+    struct set **lp = &st_peer_leaves[fd / LEAF_FDS];
     struct set *leaf = __atomic_load_n(lp, __ATOMIC_ACQUIRE);
     if (!leaf) {
         int saved = errno;

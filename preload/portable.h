@@ -1,7 +1,8 @@
 /* portable.h - fstat and lstat for code that must load in any glibc from
  * 2.17 and in musl: before 2.33 glibc exported no fstat or lstat (a header
  * inline called __fxstat), so a library built on a newer glibc that calls
- * them binds GLIBC_2.33 and fails to load in older images. */
+ * them binds GLIBC_2.33 and fails to load in older images. And where the
+ * linker puts our large arrays. */
 #ifndef SOCKTRACE_PORTABLE_H
 #define SOCKTRACE_PORTABLE_H
 
@@ -21,5 +22,13 @@ static inline int st_lstat(const char *path, struct stat *st)
 {
     return (int)syscall(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
 }
+
+/* A large zero-filled array (a global, and named st_*, for it is a common
+ * symbol): the linker lays common symbols out after every .bss section,
+ * so such an array does not stand between the small state that every
+ * start-up touches. That state then shares the page ld.so has written
+ * already (the end of .data, where .bss begins): no page fault of its own.
+ * GNU ld, gold and lld alike; gcc and clang both take the attribute. */
+#define ST_BSS_LAST __attribute__((common))
 
 #endif
