@@ -88,10 +88,39 @@ static void untraced(const char *what, const char *why)
         warn(what, why);
 }
 
-/* "4M", "512K", "1048576": a size in bytes, clamped to something sane. */
-static uint64_t history_bytes(void)
+/* The settings, read in one walk over the environment at start-up (the
+ * constructor returns before it for a secure-execution process, so this
+ * is what secure_getenv would say): libc's getenv is a page of its text
+ * to fault in, and it would walk the environment once per name. */
+enum { E_QUIET, E_TCPINFO, E_STALL, E_DIR, E_XDG, E_HISTORY, E_PPID, E_RUN_ID, E_COUNT };
+static const char *const env_names[E_COUNT] = {
+    "SOCKTRACE_QUIET", "SOCKTRACE_TCPINFO", "SOCKTRACE_TEST_STALL", "SOCKTRACE_DIR",
+    "XDG_RUNTIME_DIR", "SOCKTRACE_HISTORY", "SOCKTRACE_PPID", "SOCKTRACE_RUN_ID",
+};
+
+/* The value in entry e ("NAME=value") when it is name's, else NULL. */
+static const char *value_of(const char *e, const char *name)
 {
-    const char *v = secure_getenv("SOCKTRACE_HISTORY");
+    while (*name && *e == *name)
+        e++, name++;
+    return !*name && *e == '=' ? e + 1 : NULL;
+}
+
+/* Like getenv, the first entry of a name counts. */
+static void read_env(const char *val[E_COUNT])
+{
+    for (int i = 0; i < E_COUNT; i++)
+        val[i] = NULL;
+    for (char **e = environ; e && *e; e++)
+        for (int i = 0; i < E_COUNT; i++)
+            if (!val[i] && (val[i] = value_of(*e, env_names[i])) != NULL)
+                break;
+}
+
+/* "4M", "512K", "1048576" (v: SOCKTRACE_HISTORY): a size in bytes,
+ * clamped to something sane. */
+static uint64_t history_bytes(const char *v)
+{
     if (!v || !*v)
         return HISTORY_DEFAULT;
     char *end;
@@ -127,7 +156,9 @@ static void copy_names(struct st_header *ph)
     }
 }
 
-static void procinfo(struct st_procinfo *p, int argc, char **argv)
+/* pp, run: SOCKTRACE_PPID and SOCKTRACE_RUN_ID */
+static void procinfo(struct st_procinfo *p, int argc, char **argv, const char *pp,
+                     const char *run)
 {
     /* the start time in /proc names the file; reading it costs more than
      * the rest of start-up, so it waits until a file is made */
@@ -135,7 +166,6 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
     p->ppid = (int)syscall(SYS_getppid);
     /* an orphan's exec hook passed on the parent it had at its start:
      * getppid() now names whoever adopted it */
-    const char *pp = secure_getenv("SOCKTRACE_PPID");
     char *end;
     if (pp && strtol(pp, &end, 10) == p->pid && *end == ':' && atoi(end + 1) > 1)
         p->ppid = atoi(end + 1);
@@ -143,7 +173,6 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv)
     p->now_ns = st_clock_ns(CLOCK_REALTIME);
     p->argc = argc;
     p->argv = argv;
-    const char *run = secure_getenv("SOCKTRACE_RUN_ID");
     p->run_id = run ? strtoull(run, NULL, 10) : 0;
     p->pidns = p->mntns = p->netns = 0;    /* asked with the start time */
 }
@@ -175,7 +204,7 @@ static void child_start(void)
         errno = saved;
         return;
     }
-    procinfo(&p, 0, NULL);
+    procinfo(&p, 0, NULL, secure_getenv("SOCKTRACE_PPID"), secure_getenv("SOCKTRACE_RUN_ID"));
     {
         /* recorded as the forking process even if it is gone already:
          * `run` follows a tree through these */
@@ -253,22 +282,22 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
      * their environment is not to be trusted */
     if (getauxval(AT_SECURE))
         goto out;
-    const char *q = secure_getenv("SOCKTRACE_QUIET");
-    quiet = q && *q && strcmp(q, "0") != 0;
-    const char *ti = secure_getenv("SOCKTRACE_TCPINFO");
-    st_tcpinfo = !(ti && strcmp(ti, "0") == 0);
-    const char *stall = secure_getenv("SOCKTRACE_TEST_STALL");
-    if (stall)
-        st_test_stall_setup(stall);
+    const char *env[E_COUNT];
+    read_env(env);
+    const char *q = env[E_QUIET], *ti = env[E_TCPINFO];
+    quiet = q && *q && !(q[0] == '0' && !q[1]);
+    st_tcpinfo = !(ti && ti[0] == '0' && !ti[1]);
+    if (env[E_STALL])
+        st_test_stall_setup(env[E_STALL]);
     /* asked once, and raw: libc's geteuid is a page of text to fault in */
     dir_euid = (uid_t)syscall(SYS_geteuid);
-    if (st_dir_path(trace_dir, sizeof trace_dir, NULL, dir_euid) != 0) {
+    if (st_dir_path_of(trace_dir, sizeof trace_dir, env[E_DIR], env[E_XDG], dir_euid) != 0) {
         warn("trace directory path too long", NULL);
         goto out;
     }
     struct st_procinfo p;
-    procinfo(&p, argc, argv);
-    hist_bytes = history_bytes();
+    procinfo(&p, argc, argv, env[E_PPID], env[E_RUN_ID]);
+    hist_bytes = history_bytes(env[E_HISTORY]);
     if (st_trace_setup(trace_dir, dir_euid, &p, hist_bytes) != 0) {
         warn("trace directory path too long", NULL);
         goto out;

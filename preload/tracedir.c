@@ -47,19 +47,20 @@ static size_t put(char *buf, size_t size, size_t at, const char *s, uint64_t n)
 
 int st_dir_path(char *buf, size_t size, const char *override, uid_t euid)
 {
-    const char *d = override;
+    const char *d = override && *override ? override : secure_getenv("SOCKTRACE_DIR");
+    return st_dir_path_of(buf, size, d, d && *d ? NULL : secure_getenv("XDG_RUNTIME_DIR"),
+                          euid);
+}
+
+int st_dir_path_of(char *buf, size_t size, const char *d, const char *xdg, uid_t euid)
+{
     size_t n;
-    if (!d || !*d)
-        d = secure_getenv("SOCKTRACE_DIR");
-    if (d && *d) {
+    if (d && *d)
         n = put(buf, size, 0, d, NO_NUM);
-    } else {
-        const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
-        if (xdg && *xdg == '/')
-            n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), "/socktrace", NO_NUM);
-        else
-            n = put(buf, size, 0, "/tmp/socktrace-", (unsigned)euid);
-    }
+    else if (xdg && *xdg == '/')
+        n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), "/socktrace", NO_NUM);
+    else
+        n = put(buf, size, 0, "/tmp/socktrace-", (unsigned)euid);
     return n < size ? 0 : -1;
 }
 

@@ -15,6 +15,9 @@
  * the environment; euid names the last resort. Returns 0, or -1 when the
  * path does not fit. */
 int st_dir_path(char *buf, size_t size, const char *override, uid_t euid);
+/* The same from the values of SOCKTRACE_DIR and XDG_RUNTIME_DIR (NULL:
+ * not set), for a caller that has read the environment itself. */
+int st_dir_path_of(char *buf, size_t size, const char *dir, const char *xdg, uid_t euid);
 
 /* Creates the directory when missing (mode 0700, only the last component),
  * then checks it is a real directory owned by us and not group/world
