@@ -170,7 +170,7 @@ static void procinfo(struct st_procinfo *p, int argc, char **argv, const char *p
     if (pp && strtol(pp, &end, 10) == p->pid && *end == ':' && atoi(end + 1) > 1)
         p->ppid = atoi(end + 1);
     p->proc_start = 0;
-    p->now_ns = st_clock_ns(CLOCK_REALTIME);
+    p->now_ns = st_clock_ns_sys(CLOCK_REALTIME);
     p->argc = argc;
     p->argv = argv;
     p->run_id = run ? strtoull(run, NULL, 10) : 0;

@@ -59,6 +59,13 @@ uint64_t st_clock_ns(clockid_t c)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t st_clock_ns_sys(clockid_t c)
+{
+    struct timespec ts;
+    syscall(SYS_clock_gettime, c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int st_start_ppid(void)
 {
     return proc.pid == pid_now() ? proc.ppid : 0;

@@ -74,6 +74,11 @@ struct st_view st_view_of(struct st_header *h);
 
 /* clock_gettime(c) in ns. */
 uint64_t st_clock_ns(clockid_t c);
+/* The same through the system call, for start-up: the vDSO's reading
+ * costs two page faults there (its data page, libc's clock_gettime), a
+ * process that never makes a socket reads no other clock, and the
+ * kernel reads the same one. */
+uint64_t st_clock_ns_sys(clockid_t c);
 
 /* The parent this process had at its start (the forking process, or
  * getppid() when the image started), 0 when not known here (a vfork
