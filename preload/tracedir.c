@@ -18,6 +18,12 @@
 
 #define NO_NUM UINT64_MAX
 
+/* The pieces of the names every start-up writes, in .data rather than
+ * .rodata: a start-up that reads nothing else of our read-only data then
+ * faults no page of it in, while .data shares the page ld.so has written
+ * already (portable.h, ST_BSS_LAST). */
+static char tmp_dir[] = "/tmp/socktrace-", xdg_dir[] = "/socktrace", link_sep[] = "/.";
+
 /* Appends s (NULL: nothing), then the decimal n unless it is NO_NUM, to
  * the string of length `at` in buf. Returns the new length, or size when
  * it does not fit (the string then ends where it was cut, and every later
@@ -58,9 +64,9 @@ int st_dir_path_of(char *buf, size_t size, const char *d, const char *xdg, uid_t
     if (d && *d)
         n = put(buf, size, 0, d, NO_NUM);
     else if (xdg && *xdg == '/')
-        n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), "/socktrace", NO_NUM);
+        n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), xdg_dir, NO_NUM);
     else
-        n = put(buf, size, 0, "/tmp/socktrace-", (unsigned)euid);
+        n = put(buf, size, 0, tmp_dir, (unsigned)euid);
     return n < size ? 0 : -1;
 }
 
@@ -110,13 +116,13 @@ int st_trace_name(char *buf, size_t size, const char *dir, int pid,
 int st_link_name(char *buf, size_t size, const char *dir, int pid,
                  const char *suffix)
 {
-    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), "/.", (uint32_t)pid);
+    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), link_sep, (uint32_t)pid);
     return put(buf, size, n, suffix, NO_NUM) < size ? 0 : -1;
 }
 
 int st_tmp_name(char *buf, size_t size, const char *dir, int pid, long tid)
 {
-    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), "/.", (uint32_t)pid);
+    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), link_sep, (uint32_t)pid);
     n = put(buf, size, n, "-", (uint64_t)tid);
     return put(buf, size, n, ".tmp", NO_NUM) < size ? 0 : -1;
 }

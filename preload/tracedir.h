@@ -28,7 +28,7 @@ int st_dir_prepare(const char *dir, int create, const char **why);
 int st_trace_name(char *buf, size_t size, const char *dir, int pid,
                   uint64_t proc_start);
 
-/* "DIR/.PID" followed by suffix, the link to a process's file (and, with
+/* "DIR/.PID" followed by suffix (may be NULL), the link to a process's file (and, with
  * ".lnk", the name it is made under). Returns 0, or -1 when it does not fit. */
 int st_link_name(char *buf, size_t size, const char *dir, int pid,
                  const char *suffix);

@@ -124,7 +124,7 @@ static void make_link(void)
 {
     char name[ST_PATH_MAX], tmp[ST_PATH_MAX];
     const char *base = strrchr(path, '/');
-    if (!base || st_link_name(name, sizeof name, dir, proc.pid, "") ||
+    if (!base || st_link_name(name, sizeof name, dir, proc.pid, NULL) ||
         st_link_name(tmp, sizeof tmp, dir, proc.pid, ".lnk"))
         return;
     unlink(tmp);
@@ -368,7 +368,7 @@ int st_trace_reopen(void)
     uint64_t start, now;
     ssize_t n;
     const char *why;
-    if (st_link_name(name, sizeof name, dir, proc.pid, "") != 0 ||
+    if (st_link_name(name, sizeof name, dir, proc.pid, NULL) != 0 ||
         (n = st_sys_readlink(name, target, sizeof target - 1)) <= 0)
         goto out;
     target[n] = 0;
