@@ -94,7 +94,7 @@ static void untraced(const char *what, const char *why)
  * to fault in, and it would walk the environment once per name. The
  * names are in .data, not .rodata (tracedir.c says why). */
 enum { E_QUIET, E_TCPINFO, E_STALL, E_DIR, E_XDG, E_HISTORY, E_PPID, E_RUN_ID, E_COUNT };
-static char env_names[E_COUNT][24] = {
+static char env_names[E_COUNT][24] ST_IN_DATA = {
     "SOCKTRACE_QUIET", "SOCKTRACE_TCPINFO", "SOCKTRACE_TEST_STALL", "SOCKTRACE_DIR",
     "XDG_RUNTIME_DIR", "SOCKTRACE_HISTORY", "SOCKTRACE_PPID", "SOCKTRACE_RUN_ID",
 };

@@ -21,8 +21,10 @@
 /* The pieces of the names every start-up writes, in .data rather than
  * .rodata: a start-up that reads nothing else of our read-only data then
  * faults no page of it in, while .data shares the page ld.so has written
- * already (portable.h, ST_BSS_LAST). */
-static char tmp_dir[] = "/tmp/socktrace-", xdg_dir[] = "/socktrace", link_sep[] = "/.";
+ * already (portable.h). */
+static char tmp_dir[] ST_IN_DATA = "/tmp/socktrace-";
+static char xdg_dir[] ST_IN_DATA = "/socktrace";
+static char link_sep[] ST_IN_DATA = "/.";
 
 /* Appends s (NULL: nothing), then the decimal n unless it is NO_NUM, to
  * the string of length `at` in buf. Returns the new length, or size when
