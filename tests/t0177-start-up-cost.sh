@@ -16,8 +16,14 @@ out=$(SOCKTRACE_DIR=/$(printf 'x%.0s' $(seq 600)) LD_PRELOAD="$CALLS $PLAIN" /bi
 check "the probe library sees the tracer's own calls (a warning's snprintf)" \
     "STARTCALL snprintf" "$(grep STARTCALL <<<"$out" | sort -u)"
 
+# what the probe reported; a start-up that failed (a crash prints
+# nothing) says its exit status, so it never matches an expected ""
 start_up() {
-    env -u SOCKTRACE_DIR -u XDG_RUNTIME_DIR "$@" LD_PRELOAD="$CALLS $PLAIN" /bin/true 2>&1
+    local out rc
+    out=$(env -u SOCKTRACE_DIR -u XDG_RUNTIME_DIR "$@" LD_PRELOAD="$CALLS $PLAIN" /bin/true 2>&1)
+    rc=$?
+    printf '%s' "$out"
+    [ "$rc" -eq 0 ] || printf '%sexit %d' "${out:+ }" "$rc"
 }
 mkdir -m 700 "$T/xdg"
 check "a start-up in SOCKTRACE_DIR calls none of them" "" "$(start_up SOCKTRACE_DIR="$SOCKTRACE_DIR")"
@@ -48,6 +54,9 @@ else
         [ $((16#$addr / 4096)) -eq "$page" ] || echo "$name"
     done | sort)
     check "every variable but the ST_BSS_LAST arrays shares that page" "" "$outside"
+    # ... which means something only when nm listed them: st_on among them
+    check "nm lists the library's variables (st_on in .bss)" "yes" \
+        "$(nm "$PLAIN" | awk '$3 == "st_on" && ($2 == "b" || $2 == "B") {print "yes"}')"
 fi
 
 done_testing
