@@ -16,6 +16,7 @@
 #include "newproc.h"
 #include "outcome.h"
 #include "portable.h"
+#include "next_symbol.h"
 #include "real.h"
 #include "startup.h"
 #include "tracedir.h"
@@ -279,6 +280,13 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
     (void)envp;
     int saved = errno;
     st_real_resolve_close();
+    /* the objects the real functions are looked up in, read now, while no
+     * other thread can hold the loader's list lock: fork does not reset
+     * it, and a child forked while another thread held it would wait for
+     * it for ever at its first lookup (a fork handler's prepare step could
+     * read the list later, but would then wait for the holder: a deadlock
+     * when the holder waits for the forking thread) */
+    st_next_symbol_init();
     /* set-uid programs are not traced: their files would be root's, and
      * their environment is not to be trusted */
     if (getauxval(AT_SECURE))

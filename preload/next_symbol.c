@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "portable.h"
+
 /* The tables one object's dynamic section names. */
 struct symtab {
     const ElfW(Sym) *sym;
@@ -96,8 +98,7 @@ static bool symtab_of(const struct dl_phdr_info *info, struct symtab *t)
 /* Symbol i, if it is a definition of the name that dlsym without a
  * version would take: defined, a function or an object, global or weak,
  * and not a hidden (non-default, name@VERSION) version. */
-static void *take(const struct dl_phdr_info *info, const struct symtab *t,
-                  uint32_t i, const char *name)
+static void *take(uintptr_t base, const struct symtab *t, uint32_t i, const char *name)
 {
     const ElfW(Sym) *s = &t->sym[i];
     unsigned type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
@@ -107,7 +108,7 @@ static void *take(const struct dl_phdr_info *info, const struct symtab *t,
         (t->versym && (t->versym[i] & 0x8000)) ||
         strcmp(t->str + s->st_name, name) != 0)
         return NULL;
-    uintptr_t addr = info->dlpi_addr + s->st_value;
+    uintptr_t addr = base + s->st_value;
     /* what the loader binds an IFUNC to: its resolver's answer (x86-64
      * resolvers take no arguments) */
     if (type == STT_GNU_IFUNC)
@@ -115,8 +116,7 @@ static void *take(const struct dl_phdr_info *info, const struct symtab *t,
     return (void *)addr;
 }
 
-static void *lookup_gnu(const struct dl_phdr_info *info, const struct symtab *t,
-                        const struct search *q)
+static void *lookup_gnu(uintptr_t base, const struct symtab *t, const struct search *q)
 {
     const uint32_t *h = t->gnu_hash;
     uint32_t nbuckets = h[0], symoff = h[1], bloom_n = h[2], shift = h[3];
@@ -137,7 +137,7 @@ static void *lookup_gnu(const struct dl_phdr_info *info, const struct symtab *t,
     for (;; i++) {
         uint32_t c = chain[i - symoff];
         if ((c | 1) == (q->gnu | 1)) {
-            void *p = take(info, t, i, q->name);
+            void *p = take(base, t, i, q->name);
             if (p)
                 return p;
         }
@@ -146,8 +146,7 @@ static void *lookup_gnu(const struct dl_phdr_info *info, const struct symtab *t,
     }
 }
 
-static void *lookup_sysv(const struct dl_phdr_info *info, const struct symtab *t,
-                         const struct search *q)
+static void *lookup_sysv(uintptr_t base, const struct symtab *t, const struct search *q)
 {
     const ElfW(Word) *h = t->sysv_hash;
     ElfW(Word) nbucket = h[0], nchain = h[1];
@@ -155,13 +154,100 @@ static void *lookup_sysv(const struct dl_phdr_info *info, const struct symtab *t
         return NULL;
     const ElfW(Word) *bucket = h + 2, *chain = bucket + nbucket;
     for (ElfW(Word) i = bucket[q->sysv % nbucket]; i && i < nchain; i = chain[i]) {
-        void *p = take(info, t, i, q->name);
+        void *p = take(base, t, i, q->name);
         if (p)
             return p;
     }
     return NULL;
 }
 
+/* The objects a lookup searches, in the loader's order: those loaded
+ * after this library when the list was first read, or, for a library
+ * that was itself dlopen'd (nothing after it then), every other one. Read
+ * once (at start-up, or by the first lookup) and never again: the loader's
+ * list lock that dl_iterate_phdr takes is not reset by fork in the child,
+ * so a child forked while another thread held it (an unwinder, a
+ * profiler) would wait for ever at its first lookup; and objects loaded
+ * at start-up are never unloaded, so their tables stay valid unlocked
+ * (for a preloaded library, all it reads are such objects). */
+#define OBJECTS 64
+struct loaded_object {
+    uintptr_t base;
+    struct symtab t;
+};
+/* global only because a common symbol must be (ST_BSS_LAST) */
+struct loaded_object st_next_objects[OBJECTS] ST_BSS_LAST;
+static int first_object, n_objects;     /* st_next_objects[first_object..n_objects) */
+static int list_state;  /* LIST_*: written once, then only read */
+enum { LIST_NONE, LIST_READING, LIST_READ, LIST_TOO_LONG };
+
+struct reading {
+    uintptr_t self, vdso;
+    int n;              /* objects kept */
+    int self_at;        /* how many of them came before us; -1: not met */
+    bool too_long;
+};
+
+static int keep_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct reading *r = arg;
+    if (contains(info, r->self)) {
+        r->self_at = r->n;
+        return 0;
+    }
+    /* the loader lists the vDSO, but does not search it for dlsym */
+    struct symtab t;
+    if ((r->vdso && contains(info, r->vdso)) || !symtab_of(info, &t))
+        return 0;
+    if (r->n == OBJECTS) {
+        r->too_long = true;
+        return 1;
+    }
+    st_next_objects[r->n].base = info->dlpi_addr;
+    st_next_objects[r->n].t = t;
+    r->n++;
+    return 0;
+}
+
+/* The list as the loader has it now, kept; false when another thread is
+ * reading it at this moment or it is too long to keep. */
+static bool read_list(void)
+{
+    int state = __atomic_load_n(&list_state, __ATOMIC_ACQUIRE);
+    if (state == LIST_READ)
+        return true;
+    int none = LIST_NONE;
+    if (state != LIST_NONE ||
+        !__atomic_compare_exchange_n(&list_state, &none, LIST_READING, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return false;
+    struct reading r = {
+        .self = (uintptr_t)&st_next_symbol,
+        .vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR),
+        .self_at = -1,
+    };
+    dl_iterate_phdr(keep_object, &r);
+    /* what comes after us, unless nothing does */
+    first_object = r.self_at >= 0 && r.self_at < r.n ? r.self_at : 0;
+    n_objects = r.n;
+    __atomic_store_n(&list_state, r.too_long ? LIST_TOO_LONG : LIST_READ, __ATOMIC_RELEASE);
+    return !r.too_long;
+}
+
+void st_next_symbol_init(void)
+{
+    read_list();
+}
+
+static void *lookup(uintptr_t base, const struct symtab *t, const struct search *q)
+{
+    return t->gnu_hash ? lookup_gnu(base, t, q) : lookup_sysv(base, t, q);
+}
+
+/* The same search over the loader's list itself, under its lock: while
+ * another thread is reading the list for the first time, or when it is
+ * too long to keep. */
 static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -170,11 +256,10 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
         q->after_self = contains(info, q->self);
         return 0;
     }
-    /* the loader lists the vDSO, but does not search it for dlsym */
     struct symtab t;
     if ((q->vdso && contains(info, q->vdso)) || !symtab_of(info, &t))
         return 0;
-    q->found = t.gnu_hash ? lookup_gnu(info, &t, q) : lookup_sysv(info, &t, q);
+    q->found = lookup(info->dlpi_addr, &t, q);
     return q->found != NULL;
 }
 
@@ -187,6 +272,14 @@ void *st_next_symbol(const char *name)
         .self = (uintptr_t)&st_next_symbol,
         .vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR),
     };
-    dl_iterate_phdr(visit, &q);
-    return q.found;
+    if (!read_list()) {
+        dl_iterate_phdr(visit, &q);
+        return q.found;
+    }
+    for (int i = first_object; i < n_objects; i++) {
+        void *p = lookup(st_next_objects[i].base, &st_next_objects[i].t, &q);
+        if (p)
+            return p;
+    }
+    return NULL;
 }

@@ -6,7 +6,8 @@
 # takes. Every child that touched a socket is traced with that port; after
 # each part, a UDP socket bound to port 0 in every thread (main and 3 new
 # ones) is in the trace with the port the kernel gave it: state left stuck
-# by a fork or a jump would lose them.
+# by a fork or a jump would lose them. And a fork while another thread
+# holds the loader's list lock leaves the child's first lookups free.
 . "$(dirname "$0")/lib.sh"
 FORKS=${FJ_FORKS:-50}
 JUMPS=${FJ_JUMPS:-100000}
@@ -68,4 +69,19 @@ check "the main thread's trace still reads after it all" 0 "$(status "$SOCKTRACE
 finish fj
 check "exited cleanly (no sanitizer report)" "" \
     "$(grep -E 'ERROR: (Address|Undefined)Sanitizer|runtime error' "$T/fj.err")"
+
+# A fork while another thread is inside dl_iterate_phdr (an unwinder's
+# way), whose lock fork does not reset: the child's first socket, bind and
+# getsockname (each the tracer's first use of the real function) return,
+# and its trace has the socket at the port the kernel gave it.
+out=$(LD_PRELOAD="$PRELOAD" timeout 60 "$B/tests/forklistlock" 2>&1)
+rc=$?
+check "a child forked while the loader's list was locked ran to its end" "0" "$rc"
+read -r cpid cfd clocal < <(sed -n 's/^SOCK pid=\([0-9]*\) fd=\([0-9]*\) local=\(.*\)/\1 \2 \3/p' <<<"$out")
+check "  ... and said its socket" "yes" "$([ -n "${clocal:-}" ] && echo yes)"
+check "  ... which its trace has at that port" "${cfd:-?} ${clocal:-?}" \
+    "$("$SOCKTRACE" show "${cpid:-0}" --all --json 2>&1 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join("%d %s" % (s["fd"], s["local"]) for s in d["sockets"]))' 2>&1)"
 done_testing
