@@ -96,8 +96,10 @@ static void untraced(const char *what, const char *why)
  * names are in .data, not .rodata (tracedir.c says why). */
 enum { E_QUIET, E_TCPINFO, E_STALL, E_DIR, E_XDG, E_HISTORY, E_PPID, E_RUN_ID, E_COUNT };
 static char env_names[E_COUNT][24] ST_IN_DATA = {
-    "SOCKTRACE_QUIET", "SOCKTRACE_TCPINFO", "SOCKTRACE_TEST_STALL", "SOCKTRACE_DIR",
-    "XDG_RUNTIME_DIR", "SOCKTRACE_HISTORY", "SOCKTRACE_PPID", "SOCKTRACE_RUN_ID",
+    [E_QUIET] = "SOCKTRACE_QUIET", [E_TCPINFO] = "SOCKTRACE_TCPINFO",
+    [E_STALL] = "SOCKTRACE_TEST_STALL", [E_DIR] = "SOCKTRACE_DIR",
+    [E_XDG] = "XDG_RUNTIME_DIR", [E_HISTORY] = "SOCKTRACE_HISTORY",
+    [E_PPID] = "SOCKTRACE_PPID", [E_RUN_ID] = "SOCKTRACE_RUN_ID",
 };
 
 /* The value in entry e ("NAME=value") when it is name's, else NULL. */

@@ -54,14 +54,14 @@ static int pid_now(void)
 
 uint64_t st_clock_ns(clockid_t c)
 {
-    struct timespec ts;
+    struct timespec ts = {0};   /* 0 if the clock cannot be read */
     clock_gettime(c, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t st_clock_ns_sys(clockid_t c)
 {
-    struct timespec ts;
+    struct timespec ts = {0};
     syscall(SYS_clock_gettime, c, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
