@@ -170,7 +170,7 @@ static void *lookup_sysv(uintptr_t base, const struct symtab *t, const struct se
  * profiler) would wait for ever at its first lookup; and objects loaded
  * at start-up are never unloaded, so their tables stay valid unlocked
  * (for a preloaded library, all it reads are such objects). */
-#define OBJECTS 64
+#define OBJECTS 256
 struct loaded_object {
     uintptr_t base;
     struct symtab t;

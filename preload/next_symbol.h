@@ -8,7 +8,7 @@
  * loader's list was first read (st_next_symbol_init, or the first lookup);
  * NULL when none does. Never allocates, and takes the loader's list lock
  * (dl_iterate_phdr) only that first time, or while another thread reads
- * the list then, or for a list longer than 64 objects. An IFUNC's
+ * the list then, or for a list longer than 256 objects. An IFUNC's
  * resolver is called, as the loader would. */
 void *st_next_symbol(const char *name);
 /* Reads the list, if no lookup has (the constructor: before any other
