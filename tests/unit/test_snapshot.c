@@ -327,12 +327,53 @@ static void check_ring_bounds(void)
     OK(!st_ring_valid(&r, sizeof(struct st_evrec)), "a cap0 that is not a power of two is refused");
 }
 
+/* st_ring_place's mask and shift against the rule as trace_format.h
+ * states it, with divisions: segment 0 holds [0, cap0), segment k
+ * [cap0 << (k-1), cap0 << k), position p lives at p % cap. */
+static void check_ring_place(void)
+{
+    unsigned long bad = 0, tried = 0;
+    for (uint32_t cap0 = 1; cap0 <= (1u << 20); cap0 <<= 1) {
+        for (uint32_t nsegs = 1; nsegs <= ST_RING_SEGS && ((uint64_t)cap0 << (nsegs - 1)) <= (1u << 24);
+             nsegs++) {
+            struct st_ring r;
+            memset(&r, 0, sizeof r);
+            r.cap0 = cap0;
+            r.nsegs = nsegs;
+            r.cap = cap0 << (nsegs - 1);
+            for (uint64_t i = 0; i < 4096; i++) {
+                /* positions across the first two laps, and far on */
+                uint64_t pos = i < 2048 ? i * (2ull * r.cap / 2048 + 1) : (i << 40) + i * 7919;
+                uint64_t q = pos % r.cap, want_idx = q, want_len = cap0;
+                uint32_t want_seg = 0;
+                while (want_idx >= want_len && want_seg + 1 < 64) {
+                    /* segment k > 0 starts at cap0 << (k-1), is as long */
+                    want_seg++;
+                    uint64_t start = (uint64_t)cap0 << (want_seg - 1);
+                    want_len = start;
+                    want_idx = q - start;
+                    if (q < start << 1)
+                        break;
+                }
+                uint32_t seg;
+                uint64_t idx, len;
+                st_ring_place(&r, pos, &seg, &idx, &len);
+                tried++;
+                bad += seg != want_seg || idx != want_idx || len != want_len || seg >= nsegs ||
+                       idx >= len;
+            }
+        }
+    }
+    OK(bad == 0, "st_ring_place agrees with the segment rule (%lu of %lu positions differ)", bad, tried);
+}
+
 int main(void)
 {
     unsigned char *f;
     size_t size = build(&f);
     check_good(f, size);
     check_ring_bounds();
+    check_ring_place();
 
     struct snapshot s;
     char err[256];
