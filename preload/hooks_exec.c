@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "tracedir.h"
 #include "tracefile.h"
 #include "tracer.h"
 
@@ -69,21 +70,11 @@ static void copy_path(char *out, size_t size, const char *p)
 }
 
 /* "/proc/self/fd/N" without stdio: exec may be called from a signal
- * handler. */
+ * handler. buf holds ST_FD_LINK bytes. */
+#define ST_FD_LINK 32
 static void fd_link(char *buf, int fd)
 {
-    static const char pre[] = "/proc/self/fd/";
-    char digits[12];
-    int n = 0;
-    unsigned v = (unsigned)fd;
-    do
-        digits[n++] = (char)('0' + v % 10);
-    while ((v /= 10) && n < 11);
-    memcpy(buf, pre, sizeof pre - 1);
-    char *o = buf + sizeof pre - 1;
-    while (n)
-        *o++ = digits[--n];
-    *o = 0;
+    st_put(buf, ST_FD_LINK, 0, "/proc/self/fd/", (unsigned)fd);
 }
 
 #define PPID_VAR "SOCKTRACE_PPID="
@@ -167,7 +158,7 @@ static struct st_header *exec_mark(const char *path, int dirfd)
         char buf[ST_EXEC_PATH_MAX];
         if (dirfd >= 0 && !(path && path[0] == '/')) {
             /* fexecve, or execveat relative to a directory fd: the fd's name */
-            char link[32];
+            char link[ST_FD_LINK];
             fd_link(link, dirfd);
             ssize_t n = st_sys_readlink(link, buf, sizeof buf - 1);
             buf[n > 0 ? n : 0] = 0;

@@ -16,8 +16,6 @@
 
 #include "portable.h"
 
-#define NO_NUM UINT64_MAX
-
 /* The pieces of the names every start-up writes, in .data rather than
  * .rodata: a start-up that reads nothing else of our read-only data then
  * faults no page of it in, while .data shares the page ld.so has written
@@ -26,19 +24,16 @@ static char tmp_dir[] ST_IN_DATA = "/tmp/socktrace-";
 static char xdg_dir[] ST_IN_DATA = "/socktrace";
 static char link_sep[] ST_IN_DATA = "/.";
 
-/* Appends s (NULL: nothing), then the decimal n unless it is NO_NUM, to
- * the string of length `at` in buf. Returns the new length, or size when
- * it does not fit (the string then ends where it was cut, and every later
- * call returns size too). Every start-up builds names with this, not with
- * snprintf: the printf family's code and tables are three pages a new
- * process would fault in for nothing else. */
-static size_t put(char *buf, size_t size, size_t at, const char *s, uint64_t n)
+/* Every start-up builds names with st_put, not with snprintf: the printf
+ * family's code and tables are three pages a new process would fault in
+ * for nothing else. */
+size_t st_put(char *buf, size_t size, size_t at, const char *s, uint64_t n)
 {
     char digits[20];
     int k = 0;
     if (at >= size)
         return size;
-    if (n != NO_NUM)
+    if (n != ST_NO_NUM)
         do
             digits[k++] = (char)('0' + n % 10);
         while ((n /= 10) != 0);
@@ -64,11 +59,11 @@ int st_dir_path_of(char *buf, size_t size, const char *d, const char *xdg, uid_t
 {
     size_t n;
     if (d && *d)
-        n = put(buf, size, 0, d, NO_NUM);
+        n = st_put(buf, size, 0, d, ST_NO_NUM);
     else if (xdg && *xdg == '/')
-        n = put(buf, size, put(buf, size, 0, xdg, NO_NUM), xdg_dir, NO_NUM);
+        n = st_put(buf, size, st_put(buf, size, 0, xdg, ST_NO_NUM), xdg_dir, ST_NO_NUM);
     else
-        n = put(buf, size, 0, tmp_dir, (unsigned)euid);
+        n = st_put(buf, size, 0, tmp_dir, (unsigned)euid);
     return n < size ? 0 : -1;
 }
 
@@ -110,23 +105,23 @@ out:
 int st_trace_name(char *buf, size_t size, const char *dir, int pid,
                   uint64_t proc_start)
 {
-    size_t n = put(buf, size, 0, dir, NO_NUM);
-    n = put(buf, size, put(buf, size, n, "/", (uint32_t)pid), "-", proc_start);
-    return put(buf, size, n, ".trace", NO_NUM) < size ? 0 : -1;
+    size_t n = st_put(buf, size, 0, dir, ST_NO_NUM);
+    n = st_put(buf, size, st_put(buf, size, n, "/", (uint32_t)pid), "-", proc_start);
+    return st_put(buf, size, n, ".trace", ST_NO_NUM) < size ? 0 : -1;
 }
 
 int st_link_name(char *buf, size_t size, const char *dir, int pid,
                  const char *suffix)
 {
-    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), link_sep, (uint32_t)pid);
-    return put(buf, size, n, suffix, NO_NUM) < size ? 0 : -1;
+    size_t n = st_put(buf, size, st_put(buf, size, 0, dir, ST_NO_NUM), link_sep, (uint32_t)pid);
+    return st_put(buf, size, n, suffix, ST_NO_NUM) < size ? 0 : -1;
 }
 
 int st_tmp_name(char *buf, size_t size, const char *dir, int pid, long tid)
 {
-    size_t n = put(buf, size, put(buf, size, 0, dir, NO_NUM), link_sep, (uint32_t)pid);
-    n = put(buf, size, n, "-", (uint64_t)tid);
-    return put(buf, size, n, ".tmp", NO_NUM) < size ? 0 : -1;
+    size_t n = st_put(buf, size, st_put(buf, size, 0, dir, ST_NO_NUM), link_sep, (uint32_t)pid);
+    n = st_put(buf, size, n, "-", (uint64_t)tid);
+    return st_put(buf, size, n, ".tmp", ST_NO_NUM) < size ? 0 : -1;
 }
 
 int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start)
@@ -152,15 +147,15 @@ int st_trace_name_parse(const char *name, int *pid, uint64_t *proc_start)
 /* "/proc/PID", or "/proc/self" for pid 0; its length. */
 static size_t proc_dir(char *buf, size_t size, int pid)
 {
-    return pid ? put(buf, size, 0, "/proc/", (uint32_t)pid)
-               : put(buf, size, 0, "/proc/self", NO_NUM);
+    return pid ? st_put(buf, size, 0, "/proc/", (uint32_t)pid)
+               : st_put(buf, size, 0, "/proc/self", ST_NO_NUM);
 }
 
 int st_proc_read(int pid, uint64_t *start, int *ppid, int *ended)
 {
     char path[64], buf[1024];
     int saved = errno;
-    put(path, sizeof path, proc_dir(path, sizeof path, pid), "/stat", NO_NUM);
+    st_put(path, sizeof path, proc_dir(path, sizeof path, pid), "/stat", ST_NO_NUM);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         errno = saved;
@@ -208,8 +203,8 @@ uint64_t st_ns_inode(int pid, const char *name)
 {
     char path[64], buf[64];
     size_t at = proc_dir(path, sizeof path, pid);
-    if (put(path, sizeof path, put(path, sizeof path, at, "/ns/", NO_NUM), name,
-            NO_NUM) >= sizeof path)
+    if (st_put(path, sizeof path, st_put(path, sizeof path, at, "/ns/", ST_NO_NUM), name,
+            ST_NO_NUM) >= sizeof path)
         return 0;
     ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, path, buf, sizeof buf - 1);
     if (n <= 0)

@@ -11,6 +11,14 @@
 
 #define ST_PATH_MAX 512
 
+/* Appends s (NULL: nothing), then the decimal n unless it is ST_NO_NUM,
+ * to the string of length `at` in buf. Returns the new length, or size
+ * when it does not fit (the string then ends where it was cut, and every
+ * later call returns size too). No libc, no locale: safe in a signal
+ * handler and at start-up. */
+#define ST_NO_NUM UINT64_MAX
+size_t st_put(char *buf, size_t size, size_t at, const char *s, uint64_t n);
+
 /* Writes the directory to use into buf. `override` (may be NULL) wins over
  * the environment; euid names the last resort. Returns 0, or -1 when the
  * path does not fit. */

@@ -137,14 +137,12 @@ int st_trace_setup(const char *d, uid_t d_euid, const struct st_procinfo *p,
 {
     dir_euid = d_euid;
     path[0] = 0;
-    /* copied by hand: libc's strlen and memcpy are more text pages for
-     * every start-up to fault in */
-    size_t i = 0;
-    while ((dir[i] = d[i]) != 0)
-        if (++i == sizeof dir) {
-            dir[0] = 0;
-            return -1;
-        }
+    /* st_put, not libc's strlen and memcpy: more text pages for every
+     * start-up to fault in */
+    if (st_put(dir, sizeof dir, 0, d, ST_NO_NUM) >= sizeof dir) {
+        dir[0] = 0;
+        return -1;
+    }
     proc = *p;
     hist_bytes = history_bytes;
     /* the rings at their full size, plus room for a table of every fd */
