@@ -71,16 +71,20 @@ static enum member look(int pid, const char *want, size_t wlen)
 }
 
 /* env_start and env_end of /proc/PID/stat (fields 50 and 51): both 0
- * from the start of an execve until the new image's environment is set
- * up (and in a kernel thread, which has no image), equal and not 0 for an
- * environment that is really empty. -1: gone or unreadable. */
-static int env_span(int pid, unsigned long *start, unsigned long *end)
+ * from the start of an execve until the new image's environment is being
+ * set up (and in a kernel thread, which has no image); equal and not 0
+ * for an environment that is really empty, and also while the execve
+ * lays the new one out (it sets both to the start, then moves env_end
+ * past each string). *state: field 3 (R running, S sleeping, ...). -1:
+ * gone or unreadable. */
+static int env_span(int pid, unsigned long *start, unsigned long *end, char *state)
 {
     char path[64];
     size_t len;
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     char *st = slurp(path, &len);
     char *p = st ? strrchr(st, ')') : NULL;
+    *state = p && p[1] == ' ' ? p[2] : 0;
     int field = 2;      /* comm may hold spaces: count from its end */
     for (; p && *p && field < 50; p++)
         if (*p == ' ')
@@ -91,20 +95,28 @@ static int env_span(int pid, unsigned long *start, unsigned long *end)
 }
 
 /* A process in the middle of execve reads as an empty environment: the
- * old image's is gone, the new one's not set up yet (/proc/PID/stat then
- * shows no environment at all, where a really empty one has a place).
- * Such a process is read again until its new image has one, or for 10 s
- * at most (an exec stuck that long is not waited for). */
+ * old image's is gone, the new one's not laid out yet (/proc/PID/stat
+ * then shows no environment at all, or, while it is laid out, one of no
+ * length, as a really empty one). Such a process is read again until its
+ * new image has one, or for 10 s at most (an exec stuck that long is not
+ * waited for). An environment of no length is taken for a really empty
+ * one at once from a process asleep or stopped (an execve laying its
+ * strings out is running, or waiting for a page: R or D), else when it
+ * stays so for 100 ms (a preempted execve lays out the rest as soon as
+ * it runs again). */
 static bool in_run(int pid, const char *want, size_t wlen)
 {
     char path[64], exe[8];
     snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    int no_length = 0;
     for (int i = 0;; i++) {
         enum member m = look(pid, want, wlen);
         unsigned long start, end;
+        char state;
         if (m != UNKNOWN)
             return m == IN_RUN;
-        if (env_span(pid, &start, &end) != 0 || (end && start == end) ||
+        if (env_span(pid, &start, &end, &state) != 0 ||
+            (end && start == end && ((state != 'R' && state != 'D') || ++no_length > 50)) ||
             (!end && readlink(path, exe, sizeof exe) < 0) || i == 5000)
             return false;   /* gone, really empty, a kernel thread */
         nanosleep(&(struct timespec){.tv_nsec = 2 * 1000000}, NULL);
