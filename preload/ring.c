@@ -128,32 +128,49 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
  * its new owner. void_stale_claims can take a live claim for one a
  * siglongjmp left (a handler on an SS_AUTODISARM alternate stack, which
  * sigaltstack reports disabled, compares frames across stacks), and a
- * child forked between claim and commit commits into its parent's file. */
-void st_ring_commit(void *rec, uint64_t pos)
+ * child forked between claim and commit commits into its parent's file.
+ * False when the claim was no longer ours. */
+bool st_ring_commit(void *rec, uint64_t pos)
 {
     uint64_t claimed = (pos + 1) << 2 | ST_RING_CLAIMED;
-    __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
-                                (pos + 1) << 2 | ST_RING_COMMITTED, false,
-                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    bool ok = __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
+                                          (pos + 1) << 2 | ST_RING_COMMITTED, false,
+                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED);
     for (int i = npend; i-- > 0;)
         if (i < PENDING && pend[i].word == rec) {
             pend_drop(i);
             break;
         }
+    return ok;
 }
+
+/* Bumped in a forked child: a claim made before the fork is the parent's
+ * record, which the child must not write again into a file of its own. */
+static unsigned process_epoch;
 
 bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
 {
-    uint64_t pos;
-    char *slot = st_ring_claim(r, &pos);
-    if (!slot)
-        return false;
-    st_store_words(slot + 8, (const char *)rec + 8, size - 8);
-    st_ring_commit(slot, pos);
-    return true;
+    unsigned epoch = process_epoch;
+    /* a claim voided while it was live (above) loses only the record's
+     * place: the record is still here, and is written again at the next
+     * position; a second loss in a row is not expected, a third a drop */
+    for (int tries = 0; tries < 3; tries++) {
+        uint64_t pos;
+        char *slot = st_ring_claim(r, &pos);
+        if (!slot)
+            return false;
+        st_store_words(slot + 8, (const char *)rec + 8, size - 8);
+        if (st_ring_commit(slot, pos))
+            return true;
+        if (__atomic_load_n(&process_epoch, __ATOMIC_RELAXED) != epoch)
+            return false;
+    }
+    st_drop(ST_DROP_BUSY);
+    return false;
 }
 
 void st_ring_forget(void)
 {
     npend = 0;
+    process_epoch++;
 }

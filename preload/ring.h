@@ -13,7 +13,7 @@
 /* Ring records: claim a record (NULL: dropped), fill it from byte 8 on,
  * commit. */
 void *st_ring_claim(struct st_ring *r, uint64_t *pos);
-void st_ring_commit(void *rec, uint64_t pos);
+bool st_ring_commit(void *rec, uint64_t pos);    /* false: the claim was lost */
 
 /* The three steps for a record built whole in rec (size bytes, its first
  * word left to the ring); false when it was dropped. */

@@ -144,7 +144,9 @@
  * has records, at least 64, all held, drops its record: ST_DROP_BUSY),
  * write the body, and commit (release).
  * A record claimed by a writer that left through siglongjmp is voided by
- * that thread's next call. Position p lives at p % cap; segment k holds
+ * that thread's next call (a live claim taken for such, whose commit then
+ * fails, is written again at a later position: a reader may see a record
+ * after later ones, and void positions). Position p lives at p % cap; segment k holds
  * positions [cap0 << (k-1), cap0 << k) (segment 0: [0, cap0)) and is
  * allocated when first reached, so a quiet process keeps a small file.
  * Reader of a ring (trace_read.c, st_ring_copy), for p from
@@ -453,7 +455,8 @@ enum st_drop_why {
                            RLIMIT_AS leaves too little room, or mmap failed */
     ST_DROP_BUSY,       /* a ring record: every record of the ring was held
                            by a writer that had not committed (one stopped
-                           or killed mid-record holds its record for good) */
+                           or killed mid-record holds its record for good),
+                           or its claim was lost three times in a row */
     ST_DROP_FD,         /* an fd beyond the table (ST_DIR_ENTRIES *
                            ST_LEAF_SLOTS and up) */
     ST_DROP_WHY_COUNT_
