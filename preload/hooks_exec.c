@@ -3,7 +3,7 @@
  * dropped) never writes the file again, which would go on naming the old
  * command. So each exec call first marks the file (exec under way: when,
  * which path) and takes the mark back if the call returns; a new image
- * that loads the library clears it (init.c). trace_format.h has the
+ * that loads the library clears it (init.c). trace_protocol.h has the
  * protocol. Every hook passes the caller's arguments on untouched, but
  * for one case: an orphan (its parent died before this exec) passes the
  * parent it had at its start in SOCKTRACE_PPID, since the new image's

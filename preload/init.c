@@ -326,7 +326,7 @@ __attribute__((constructor)) static void st_init(int argc, char **argv,
     bool reopened = st_trace_reopen() == 0;
     if (reopened) {
         /* the exec that brought us here is over: this image traces itself
-         * (trace_format.h: "An exec under way") */
+         * (trace_protocol.h: "An exec under way") */
         struct st_header *h = st_hdr();
         uint32_t seq = __atomic_load_n(&h->exec_seq, __ATOMIC_RELAXED);
         __atomic_store_n(&h->exec_seq, (seq + 1) & ~1u, __ATOMIC_RELAXED);

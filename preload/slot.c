@@ -1,4 +1,4 @@
-/* slot.c - the slot protocol (trace_format.h): read a record through its
+/* slot.c - the slot protocol (trace_protocol.h): read a record through its
  * slot word, publish the next version with one compare-and-swap. Everything
  * else in the write path changes the table through these. */
 #define _GNU_SOURCE

@@ -1,4 +1,4 @@
-/* trace_read.c - the reader steps of trace_format.h, once: the header
+/* trace_read.c - the reader steps of trace_protocol.h, once: the header
  * check, a slot's record, a ring record, the exec mark. One memory order
  * throughout: the word that guards a copy is loaded with acquire, the copy
  * is made of relaxed word loads, an acquire fence, then the word again. */
