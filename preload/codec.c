@@ -61,7 +61,7 @@ uint16_t st_rec_size(const struct st_sock *s)
     return fits(&s->local) && fits(&s->peer) ? ST_REC_SMALL : ST_REC_LARGE;
 }
 
-static void head_encode(struct st_rec_head *h, const struct st_sock *s,
+void st_rec_head_encode(struct st_rec_head *h, const struct st_sock *s,
                         uint16_t size)
 {
     memset(h, 0, sizeof *h);
@@ -85,7 +85,7 @@ static void head_encode(struct st_rec_head *h, const struct st_sock *s,
     h->was = s->was;
 }
 
-static void head_decode(const struct st_rec_head *h, struct st_sock *s)
+void st_rec_head_decode(const struct st_rec_head *h, struct st_sock *s)
 {
     memset(s, 0, offsetof(struct st_sock, local));
     s->sock_id = h->sock_id;
@@ -112,12 +112,12 @@ void st_rec_encode(void *rec, uint16_t size, const struct st_sock *s)
 {
     if (size == ST_REC_SMALL) {
         struct st_rec_small *r = rec;
-        head_encode(&r->h, s, size);
+        st_rec_head_encode(&r->h, s, size);
         st_caddr_from(&r->local, &s->local);
         st_caddr_from(&r->peer, &s->peer);
     } else {
         struct st_rec_large *r = rec;
-        head_encode(&r->h, s, ST_REC_LARGE);
+        st_rec_head_encode(&r->h, s, ST_REC_LARGE);
         r->local = s->local;
         r->peer = s->peer;
     }
@@ -138,7 +138,7 @@ static void full_addrs(struct st_sock *s, const struct st_addr *local,
 void st_rec_decode(const void *rec, struct st_sock *s)
 {
     const struct st_rec_head *h = rec;
-    head_decode(h, s);
+    st_rec_head_decode(h, s);
     if (h->size == ST_REC_LARGE) {
         const struct st_rec_large *r = rec;
         full_addrs(s, &r->local, &r->peer);
@@ -151,7 +151,7 @@ void st_rec_decode(const void *rec, struct st_sock *s)
 
 void st_hist_encode(struct st_histrec *r, const struct st_sock *s)
 {
-    head_encode(&r->h, s, ST_REC_LARGE);
+    st_rec_head_encode(&r->h, s, ST_REC_LARGE);
     r->closed_ns = s->closed_ns;
     r->bytes_sent = s->bytes_sent;
     r->bytes_received = s->bytes_received;
@@ -163,7 +163,7 @@ void st_hist_encode(struct st_histrec *r, const struct st_sock *s)
 
 void st_hist_decode(const struct st_histrec *r, struct st_sock *s)
 {
-    head_decode(&r->h, s);
+    st_rec_head_decode(&r->h, s);
     s->closed_ns = r->closed_ns;
     s->bytes_sent = r->bytes_sent;
     s->bytes_received = r->bytes_received;

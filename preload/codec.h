@@ -85,6 +85,12 @@ void st_rec_encode(void *rec, uint16_t size, const struct st_sock *s);
 /* rec is a private copy of a whole record (size from its head). */
 void st_rec_decode(const void *rec, struct st_sock *s);
 
+/* A record's head alone, for a change of head fields only: decoding sets
+ * every field of s before local (those after it are left as they are),
+ * encoding writes the whole head, with size. */
+void st_rec_head_decode(const struct st_rec_head *h, struct st_sock *s);
+void st_rec_head_encode(struct st_rec_head *h, const struct st_sock *s, uint16_t size);
+
 void st_hist_encode(struct st_histrec *r, const struct st_sock *s);
 void st_hist_decode(const struct st_histrec *r, struct st_sock *s);
 

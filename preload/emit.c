@@ -94,6 +94,15 @@ void st_emit_rec(int call, int fd, int fd2, long ret, int err,
     st_ring_put(&h->events, &ev, sizeof ev);
 }
 
+void st_emit_changed(int call, int fd, int fd2, long ret, int err,
+                     const struct st_changed *c)
+{
+    if (c->compact)
+        st_emit_rec(call, fd, fd2, ret, err, &c->rec);
+    else
+        st_emit(call, fd, fd2, ret, err, &c->s);
+}
+
 bool st_peer_cached(int fd, uint32_t hash)
 {
     uint64_t key = (uint64_t)(fd + 1) << 32 | hash;

@@ -191,9 +191,9 @@ static void fcntl_done(int fd, int cmd, intptr_t arg, int ret, uint64_t base,
         return;
     struct st_flag_arg a = {cmd == F_SETFD ? ST_SF_CLOEXEC : ST_SF_NONBLOCK,
                        cmd == F_SETFD ? (arg & FD_CLOEXEC) : (arg & O_NONBLOCK)};
-    struct st_sock s;
-    if (st_change(fd, base, t_lo, st_flag_apply, &a, &s))
-        st_emit(ST_CALL_FCNTL, fd, cmd, ret, 0, &s);
+    struct st_changed c;
+    if (st_change_head(fd, base, t_lo, st_flag_apply, &a, &c))
+        st_emit_changed(ST_CALL_FCNTL, fd, cmd, ret, 0, &c);
 }
 
 static bool fcntl_matters(int cmd)

@@ -51,8 +51,8 @@ ST_EXPORT int ioctl(int fd, ioctl_req req, ...)
     /* read only after the call succeeded: then the kernel has read it */
     struct st_flag_arg a = {req == FIONBIO ? ST_SF_NONBLOCK : ST_SF_CLOEXEC,
                        req == FIONBIO ? *(const int *)arg != 0 : req == FIOCLEX};
-    struct st_sock s;
-    st_change(fd, base, t_lo, st_flag_apply, &a, &s);
+    struct st_changed c;
+    st_change_head(fd, base, t_lo, st_flag_apply, &a, &c);
     errno = err;
     return ret;
 }

@@ -100,12 +100,12 @@ ST_EXPORT int setsockopt(int fd, int level, int name, const void *val,
     uint64_t base = watch ? st_word(fd) : 0, t_lo = st_before_loose();
     int ret = REAL(setsockopt)(fd, level, name, val, len);
     int err = errno;
-    struct st_sock s;
     if (ret == 0 && watch && base) {
         int on;
         memcpy(&on, val, sizeof on);
-        if (st_change(fd, base, t_lo, no_port_apply, &on, &s) || s.sock_id)
-            st_emit(ST_CALL_SETSOCKOPT, fd, on, ret, err, &s);
+        struct st_changed c;
+        if (st_change_head(fd, base, t_lo, no_port_apply, &on, &c) || st_changed_id(&c))
+            st_emit_changed(ST_CALL_SETSOCKOPT, fd, on, ret, err, &c);
     }
     errno = err;
     return ret;

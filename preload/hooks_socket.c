@@ -411,11 +411,12 @@ ST_EXPORT int shutdown(int fd, int how)
     int ret = REAL(shutdown)(fd, how);
     int err = errno;
     if (on) {
-        struct st_sock s;
-        bool known = ret == 0 ? (st_change(fd, base, t_lo, shutdown_apply, &how, &s), true)
-                              : st_get(fd, &s);
+        struct st_changed c;
+        c.compact = false;
+        bool known = ret == 0 ? (st_change_head(fd, base, t_lo, shutdown_apply, &how, &c), true)
+                              : st_get(fd, &c.s);
         if (known)
-            st_emit(ST_CALL_SHUTDOWN, fd, how, ret, err, &s);
+            st_emit_changed(ST_CALL_SHUTDOWN, fd, how, ret, err, &c);
     }
     errno = err;
     return ret;

@@ -101,12 +101,13 @@ static bool is_inet_dgram(const struct st_sock *s)
     return s->type == SOCK_DGRAM && (s->family == AF_INET || s->family == AF_INET6);
 }
 
-/* The slot word's hints for a socket in state s. */
-static uint64_t hints_of(const struct st_sock *s)
+/* The slot word's hints for a socket in state s whose local port is
+ * local_port. */
+static uint64_t hints_of(const struct st_sock *s, uint16_t local_port)
 {
     uint64_t w = 0;
     if (s->state == ST_STATE_CONNECTING ||
-        (is_inet_dgram(s) && (!(s->flags & ST_SF_LOCAL_DONE) || s->local.port == 0)))
+        (is_inet_dgram(s) && (!(s->flags & ST_SF_LOCAL_DONE) || local_port == 0)))
         w |= ST_W_HINT_SEND;
     if (is_inet_dgram(s) && s->state != ST_STATE_CONNECTED)
         w |= ST_W_HINT_PEERS;
@@ -125,14 +126,11 @@ unsigned st_watch(int fd)
     return ((w & ST_W_HINT_SEND) ? ST_W_SEND : 0) | ((w & ST_W_HINT_PEERS) ? ST_W_PEERS : 0);
 }
 
-/* Publishes s in place of the version old names, with the given marks
- * (ST_W_TOMB for a closed socket; ST_W_CLOSING carried over a close in
- * flight). When the file cannot grow the slot is marked unknown and the
- * change is counted as dropped. False when the slot no longer holds old. */
-bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
-                    uint64_t marks)
+/* Publishes the size bytes at buf, a record in its file form, in place of
+ * the version old names, with the given marks. */
+static bool publish(uint64_t *slot, uint64_t old, const void *buf, uint16_t size,
+                    uint64_t marks, int fd)
 {
-    uint16_t size = st_rec_size(s);
     uint32_t gran = st_rec_alloc(size);
     char *rec = gran ? st_at((uint64_t)gran * ST_GRANULE) : NULL;
     if (!rec) {
@@ -143,15 +141,8 @@ bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
     /* the record may be one a reader is still copying from its old
      * place: our stores must not be seen before what freed it */
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    union {
-        struct st_rec_small small;
-        struct st_rec_large large;
-    } buf;
-    st_rec_encode(&buf, size, s);
-    st_store_words(rec, &buf, size);
-    st_test_stall(s->fd);
-    if (!(marks & ST_W_TOMB))
-        marks |= hints_of(s);
+    st_store_words(rec, buf, size);
+    st_test_stall(fd);
     if (!__atomic_compare_exchange_n(slot, &old,
                                      next_word(old, gran, marks),
                                      false, __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
@@ -167,6 +158,29 @@ bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
         st_rec_free(old_gran, osize == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL);
     }
     return true;
+}
+
+/* Publishes s in place of the version old names, with the given marks
+ * (ST_W_TOMB for a closed socket; ST_W_CLOSING carried over a close in
+ * flight). When the file cannot grow the slot is marked unknown and the
+ * change is counted as dropped. False when the slot no longer holds old. */
+bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
+                    uint64_t marks)
+{
+    uint16_t size = st_rec_size(s);
+    union st_rec_any buf;
+    st_rec_encode(&buf, size, s);
+    if (!(marks & ST_W_TOMB))
+        marks |= hints_of(s, s->local.port);
+    return publish(slot, old, &buf, size, marks, s->fd);
+}
+
+bool st_publish_rec(uint64_t *slot, uint64_t old, const union st_rec_any *r,
+                    const struct st_sock *head)
+{
+    uint16_t size = r->head.size == ST_REC_LARGE ? ST_REC_LARGE : ST_REC_SMALL;
+    uint16_t port = size == ST_REC_LARGE ? r->large.local.port : r->small.local.port;
+    return publish(slot, old, r, size, hints_of(head, port), head->fd);
 }
 
 uint64_t st_word(int fd)

@@ -58,6 +58,23 @@ typedef bool (*st_apply_fn)(struct st_sock *s, int fd, void *arg);
 bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                void *arg, struct st_sock *out);
 
+/* st_change for an fn that reads and changes only head fields (flags,
+ * state; not local or peer). When the slot still holds `base`, the change
+ * is made on the record as the file holds it: its addresses are neither
+ * decoded nor encoded, and the event is emitted from it. Otherwise it is
+ * st_change. */
+struct st_changed {
+    bool compact;               /* rec holds the entry afterwards, else s */
+    union st_rec_any rec;
+    struct st_sock s;
+};
+bool st_change_head(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
+                    void *arg, struct st_changed *c);
+/* The entry's sock_id (0: none), and st_emit of it. */
+uint64_t st_changed_id(const struct st_changed *c);
+void st_emit_changed(int call, int fd, int fd2, long ret, int err,
+                     const struct st_changed *c);
+
 /* A change of one ST_SF_* flag (fcntl F_SETFD/F_SETFL, ioctl FIONBIO,
  * FIOCLEX): the st_apply_fn for it, and its argument. */
 struct st_flag_arg {

@@ -30,6 +30,10 @@ int st_read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
 int st_read_slot(const uint64_t *slot, uint64_t *w, struct st_sock *cur);
 bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
                 uint64_t marks);
+/* The same for a live record r already in its file form (its size kept),
+ * head its head decoded (for the slot word's hints). */
+bool st_publish_rec(uint64_t *slot, uint64_t old, const union st_rec_any *r,
+                    const struct st_sock *head);
 
 enum { ST_OLDER, ST_NEWER, ST_OVERLAP };
 

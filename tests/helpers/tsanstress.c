@@ -2,7 +2,9 @@
  * lock, table, index, rings, peer cache) but each uses only the fds it
  * made, so every race TSan reports is the tracer's, not the program's.
  * Each thread: a TCP connection to the shared listener, accept, dup,
- * F_DUPFD_CLOEXEC, getsockname, a UDP socket sending to two peers, close. */
+ * F_DUPFD_CLOEXEC, getsockname, flag changes (F_SETFL, shutdown,
+ * IP_BIND_ADDRESS_NO_PORT: made on the record in place), a UDP socket
+ * sending to two peers, close. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,6 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 #define THREADS 8
 
 static struct sockaddr_in addr;
@@ -39,7 +44,11 @@ static void *worker(void *arg)
         struct sockaddr_in me;
         socklen_t len = sizeof me;
         getsockname(d, (struct sockaddr *)&me, &len);
+        fcntl(d, F_SETFL, O_NONBLOCK);
+        shutdown(a, SHUT_WR);
         int u = socket(AF_INET, SOCK_DGRAM, 0);
+        int on = 1;
+        setsockopt(u, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
         sendto(u, "x", 1, 0, (struct sockaddr *)&to[i % 2], sizeof to[0]);
         sendto(u, "y", 1, 0, (struct sockaddr *)&to[(i + 1) % 2], sizeof to[0]);
         close(u);
