@@ -247,10 +247,11 @@ for _ in $(seq "$RUNS"); do
 done
 echo
 line "tracer's own ns per call" UNTRACED TRACED "" "" OWN GOAL VERDICT; sect="own ns"
-for kind in setsockopt getsockname socket+close write syscall-getpid; do
+for kind in setsockopt setsockopt-2threads getsockname socket+close write syscall-getpid; do
     u=$(awk -v k="$kind" '$1 == k {print $2}' "$T/cc.u" | median)
     t=$(awk -v k="$kind" '$1 == k {print $2}' "$T/cc.t" | median)
     label="  $kind"; goal="<= 50"
+    [ "$kind" = setsockopt-2threads ] && label="  setsockopt, 2 threads at once"
     [ "$kind" = socket+close ] && label="  socket+close (UDP, per pair)" && goal="<= 300"
     [ "$kind" = write ] && label="  write (passed through)" && goal=-
     # a number syscall()'s hook only passes on: the cost of the pass
