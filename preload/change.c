@@ -6,9 +6,6 @@
 
 #include <string.h>
 
-#include "file_space.h"
-#include "trace_read.h"
-#include "tracefile.h"
 #include "write_path.h"
 
 bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
@@ -79,17 +76,16 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
 bool st_change_head(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
                     void *arg, struct st_changed *c)
 {
-    /* the common case, nothing else changing the fd: 144 bytes copied in,
-     * the 64-byte head decoded and encoded, the record copied out; the
-     * rest (another writer, a mark, a stale entry) is st_change's */
+    /* the common case, nothing else changing the fd: the record copied in
+     * as the file holds it (144 bytes, 304 for long addresses), its
+     * 64-byte head decoded and encoded, and copied out; the rest (another
+     * writer, a mark, a stale entry) is st_change's */
     uint64_t t_hi = st_now();
-    uint64_t *slot = st_slot(fd, false), w;
-    struct st_view v = st_view_of(st_hdr());
-    if (slot && st_slot_copy_rec(&v, slot, 0, &w, &c->rec) == ST_SLOT_LIVE && w == base &&
-        !(w & ST_W_CLOSING)) {
+    uint64_t *slot, w;
+    if (st_get_rec_at(fd, &slot, &w, &c->rec) && w == base && !(w & ST_W_CLOSING)) {
         struct st_sock h;
         st_rec_head_decode(&c->rec.head, &h);
-        c->compact = true;
+        c->as_filed = true;
         if (!fn(&h, fd, arg))
             return false;
         h.t_lo = t_lo;
@@ -99,13 +95,13 @@ bool st_change_head(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
         if (st_publish_rec(slot, w, &c->rec, &h))
             return true;
     }
-    c->compact = false;
+    c->as_filed = false;
     return st_change(fd, base, t_lo, fn, arg, &c->s);
 }
 
 uint64_t st_changed_id(const struct st_changed *c)
 {
-    return c->compact ? c->rec.head.sock_id : c->s.sock_id;
+    return c->as_filed ? c->rec.head.sock_id : c->s.sock_id;
 }
 
 bool st_open(int fd, uint64_t t_lo, struct st_sock *s, const struct st_mark *m)

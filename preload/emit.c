@@ -97,7 +97,7 @@ void st_emit_rec(int call, int fd, int fd2, long ret, int err,
 void st_emit_changed(int call, int fd, int fd2, long ret, int err,
                      const struct st_changed *c)
 {
-    if (c->compact)
+    if (c->as_filed)
         st_emit_rec(call, fd, fd2, ret, err, &c->rec);
     else
         st_emit(call, fd, fd2, ret, err, &c->s);

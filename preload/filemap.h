@@ -1,5 +1,5 @@
 /* filemap.h - the writer's address space for its trace file: the file
- * mapped in parts that double in size (trace_format.h, "Growth"), each made
+ * mapped in parts that double in size (trace_protocol.h, "Growth"), each made
  * when the file first reaches it, and only within a small share of the
  * room an address-space limit (RLIMIT_AS) leaves the program. */
 #ifndef SOCKTRACE_FILEMAP_H

@@ -412,7 +412,7 @@ ST_EXPORT int shutdown(int fd, int how)
     int err = errno;
     if (on) {
         struct st_changed c;
-        c.compact = false;
+        c.as_filed = false;
         bool known = ret == 0 ? (st_change_head(fd, base, t_lo, shutdown_apply, &how, &c), true)
                               : st_get(fd, &c.s);
         if (known)

@@ -129,13 +129,16 @@ void *st_ring_claim(struct st_ring *r, uint64_t *pos)
  * siglongjmp left (a handler on an SS_AUTODISARM alternate stack, which
  * sigaltstack reports disabled, compares frames across stacks), and a
  * child forked between claim and commit commits into its parent's file.
- * False when the claim was no longer ours. */
+ * False when the claim was lost; a record found committed for pos is ours
+ * (only our claim, or that of our twin forked after it, which wrote the
+ * same bytes, can commit pos). */
 bool st_ring_commit(void *rec, uint64_t pos)
 {
     uint64_t claimed = (pos + 1) << 2 | ST_RING_CLAIMED;
-    bool ok = __atomic_compare_exchange_n((uint64_t *)rec, &claimed,
-                                          (pos + 1) << 2 | ST_RING_COMMITTED, false,
-                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    uint64_t committed = (pos + 1) << 2 | ST_RING_COMMITTED;
+    bool ok = __atomic_compare_exchange_n((uint64_t *)rec, &claimed, committed, false,
+                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED) ||
+              claimed == committed;
     for (int i = npend; i-- > 0;)
         if (i < PENDING && pend[i].word == rec) {
             pend_drop(i);
@@ -144,17 +147,27 @@ bool st_ring_commit(void *rec, uint64_t pos)
     return ok;
 }
 
-/* Bumped in a forked child: a claim made before the fork is the parent's
- * record, which the child must not write again into a file of its own. */
-static unsigned process_epoch;
+/* Whether ring r is in this process's own file: a signal handler that
+ * forked between a caller's choice of ring and its claim leaves the child
+ * holding its parent's ring, and the child must not write its parent's
+ * record anywhere. (A child forked behind fork()'s back, _Fork or an
+ * inline fork, still takes its parent's file for its own until its next
+ * hooked call: it can only finish the record both hold, and the commit
+ * above takes the twin's for ours.) */
+static bool ring_is_ours(const struct st_ring *r)
+{
+    const struct st_header *h = st_hdr();
+    return h && (uintptr_t)r - (uintptr_t)h < ST_PAGE;
+}
 
 bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
 {
-    unsigned epoch = process_epoch;
     /* a claim voided while it was live (above) loses only the record's
      * place: the record is still here, and is written again at the next
      * position; a second loss in a row is not expected, a third a drop */
     for (int tries = 0; tries < 3; tries++) {
+        if (!ring_is_ours(r))
+            return false;
         uint64_t pos;
         char *slot = st_ring_claim(r, &pos);
         if (!slot)
@@ -162,8 +175,6 @@ bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
         st_store_words(slot + 8, (const char *)rec + 8, size - 8);
         if (st_ring_commit(slot, pos))
             return true;
-        if (__atomic_load_n(&process_epoch, __ATOMIC_RELAXED) != epoch)
-            return false;
     }
     st_drop(ST_DROP_BUSY);
     return false;
@@ -172,5 +183,4 @@ bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
 void st_ring_forget(void)
 {
     npend = 0;
-    process_epoch++;
 }

@@ -7,6 +7,18 @@
  * byte order; `endian` lets a reader on another byte order refuse the file.
  * Every reference inside the file is an offset from its first byte.
  *
+ * Layout. Space is handed out from `alloc_end` upwards and the file is
+ * extended ahead of it (`file_end`). Nothing is freed to the file system;
+ * socket records are recycled through free lists. The writer maps the file
+ * in parts as it grows (ST_SEG0; "Growth" in trace_protocol.h); a block
+ * handed out never crosses the start of a part, so bytes just below such a
+ * start may be left unused. A reader sees one file and maps it as it likes.
+ *
+ *   [0, 4096)            struct st_header
+ *   dir_off              ST_DIR_ENTRIES x uint64: offset of a leaf, or 0
+ *   leaves, records,     allocated on first use from alloc_end
+ *   ring segments
+ *
  * How the writers and the readers use it, step by step (slots, rings,
  * growth, fork, exec, versions): trace_protocol.h, included at the end.
  */
@@ -284,8 +296,9 @@ struct st_line {
 };
 
 /* st_drops.why[]: why a change or record was not written; there is no
- * other reason. No writer waits for another, and a ring claim gives up
- * only when it has found every record of the ring held (ST_DROP_BUSY). */
+ * other reason. No writer waits for another, and a ring record is given
+ * up only when every record of the ring was found held, or its claim was
+ * lost three times in a row (ST_DROP_BUSY). */
 enum st_drop_why {
     ST_DROP_FILE = 0,   /* the file could not grow: disk full, RLIMIT_FSIZE,
                            or its name out of reach (a chroot, a process

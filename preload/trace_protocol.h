@@ -2,18 +2,6 @@
  * and the readers (the viewer, the preload's own fork and exec paths) use
  * the trace file trace_format.h lays out, step by step. Included by it.
  *
- * Layout. Space is handed out from `alloc_end` upwards and the file is
- * extended ahead of it (`file_end`). Nothing is freed to the file system;
- * socket records are recycled through free lists. The writer maps the file
- * in parts as it grows (ST_SEG0, "Growth" below); a block handed out never
- * crosses the start of a part, so bytes just below such a start may be
- * left unused. A reader sees one file and maps it as it likes.
- *
- *   [0, 4096)            struct st_header
- *   dir_off              ST_DIR_ENTRIES x uint64: offset of a leaf, or 0
- *   leaves, records,     allocated on first use from alloc_end
- *   ring segments
- *
  * The fd table. fd N lives in the leaf at dir[N / ST_LEAF_SLOTS], at
  * ST_LEAF_POS(N % ST_LEAF_SLOTS): consecutive fds, often two threads',
  * sit on different cache lines. A slot is one 64-bit word (ST_W_*): 0 when

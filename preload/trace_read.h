@@ -1,4 +1,4 @@
-/* trace_read.h - the one reader of a trace file (trace_format.h's reader
+/* trace_read.h - the one reader of a trace file (trace_protocol.h's reader
  * steps as code), linked into the viewer, which maps another process's
  * file whole, and into the writer, which reads its own file and, in a
  * forked child, its parent's. Every size and offset read is bounded. */
@@ -28,7 +28,7 @@ struct st_view {
 int st_header_check(const struct st_header *h, uint64_t size, char *why,
                     size_t whylen);
 
-/* What a slot holds, read by the reader steps (trace_format.h). */
+/* What a slot holds, read by the reader steps (trace_protocol.h). */
 enum st_slot_kind {
     ST_SLOT_EMPTY,      /* never a socket */
     ST_SLOT_UNKNOWN,    /* a change could not be recorded (ST_W_UNKNOWN) */

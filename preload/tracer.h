@@ -2,7 +2,7 @@
  * in. Nothing here takes a lock or waits for another thread: each change
  * is published with one compare-and-swap, calls on one fd number that
  * overlap in time are ordered by their time windows, and where even those
- * overlap the kernel is asked (trace_format.h has the protocol). */
+ * overlap the kernel is asked (trace_protocol.h has the protocol). */
 #ifndef SOCKTRACE_TRACER_H
 #define SOCKTRACE_TRACER_H
 
@@ -64,7 +64,7 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
  * decoded nor encoded, and the event is emitted from it. Otherwise it is
  * st_change. */
 struct st_changed {
-    bool compact;               /* rec holds the entry afterwards, else s */
+    bool as_filed;              /* rec holds the entry afterwards, else s */
     union st_rec_any rec;
     struct st_sock s;
 };

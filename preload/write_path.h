@@ -28,6 +28,8 @@ uint64_t *st_slot_for(int fd);
 int st_read_slot_in(struct st_header *h, const uint64_t *slot, uint64_t *w,
                     struct st_sock *cur);
 int st_read_slot(const uint64_t *slot, uint64_t *w, struct st_sock *cur);
+/* st_get_rec, with the slot (NULL: none) and the word the copy is of. */
+bool st_get_rec_at(int fd, uint64_t **slot, uint64_t *w, union st_rec_any *r);
 bool st_publish(uint64_t *slot, uint64_t old, const struct st_sock *s,
                 uint64_t marks);
 /* The same for a live record r already in its file form (its size kept),

@@ -1,5 +1,5 @@
 /* snapshot.h - a consistent copy of one trace file, taken by the reader
- * protocol of trace_format.h. Every offset, count and size is checked
+ * protocol of trace_protocol.h. Every offset, count and size is checked
  * before use; a bad file gives a one-line reason, never a crash. */
 #ifndef SOCKTRACE_SNAPSHOT_H
 #define SOCKTRACE_SNAPSHOT_H
@@ -36,7 +36,7 @@ struct snapshot {
     uint64_t unknown;           /* table slots the writer marked unknown */
     /* Set by the resolve layer (resolve.h), never from the file: */
     bool alive;                 /* the process runs now */
-    /* An exec the tracer may not have followed (trace_format.h: "An exec
+    /* An exec the tracer may not have followed (trace_protocol.h: "An exec
      * under way"). exec_pending: the header's mark, an exec call started
      * that did not fail. exec_untraced: the process then ran a program
      * that does not load the library (static, set-uid, LD_PRELOAD
@@ -73,7 +73,7 @@ typedef int snap_mapped_fn(const struct st_header *live, struct snapshot *s);
 int snap_read(const char *path, unsigned what, uint64_t since, snap_mapped_fn *then,
               struct snapshot *out, char *err, size_t errlen);
 /* The header's exec mark (exec_pending, exec_call_ns, exec_path), copied
- * from the mapped file under its exec_seq (trace_format.h). */
+ * from the mapped file under its exec_seq (trace_protocol.h). */
 void snap_exec_mark(const struct st_header *live, struct snapshot *s);
 /* The header alone, as it is now, by one read (no mapping): what a poll
  * of a quiet file costs. The head is a word the writers change by

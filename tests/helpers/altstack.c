@@ -3,8 +3,10 @@
  * recorded calls of its own; every call of both must reach the event log.
  * The alternate stack is mapped before the thread is made, so it lies above
  * the thread's own stack (sigaltstack reports SS_DISABLE, not SS_ONSTACK,
- * inside such a handler). Prints "CALLS loop=N handler=H", "READY pid=P",
- * then holds until stdin closes (or at once, stdin at its end). usage: altstack [CALLS] */
+ * inside such a handler). Prints "ABOVE yes|no" (whether it does: a
+ * bottom-up mmap layout puts it below), "CALLS loop=N handler=H",
+ * "READY pid=P", then holds until stdin closes (at once from /dev/null).
+ * usage: altstack [CALLS] */
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <pthread.h>
@@ -47,6 +49,8 @@ static void *loop(void *arg)
         perror("sigaltstack");
         exit(1);
     }
+    char here;
+    printf("ABOVE %s\n", (char *)alt > &here ? "yes" : "no");
     long made = 0;
     for (long i = 0; i < calls; i++)
         if (ask() == 0)

@@ -3,7 +3,7 @@
  * made, so every race TSan reports is the tracer's, not the program's.
  * Each thread: a TCP connection to the shared listener, accept, dup,
  * F_DUPFD_CLOEXEC, getsockname, flag changes (F_SETFL, shutdown,
- * IP_BIND_ADDRESS_NO_PORT: made on the record in place), a UDP socket
+ * IP_BIND_ADDRESS_NO_PORT: made from the record as the file holds it), a UDP socket
  * sending to two peers, close. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

@@ -327,7 +327,7 @@ static void check_ring_bounds(void)
     OK(!st_ring_valid(&r, sizeof(struct st_evrec)), "a cap0 that is not a power of two is refused");
 }
 
-/* st_ring_place's mask and shift against the rule as trace_format.h
+/* st_ring_place's mask and shift against the rule as trace_protocol.h
  * states it, with divisions: segment 0 holds [0, cap0), segment k
  * [cap0 << (k-1), cap0 << k), position p lives at p % cap. */
 static void check_ring_place(void)
