@@ -84,16 +84,24 @@ int st_header_check(const struct st_header *h, uint64_t size, char *why,
     return 0;
 }
 
+int st_slot_kind(uint64_t w)
+{
+    if (!w)
+        return ST_SLOT_EMPTY;
+    if (w & ST_W_UNKNOWN)
+        return ST_SLOT_UNKNOWN;
+    return (w & ST_W_TOMB) ? ST_SLOT_TOMB : ST_SLOT_LIVE;
+}
+
 int st_slot_copy_rec(const struct st_view *v, const uint64_t *slot, int tries,
                      uint64_t *w, union st_rec_any *out)
 {
     for (int i = 0; tries == 0 || i < tries; i++) {
         uint64_t v1 = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
         *w = v1;
-        if (!v1)
-            return ST_SLOT_EMPTY;
-        if (v1 & ST_W_UNKNOWN)
-            return ST_SLOT_UNKNOWN;
+        int kind = st_slot_kind(v1);
+        if (kind == ST_SLOT_EMPTY || kind == ST_SLOT_UNKNOWN)
+            return kind;
         uint64_t off = (uint64_t)(uint32_t)(v1 & ST_W_GRAN_MASK) * ST_GRANULE;
         const char *rec = view_at(v, off, sizeof out->head);
         if (!rec) {
@@ -111,7 +119,7 @@ int st_slot_copy_rec(const struct st_view *v, const uint64_t *slot, int tries,
             continue;   /* replaced while we copied: read the new one */
         if (!size_ok)
             return ST_SLOT_TORN;    /* a published record is never like this */
-        return (v1 & ST_W_TOMB) ? ST_SLOT_TOMB : ST_SLOT_LIVE;
+        return kind;
     }
     return ST_SLOT_TORN;
 }

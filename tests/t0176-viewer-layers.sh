@@ -38,6 +38,16 @@ check "the /proc pattern finds resolve.c's reads" "yes" \
 check "only the resolve layer reads /proc" "" \
     "$(proc_reads | grep -vF "$(printf '%s:\n' $resolvers)")"
 
+# the one reader: slot words and ring commit words are read by
+# preload/trace_read.c alone; a viewer file naming their bits would hold a
+# second copy of the reader's steps
+reader_words() {
+    (cd "$ROOT" && grep -nE '\bST_W_(GRAN_MASK|GEN_SHIFT|GEN_MASK|UNKNOWN|CLOSING|TOMB)\b|\bST_RING_(CLAIMED|COMMITTED|VOID)\b' "$@")
+}
+check "the pattern finds trace_read.c's reader steps" "yes" \
+    "$(reader_words preload/trace_read.c | grep -q . && echo yes)"
+check "no viewer file repeats the slot or ring reader's steps" "" "$(reader_words viewer/*.c viewer/*.h)"
+
 # small files with one job each
 long=$(cd "$ROOT" && wc -l viewer/*.c | awk '$2 != "total" && $1 > 600 {print $2 " " $1}')
 check "no viewer/*.c above 600 lines" "" "$long"

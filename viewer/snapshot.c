@@ -122,12 +122,13 @@ static int load_table(const char *base, uint64_t size, bool records,
         for (uint32_t i = 0; i < h->leaf_slots; i++) {
             const uint64_t *slot = &slots[ST_LEAF_POS(i)];
             uint64_t w = __atomic_load_n(slot, __ATOMIC_RELAXED);
-            if (!w || (w & ST_W_TOMB))
+            int word_kind = st_slot_kind(w);
+            if (word_kind == ST_SLOT_EMPTY || word_kind == ST_SLOT_TOMB)
                 continue;
             int fd = (int)(d * h->leaf_slots + i);
             struct st_sock so;
             memset(&so, 0, sizeof so);
-            if (w & ST_W_UNKNOWN) {
+            if (word_kind == ST_SLOT_UNKNOWN) {
                 s->unknown++;
                 so.fd = fd;
                 so.state = ST_STATE_UNKNOWN;
