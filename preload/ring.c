@@ -75,8 +75,15 @@ static void *ring_rec(struct st_header *h, struct st_ring *r, uint64_t pos,
 
 void *st_ring_claim(struct st_ring *r, uint64_t *pos)
 {
+    /* r must be in this process's own file: a signal handler that forked
+     * between a caller's choice of ring and this claim leaves the child
+     * holding its parent's ring, and the child must not write its
+     * parent's record anywhere. (A child forked behind fork()'s back,
+     * _Fork or an inline fork, still takes its parent's file for its own
+     * until its next hooked call: it can only finish the record both
+     * hold, and st_ring_commit takes the twin's for ours.) */
     struct st_header *h = st_hdr();
-    if (!h)
+    if (!h || (uintptr_t)r - (uintptr_t)h >= ST_PAGE)
         return NULL;
     uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
     if (npend)
@@ -147,27 +154,12 @@ bool st_ring_commit(void *rec, uint64_t pos)
     return ok;
 }
 
-/* Whether ring r is in this process's own file: a signal handler that
- * forked between a caller's choice of ring and its claim leaves the child
- * holding its parent's ring, and the child must not write its parent's
- * record anywhere. (A child forked behind fork()'s back, _Fork or an
- * inline fork, still takes its parent's file for its own until its next
- * hooked call: it can only finish the record both hold, and the commit
- * above takes the twin's for ours.) */
-static bool ring_is_ours(const struct st_ring *r)
-{
-    const struct st_header *h = st_hdr();
-    return h && (uintptr_t)r - (uintptr_t)h < ST_PAGE;
-}
-
 bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
 {
     /* a claim voided while it was live (above) loses only the record's
      * place: the record is still here, and is written again at the next
      * position; a second loss in a row is not expected, a third a drop */
     for (int tries = 0; tries < 3; tries++) {
-        if (!ring_is_ours(r))
-            return false;
         uint64_t pos;
         char *slot = st_ring_claim(r, &pos);
         if (!slot)
