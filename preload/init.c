@@ -197,7 +197,9 @@ static void child_start(void)
     if (!st_on)
         return;
     int saved = errno;
-    st_ring_forget();
+    /* the parent's mapping stays while a put of ours still writes there:
+     * it finishes the record the parent holds too (the same bytes) */
+    bool mid_record = st_ring_forget();
     st_space_forget();
     struct st_header *parent = st_trace_forget();
     struct st_procinfo p;
@@ -245,7 +247,8 @@ static void child_start(void)
     }
     if (r != 0) {
         st_on = 0;
-        st_trace_unmap(parent);
+        if (!mid_record)
+            st_trace_unmap(parent);
         warn(trace_dir, why);
         errno = saved;
         return;
@@ -261,7 +264,8 @@ static void child_start(void)
             st_emit(ST_CALL_FORK, -1, parent->pid, 0, 0, NULL);
             st_scan_fds(ST_ORIGIN_FOUND, parent, false);
         }
-        st_trace_unmap(parent);
+        if (!mid_record)
+            st_trace_unmap(parent);
     }
     errno = saved;
 }

@@ -172,7 +172,9 @@ bool st_ring_put(struct st_ring *r, const void *rec, size_t size)
     return false;
 }
 
-void st_ring_forget(void)
+bool st_ring_forget(void)
 {
+    bool pending = npend > 0;
     npend = 0;
+    return pending;
 }

@@ -19,7 +19,10 @@ bool st_ring_commit(void *rec, uint64_t pos);    /* false: the claim was lost */
  * word left to the ring); false when it was dropped. */
 bool st_ring_put(struct st_ring *r, const void *rec, size_t size);
 
-/* In a forked child: the parent's pending claims are not ours to void. */
-void st_ring_forget(void);
+/* In a forked child: the parent's pending claims are not ours to void.
+ * True when there were any: the child was forked by a signal handler
+ * between a claim and its commit, and the interrupted put still writes
+ * into the parent's mapping when the handler returns. */
+bool st_ring_forget(void);
 
 #endif

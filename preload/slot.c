@@ -84,7 +84,7 @@ bool st_get_in(struct st_header *h, int fd, struct st_sock *s)
 }
 
 /* inlined in st_get_rec, where the slot and word are not wanted: through
- * the exported one, getsockname's hook cost 6 ns more */
+ * the out-of-line one, getsockname's hook cost 6 ns more */
 static inline bool get_rec_at(int fd, uint64_t **slot, uint64_t *w, union st_rec_any *r)
 {
     *slot = st_slot(fd, false);

@@ -84,7 +84,7 @@ int st_header_check(const struct st_header *h, uint64_t size, char *why,
     return 0;
 }
 
-int st_slot_kind(uint64_t w)
+enum st_slot_kind st_slot_kind(uint64_t w)
 {
     if (!w)
         return ST_SLOT_EMPTY;

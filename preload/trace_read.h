@@ -42,7 +42,7 @@ enum st_slot_kind {
 /* What a slot word w says by itself (step 1 of the reader): EMPTY,
  * UNKNOWN, or the kind of record it names (LIVE or TOMB), before any copy
  * (one that counts entries needs no more). */
-int st_slot_kind(uint64_t w);
+enum st_slot_kind st_slot_kind(uint64_t w);
 /* Copies the record slot names into *out as the file holds it (its size
  * checked; valid only for LIVE or TOMB); *w is the slot word the copy
  * belongs to. tries: copies before giving up, 0 for as many as it takes

@@ -8,11 +8,16 @@
 . "$(dirname "$0")/lib.sh"
 
 WRAP=$B/tests/libwrapsock.so
+# the plain library: the ASan one needs its runtime loaded first, which
+# would stand in front of both
 PLAIN=$B/libsocktrace.so
 
+n_order=0
 for order in "$WRAP $PLAIN" "$PLAIN $WRAP"; do
     name=$([ "${order%% *}" = "$WRAP" ] && echo "wrapper first" || echo "tracer first")
-    rm -rf "$SOCKTRACE_DIR"/*
+    n_order=$((n_order + 1))
+    export SOCKTRACE_DIR=$T/traces$n_order
+    mkdir -m 700 "$SOCKTRACE_DIR"
     out=$(LD_PRELOAD="$order" timeout 20 "$EX/bind_port_zero" </dev/null 2>"$T/wrap.err")
     rc=$?
     check "$name: the program ran to its end" "0" "$rc"
@@ -21,7 +26,7 @@ for order in "$WRAP $PLAIN" "$PLAIN $WRAP"; do
     pid=$(sed -n 's/^READY pid=//p' <<<"$out")
     own=$(sed -n 's/^SOCK pid=[0-9]* fd=\([0-9]*\) local=\([^ ]*\) .*/\1 \2/p' <<<"$out" | sort)
     check "$name: the program reported its three sockets" "3" "$(grep -c . <<<"$own")"
-    traced=$("$SOCKTRACE" show "$pid" --all --json | python3 -c '
+    traced=$(viewer_json show "$pid" --all --json | json_rows '
 import json, sys
 for s in json.load(sys.stdin)["sockets"]:
     print(s["fd"], s["local"])' | sort)

@@ -367,6 +367,22 @@ static void check_ring_place(void)
     OK(bad == 0, "st_ring_place agrees with the segment rule (%lu of %lu positions differ)", bad, tried);
 }
 
+/* Step 1 of the slot reader, against the word's bits as trace_format.h
+ * gives them: UNKNOWN wins over TOMB (a writer never sets both, but a
+ * corrupt file may). */
+static void check_slot_kind(void)
+{
+    uint64_t rec = 7u | 3ull << ST_W_GEN_SHIFT;
+    OK(st_slot_kind(0) == ST_SLOT_EMPTY, "slot word 0: never a socket");
+    OK(st_slot_kind(rec) == ST_SLOT_LIVE, "a granule and a generation: a live record");
+    OK(st_slot_kind(rec | ST_W_CLOSING | ST_W_HINT_SEND) == ST_SLOT_LIVE,
+       "marks and hints leave it live");
+    OK(st_slot_kind(rec | ST_W_TOMB) == ST_SLOT_TOMB, "ST_W_TOMB: the socket closed there");
+    OK(st_slot_kind(ST_W_UNKNOWN) == ST_SLOT_UNKNOWN, "ST_W_UNKNOWN: a change not recorded");
+    OK(st_slot_kind(ST_W_UNKNOWN | ST_W_TOMB | rec) == ST_SLOT_UNKNOWN,
+       "ST_W_UNKNOWN with ST_W_TOMB: unknown");
+}
+
 int main(void)
 {
     unsigned char *f;
@@ -374,6 +390,7 @@ int main(void)
     check_good(f, size);
     check_ring_bounds();
     check_ring_place();
+    check_slot_kind();
 
     struct snapshot s;
     char err[256];
