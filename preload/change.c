@@ -8,13 +8,23 @@
 
 #include "write_path.h"
 
-bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
-               void *arg, struct st_sock *out)
+/* What a call publishes carries its own window, and is no longer what
+ * the kernel answered a question (ST_SF_ASKED). */
+static void stamp(struct st_sock *s, uint64_t t_lo, uint64_t t_hi)
+{
+    s->t_lo = t_lo;
+    s->t_hi = t_hi;
+    s->flags &= ~ST_SF_ASKED;
+}
+
+/* st_change, for a call that ended at t_hi (the reading st_change_head
+ * took already, when it hands over) */
+static bool change(int fd, uint64_t base, uint64_t t_lo, uint64_t t_hi, st_apply_fn fn,
+                   void *arg, struct st_sock *out)
 {
     /* out holds the version read until fn has changed it: the record is
      * decoded once and copied once per try (a decoded record is 352
      * bytes; each copy or zeroing of one costs 12-16 ns here) */
-    uint64_t t_hi = st_now();
     uint64_t *slot = st_slot_for(fd);
     if (!slot) {
         memset(out, 0, sizeof *out);
@@ -63,14 +73,18 @@ bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
             *out = cur;     /* fn may have changed part of it */
             return false;
         }
-        out->t_lo = t_lo;
-        out->t_hi = t_hi;
-        out->flags &= ~ST_SF_ASKED;
+        stamp(out, t_lo, t_hi);
         if (st_publish(slot, w, out, 0))
             return true;
         base = w;
     }
     return st_ask(fd, ST_ORIGIN_FOUND, NULL, out);
+}
+
+bool st_change(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
+               void *arg, struct st_sock *out)
+{
+    return change(fd, base, t_lo, st_now(), fn, arg, out);
 }
 
 bool st_change_head(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
@@ -88,15 +102,13 @@ bool st_change_head(int fd, uint64_t base, uint64_t t_lo, st_apply_fn fn,
         c->as_filed = true;
         if (!fn(&h, fd, arg))
             return false;
-        h.t_lo = t_lo;
-        h.t_hi = t_hi;
-        h.flags &= ~ST_SF_ASKED;
+        stamp(&h, t_lo, t_hi);
         st_rec_head_encode(&c->rec.head, &h, c->rec.head.size);
         if (st_publish_rec(slot, w, &c->rec, &h))
             return true;
     }
     c->as_filed = false;
-    return st_change(fd, base, t_lo, fn, arg, &c->s);
+    return change(fd, base, t_lo, t_hi, fn, arg, &c->s);
 }
 
 uint64_t st_changed_id(const struct st_changed *c)
